@@ -1,0 +1,166 @@
+"""Queue the mails an inbound decision causes, as outbox rows in the same transaction.
+
+Rendering and sending are `notify`'s job; each row carries, in `context`, a snapshot of what
+its template shows (the contract is in docs/architecture.md). Bouncing and muted addresses
+get nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ingest.options import PipelineOptions
+from store import directory, outbox, tickets
+from store.outbox import NewMail
+from store.records import TicketRecord, iso
+
+SUMMARY_CHARS = 600
+UNKNOWN_SENDER_INTERVAL = timedelta(hours=24)
+
+
+def ticket_context(ticket: TicketRecord) -> dict[str, Any]:
+    """The ticket snapshot every ticket mail carries."""
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "organisation": ticket.organisation,
+        "requester": ticket.requester,
+        "assignee": ticket.assignee,
+        "created_at": iso(ticket.created_at),
+        "first_response_due": iso(ticket.first_response_due),
+        "resolution_due": iso(ticket.resolution_due),
+        "support_address": ticket.support_address,
+        "fields": dict(ticket.fields),
+        "call_reference": ticket.call_reference,
+    }
+
+
+def summary(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+class Notices:
+    """Writes outbox rows for one inbound message."""
+
+    def __init__(
+        self, session: Session, options: PipelineOptions, now: datetime, in_reply_to: str | None
+    ) -> None:
+        self.session = session
+        self.options = options
+        self.now = now
+        self.in_reply_to = in_reply_to
+
+    def _queue(
+        self,
+        kind: str,
+        recipient: str,
+        context: dict[str, Any],
+        ticket: TicketRecord | None,
+        *,
+        automatic: bool = True,
+        dedupe_key: str | None = None,
+    ) -> None:
+        contact = directory.find_contact(self.session, recipient)
+        if contact is not None and contact.bouncing:
+            return
+        full = {**context, "in_reply_to": self.in_reply_to}
+        if ticket is not None:
+            full["ticket"] = ticket_context(ticket)
+        outbox.enqueue(
+            self.session,
+            NewMail(
+                kind=kind,
+                recipient=recipient,
+                context=full,
+                ticket_id=ticket.id if ticket else None,
+                automatic=automatic,
+                dedupe_key=dedupe_key,
+            ),
+            now=self.now,
+            message_id_domain=self.options.message_id_domain,
+        )
+
+    def subscribers(self, ticket: TicketRecord, *, exclude: str = "") -> list[tuple[str, str]]:
+        """(email, role) of everyone who gets mail about the ticket, muted ones left out."""
+        return [
+            (s.email, s.role)
+            for s in tickets.subscribers(self.session, ticket.id)
+            if not s.muted and s.email != exclude
+        ]
+
+    def staff_recipient(self, ticket: TicketRecord) -> str | None:
+        return ticket.assignee_email or self.options.team_address
+
+    def confirmation(self, ticket: TicketRecord, context: dict[str, Any]) -> None:
+        for email, role in self.subscribers(ticket):
+            self._queue("confirmation", email, {**context, "recipient_role": role}, ticket)
+
+    def new_ticket_notice(self, ticket: TicketRecord, text: str, requester_name: str) -> None:
+        recipient = self.staff_recipient(ticket)
+        if recipient:
+            context = {"summary": summary(text), "requester_name": requester_name}
+            self._queue("new_ticket_notice", recipient, context, ticket)
+
+    def comment_notice(
+        self, ticket: TicketRecord, author: str, body: str, *, reopened: bool, previous_status: str
+    ) -> None:
+        recipient = self.staff_recipient(ticket)
+        if recipient:
+            comment = {"author": author, "body": body, "created_at": iso(self.now)}
+            context = {"comment": comment, "reopened": reopened, "previous_status": previous_status}
+            self._queue("comment_notice", recipient, context, ticket)
+
+    def staff_reply(self, ticket: TicketRecord, author_name: str, body: str) -> None:
+        for email, _role in self.subscribers(ticket):
+            context = {"comment": {"author": author_name, "body": body}, "status": ticket.status}
+            self._queue("staff_reply", email, context, ticket, automatic=False)
+
+    def redaction_notice(
+        self,
+        ticket: TicketRecord,
+        recipient: str,
+        redactions: dict[str, int],
+        credential_exposed: bool,
+    ) -> None:
+        context = {"redactions": redactions, "credential_exposed": credential_exposed}
+        self._queue("redaction_notice", recipient, context, ticket)
+
+    def mute_notice(self, ticket: TicketRecord, recipient: str, muted: bool) -> None:
+        self._queue("mute_notice", recipient, {"muted": muted}, ticket)
+
+    def escalation_requested(self, ticket: TicketRecord, reason: str) -> None:
+        for address in self.options.ops_addresses:
+            context = {"reason": reason, "requester": ticket.requester}
+            self._queue("escalation_requested", address, context, ticket)
+
+    def unverified_staff(self, ticket: TicketRecord | None, sender: str, why: str) -> None:
+        for address in self.options.ops_addresses:
+            self._queue("unverified_staff", address, {"sender": sender, "why": why}, ticket)
+
+    def flood_held(self, sender: str, scope: str, count: int, window: str, key: str) -> None:
+        for address in self.options.ops_addresses:
+            context = {"sender": sender, "scope": scope, "count": count, "window": window}
+            self._queue("flood_held", address, context, None, dedupe_key=f"{key}:{address}")
+
+    def unknown_sender(self, recipient: str, support_address: str, subject: str) -> bool:
+        """The polite reply to a stranger, at most once per address per 24 hours."""
+        since = self.now - UNKNOWN_SENDER_INTERVAL
+        if outbox.recent_to(self.session, kind="unknown_sender", recipient=recipient, since=since):
+            return False
+        context = {
+            "desk_name": self.options.desk_name,
+            "support_address": support_address,
+            "subject": subject,
+        }
+        self._queue("unknown_sender", recipient, context, None)
+        return True
+
+    def not_found(self, recipient: str, number: str, subject: str) -> None:
+        self._queue("not_found", recipient, {"number_named": number, "subject": subject}, None)

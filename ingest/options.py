@@ -1,0 +1,76 @@
+"""The plain values the pipeline runs with (filled from the configuration by `postdesk.app`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+def calendar_dues(
+    targets: dict[str, tuple[timedelta, timedelta]],
+) -> Callable[[str, datetime], tuple[datetime, datetime]]:
+    """Due times in calendar time: received + target."""
+
+    def dues(priority: str, received_at: datetime) -> tuple[datetime, datetime]:
+        first, resolution = targets[priority]
+        return received_at + first, received_at + resolution
+
+    return dues
+
+
+DEFAULT_TARGETS = {
+    "urgent": (timedelta(hours=1), timedelta(hours=8)),
+    "high": (timedelta(hours=4), timedelta(days=2)),
+    "medium": (timedelta(hours=24), timedelta(days=5)),
+    "low": (timedelta(hours=48), timedelta(days=10)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    count: int
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Everything the pipeline needs to know about the desk."""
+
+    secret_key: str
+    support_addresses: dict[str, str | None]  # address -> implied category
+    ticket_prefix: str = "SUP"
+    desk_name: str = "Support"
+    categories: tuple[str, ...] = ("account", "billing", "technical", "feature_request", "general")
+    default_category: str = "general"
+    unknown_senders: str = "reject"
+    reopen_window: timedelta = timedelta(days=14)
+    trust_staff_from: bool = False
+    trusted_authserv_ids: tuple[str, ...] = ()
+    custom_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sla_targets: dict[str, tuple[timedelta, timedelta]] = field(
+        default_factory=lambda: dict(DEFAULT_TARGETS)
+    )
+    due_times: Callable[[str, datetime], tuple[datetime, datetime]] | None = None
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_message_attachment_bytes: int = 25 * 1024 * 1024
+    blocked_extensions: frozenset[str] = frozenset()
+    sender_rate: RateWindow | None = RateWindow(30, timedelta(minutes=10))
+    domain_rate: RateWindow | None = RateWindow(300, timedelta(minutes=10))
+    ops_addresses: tuple[str, ...] = ()
+    team_address: str | None = None
+    from_address: str = ""
+
+    @property
+    def support_set(self) -> frozenset[str]:
+        return frozenset(self.support_addresses)
+
+    @property
+    def message_id_domain(self) -> str:
+        address = self.from_address or next(iter(self.support_addresses))
+        return address.rpartition("@")[2]
+
+    def dues(self, priority: str, received_at: datetime) -> tuple[datetime, datetime]:
+        """(first response due, resolution due) for a ticket received at `received_at`."""
+        calculate = self.due_times or calendar_dues(self.sla_targets)
+        return calculate(priority, received_at)

@@ -1,0 +1,229 @@
+"""One message, one transaction: dedupe, classify, limit, redact, thread, decide, record.
+
+`Pipeline.process` runs inside the caller's transaction, so the caller chooses the unit of
+work (one message for the daemon, a batch of savepoints for `import`). Expected results
+(duplicate, ignored, rejected, held) are `Outcome` values, not exceptions; a mail that can
+never be used comes back as `quarantined` and the caller keeps the raw bytes encrypted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from ingest import authres, policy
+from ingest.actions import Actions, Context
+from ingest.classify import MessageKind, classify
+from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
+from ingest.notices import Notices
+from ingest.options import PipelineOptions
+from ingest.parse import UnparseableMessage, normalise_message_id, parse_message
+from ingest.prepare import prepare
+from ingest.ratelimit import flood_check
+from store import directory, inbound, tickets
+from store.blobs import BlobStore
+from store.inbound import NewMessage
+from store.records import MessageRecord
+
+
+BOUNCE_LOOKBACK = timedelta(days=7)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def dedupe_key(message_id: str | None, raw: bytes) -> str:
+    """The normalised Message-ID, or a hash of the raw bytes when there is none."""
+    if message_id:
+        return "mid:" + message_id[:500]
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def quick_message_id(raw: bytes) -> str | None:
+    """The Message-ID read from the header block only (cheap; used before a full parse)."""
+    head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    lines = head.replace(b"\r\n", b"\n").split(b"\n")
+    for index, line in enumerate(lines):
+        if line[:11].lower() == b"message-id:":
+            value = line[11:]
+            for follow in lines[index + 1 : index + 3]:
+                if follow[:1] in (b" ", b"\t"):
+                    value += follow
+            return normalise_message_id(value.decode("latin-1"))
+    return None
+
+
+class Pipeline:
+    """Turns raw messages into recorded decisions."""
+
+    def __init__(
+        self,
+        options: PipelineOptions,
+        blobs: BlobStore | None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.options = options
+        self.blobs = blobs
+        self.clock = clock
+        self.own_addresses = frozenset({*options.support_addresses, options.from_address} - {""})
+
+    def process(self, session: Session, raw: RawMessage) -> IngestResult:
+        """Decide and record what becomes of one message."""
+        now = self.clock()
+        received = raw.received_at or now
+        key = dedupe_key(quick_message_id(raw.data), raw.data)
+        seen = inbound.find_by_dedupe_key(session, key)
+        if seen is not None and seen.outcome == Outcome.QUARANTINED.value:
+            inbound.forget_message(session, seen.id)  # a retry from quarantine: decide afresh
+        elif seen is not None:
+            return self._duplicate(session, seen)
+        try:
+            parsed = parse_message(raw.data)
+        except UnparseableMessage as exc:
+            return self._final(
+                session,
+                _Row(key, None, "", raw, received, now),
+                Outcome.QUARANTINED,
+                f"unparseable: {exc}",
+            )
+        if parsed.message_id and dedupe_key(parsed.message_id, raw.data) != key:
+            key = dedupe_key(parsed.message_id, raw.data)
+            seen = inbound.find_by_dedupe_key(session, key)
+            if seen is not None:
+                return self._duplicate(session, seen)
+        sender = parsed.sender.email if parsed.sender else ""
+        row = _Row(key, parsed.message_id, sender, raw, received, now)
+        if not sender:
+            return self._final(session, row, Outcome.QUARANTINED, "no sender address could be read")
+        verdict = classify(
+            parsed.message,
+            own_addresses=self.own_addresses,
+            loop_marker=self.options.from_address or None,
+            envelope_from=raw.mail_from if raw.source == "smtp" else None,
+        )
+        if verdict.kind is MessageKind.BOUNCE:
+            since = received - BOUNCE_LOOKBACK
+            marked = [
+                r
+                for r in verdict.bounced_recipients
+                if inbound.we_mailed(session, r, verdict.original_message_id, since)
+                and directory.mark_bouncing(session, r)
+            ]
+            reason = verdict.reason + (f"; marked bouncing: {len(marked)}" if marked else "")
+            return self._final(session, row, Outcome.IGNORED, reason)
+        if verdict.kind is MessageKind.AUTO_REPLY:
+            return self._final(session, row, Outcome.IGNORED, verdict.reason)
+        notices = Notices(session, self.options, now, parsed.message_id)
+        held = flood_check(session, self.options, notices, sender, received)
+        if held is not None:
+            return self._final(session, row, Outcome.HELD, held)
+        content = prepare(parsed, self.options)
+        row_id = self._insert(
+            session,
+            row,
+            Outcome.IGNORED,
+            "in progress",
+            subject=content.subject,
+            redactions=content.redactions,
+        )
+        context = Context(
+            session=session,
+            options=self.options,
+            blobs=self.blobs,
+            now=now,
+            received_at=received,
+            parsed=parsed,
+            content=content,
+            sender=policy.identify(session, sender, parsed.sender.name if parsed.sender else ""),
+            support_address=self._support_address(raw, parsed),
+            recipients=self._recipients(raw, parsed),
+            auth=authres.verdict(
+                parsed.authentication_results,
+                self.options.trusted_authserv_ids,
+                sender.rpartition("@")[2],
+            ),
+            message_row_id=row_id,
+            notices=notices,
+        )
+        outcome, ticket, reason = Actions(context).decide()
+        inbound.complete_message(
+            session, row_id, outcome.value, reason, ticket.id if ticket else None
+        )
+        return IngestResult(
+            outcome,
+            ticket.number if ticket else None,
+            parsed.message_id,
+            reason,
+            content.redactions,
+        )
+
+    def _duplicate(self, session: Session, seen: MessageRecord) -> IngestResult:
+        number = tickets.get_ticket(session, seen.ticket_id).number if seen.ticket_id else None
+        return IngestResult(
+            Outcome.DUPLICATE,
+            number,
+            seen.message_id,
+            f"already recorded (first outcome: {seen.outcome})",
+        )
+
+    def _recipients(self, raw: RawMessage, parsed: ParsedMessage) -> list[str]:
+        addresses = [*raw.rcpts, *parsed.delivered_to]
+        addresses += [a.email for a in (*parsed.to, *parsed.cc)]
+        return [a.lower() for a in addresses if a]
+
+    def _support_address(self, raw: RawMessage, parsed: ParsedMessage) -> str:
+        """The support address the mail came in on: envelope first, then the headers."""
+        for address in self._recipients(raw, parsed):
+            local, _, domain = address.partition("@")
+            base = f"{local.split('+', 1)[0]}@{domain}"
+            if base in self.options.support_addresses:
+                return base
+        return next(iter(self.options.support_addresses))
+
+    def _insert(
+        self,
+        session: Session,
+        row: _Row,
+        outcome: Outcome,
+        reason: str,
+        *,
+        subject: str = "",
+        redactions: dict[str, int] | None = None,
+    ) -> int:
+        return inbound.record_message(
+            session,
+            NewMessage(
+                dedupe_key=row.key,
+                message_id=row.message_id,
+                sender=row.sender,
+                subject=subject,
+                source=row.raw.source,
+                received_at=row.received,
+                recorded_at=row.now,
+                outcome=outcome.value,
+                reason=reason,
+                redactions=redactions or {},
+            ),
+        )
+
+    def _final(self, session: Session, row: _Row, outcome: Outcome, reason: str) -> IngestResult:
+        """Record a decision taken before any content was read (nothing of the body is kept)."""
+        self._insert(session, row, outcome, reason)
+        return IngestResult(outcome, None, row.message_id, reason, {})
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """What every decision record carries, gathered as the pipeline learns it."""
+
+    key: str
+    message_id: str | None
+    sender: str
+    raw: RawMessage
+    received: datetime
+    now: datetime

@@ -1,0 +1,113 @@
+"""From a parsed mail to redacted content ready to store: the only road to the store.
+
+Redaction happens here, before anything else looks at the text: the subject, the full text,
+the HTML, and text-like attachments. Quoted history is stripped from the redacted text.
+Attachments are checked against the size limits and the blocked list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ingest.model import ParsedAttachment, ParsedMessage
+from ingest.options import PipelineOptions
+from ingest.quotes import strip_reply
+from ingest.redact import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
+
+_SCRIPT = re.compile(rb"<\s*script\b|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
+HTML_EXTENSIONS = ("htm", "html", "xhtml", "svg")
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAttachment:
+    filename: str
+    content_type: str
+    payload: bytes  # redacted when text-like
+    inline: bool
+    content_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedAttachment:
+    filename: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A mail's content after redaction: the only form in which content reaches the store."""
+
+    subject: str
+    full_text: str
+    visible: str
+    html: str | None
+    attachments: tuple[KeptAttachment, ...]
+    dropped: tuple[DroppedAttachment, ...]
+    redactions: dict[str, int]
+
+    @property
+    def credential_exposed(self) -> bool:
+        return any(kind in CREDENTIAL_KINDS for kind in self.redactions)
+
+
+def _extension(filename: str) -> str:
+    return filename.rpartition(".")[2].lower() if "." in filename else ""
+
+
+def _redact_attachment(item: ParsedAttachment) -> tuple[bytes, Counter[str]]:
+    if not is_text_like(item.filename, item.content_type):
+        return item.payload, Counter()
+    text = item.payload.decode("utf-8", errors="surrogateescape")
+    result = redact_text(text)
+    return result.text.encode("utf-8", errors="surrogateescape"), Counter(result.counts())
+
+
+def _blocked(item: ParsedAttachment, blocked: frozenset[str]) -> str | None:
+    extension = _extension(item.filename)
+    if extension in blocked:
+        return f"blocked file type .{extension}"
+    is_html = extension in HTML_EXTENSIONS or item.content_type in ("text/html", "image/svg+xml")
+    if is_html and _SCRIPT.search(item.payload):
+        return "HTML with script"
+    return None
+
+
+def prepare(parsed: ParsedMessage, options: PipelineOptions) -> Redacted:
+    """Redact, strip quotes and check attachments."""
+    subject = redact_text(parsed.subject)
+    text = redact_text(parsed.text)
+    html = redact_html(parsed.html) if parsed.html else None
+    body_counts = Counter(text.counts())
+    if html is not None:
+        body_counts |= Counter(html.counts())  # the HTML usually repeats the text: max, not sum
+    counts = Counter(subject.counts()) + body_counts
+    kept: list[KeptAttachment] = []
+    dropped: list[DroppedAttachment] = []
+    total = 0
+    for item in parsed.attachments:
+        reason = _blocked(item, options.blocked_extensions)
+        if reason is None and len(item.payload) > options.max_attachment_bytes:
+            reason = f"larger than {options.max_attachment_bytes // 1024} KB"
+        if reason is None and total + len(item.payload) > options.max_message_attachment_bytes:
+            reason = "the message's attachments exceed the size limit"
+        if reason is not None:
+            dropped.append(DroppedAttachment(item.filename, reason))
+            continue
+        payload, found = _redact_attachment(item)
+        counts += found
+        total += len(item.payload)
+        kept.append(
+            KeptAttachment(item.filename, item.content_type, payload, item.inline, item.content_id)
+        )
+    stripped = strip_reply(text.text)
+    return Redacted(
+        subject=" ".join(subject.text.split()),
+        full_text=text.text,
+        visible=stripped.visible,
+        html=html.text if html else None,
+        attachments=tuple(kept),
+        dropped=tuple(dropped),
+        redactions=dict(sorted(counts.items())),
+    )

@@ -1,0 +1,182 @@
+"""Build everything from settings: the database, the pipeline, the spool and quarantine.
+
+The composition root: the only place (with `postdesk.cli`) that turns `Settings` into the
+plain values the other packages take.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ingest.model import IngestResult, Outcome, RawMessage
+from ingest.options import PipelineOptions, RateWindow
+from ingest.pipeline import Pipeline
+from ingest.quarantine import Quarantine
+from ingest.spool import Spool
+from notify.options import SlaOptions
+from notify.options import SlaTarget as NotifySlaTarget
+from notify.sla import make_due_calculator, parse_business_hours
+from postdesk.settings import RateLimit, Settings
+from store import directory
+from store.blobs import BlobStore
+from store.db import Database
+from store.directory import OrganisationSpec, StaffSpec
+from store.errors import StoreError
+
+log = logging.getLogger("postdesk.ingest")
+
+
+class DryRun(Exception):
+    """Raised inside a transaction to roll it back after a dry run."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sla_options(settings: Settings) -> SlaOptions:
+    """SLA targets and calendar for notify, from the configuration."""
+    sla = settings.sla
+    calendar = (
+        parse_business_hours(sla.business_hours, sla.timezone, sla.holidays)
+        if sla.business_hours
+        else None
+    )
+    targets = {p: NotifySlaTarget(t.first_response, t.resolution) for p, t in sla.targets.items()}
+    return SlaOptions(targets=targets, reminder_at=sla.reminder_at, calendar=calendar)
+
+
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    """The pipeline's plain values, from the configuration."""
+    desk, ingest, sla = settings.desk, settings.ingest, settings.sla
+
+    def rate(limit: RateLimit | None) -> RateWindow | None:
+        return None if limit is None else RateWindow(limit.count, limit.window)
+
+    return PipelineOptions(
+        secret_key=desk.secret_key,
+        support_addresses={a.address: a.category for a in desk.support_addresses},
+        ticket_prefix=desk.ticket_prefix,
+        desk_name=desk.name,
+        categories=desk.categories,
+        default_category=desk.default_category,
+        unknown_senders=desk.unknown_senders,
+        reopen_window=timedelta(days=desk.reopen_window_days),
+        trust_staff_from=desk.trust_staff_from,
+        trusted_authserv_ids=ingest.trusted_authserv_ids,
+        custom_fields={f.name: f.values for f in settings.fields},
+        sla_targets={p: (t.first_response, t.resolution) for p, t in sla.targets.items()},
+        due_times=make_due_calculator(sla_options(settings)),
+        max_attachment_bytes=ingest.max_attachment_bytes,
+        max_message_attachment_bytes=ingest.max_message_bytes_attachments,
+        blocked_extensions=frozenset(ingest.blocked_extensions),
+        sender_rate=rate(ingest.sender_rate_limit),
+        domain_rate=rate(ingest.domain_rate_limit),
+        ops_addresses=settings.ops.digest_to,
+        team_address=settings.ops.team_address,
+        from_address=settings.outbound.from_address,
+    )
+
+
+@dataclass
+class App:
+    """The wired-up parts of one postdesk process."""
+
+    settings: Settings
+    db: Database
+    pipeline: Pipeline
+    blobs: BlobStore
+    quarantine: Quarantine
+    spool: Spool
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_spooled: Callable[[], None] | None = None,
+    ) -> App:
+        data = settings.ingest.data_dir
+        blobs = BlobStore(data / "attachments")
+        return cls(
+            settings=settings,
+            db=Database(settings.database.url),
+            pipeline=Pipeline(pipeline_options(settings), blobs, clock),
+            blobs=blobs,
+            quarantine=Quarantine(data / "quarantine", settings.desk.secret_key),
+            spool=Spool(data / "spool", on_put=on_spooled),
+        )
+
+    def sync_directory(self) -> None:
+        """Write organisations, contacts and staff from the configuration into the database."""
+        orgs = [
+            OrganisationSpec(
+                o.name, o.domains, tuple((c.name, c.email) for c in o.contacts), o.partner_of
+            )
+            for o in self.settings.organisations
+        ]
+        staff = [StaffSpec(s.name, s.email) for s in self.settings.staff]
+        with self.db.transaction() as session:
+            directory.sync_directory(session, orgs, staff, utcnow())
+
+    def ingest(self, raw: RawMessage, *, dry_run: bool = False) -> IngestResult:
+        """Process one message in its own transaction; quarantine it when it cannot be used."""
+        pipeline = self.pipeline
+        if dry_run:
+            pipeline = Pipeline(pipeline.options, None, pipeline.clock)
+        result: IngestResult | None = None
+        try:
+            with self.db.transaction() as session:
+                result = pipeline.process(session, raw)
+                if dry_run:
+                    raise DryRun
+        except DryRun:
+            assert result is not None
+            return result
+        except StoreError:
+            raise  # transient: the caller retries (or exits non-zero)
+        except Exception as exc:  # a bug or broken input: never lose the message
+            log.exception("processing failed (%s); message quarantined", type(exc).__name__)
+            result = IngestResult(
+                Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
+            )
+        if result.outcome is Outcome.QUARANTINED:
+            self.quarantine_raw(raw, result.reason)
+        log_result(result, raw.source)
+        return result
+
+    def quarantine_raw(self, raw: RawMessage, reason: str, attempts: int = 0) -> str:
+        item = self.quarantine.put(
+            raw.data,
+            reason=reason,
+            source=raw.source,
+            rcpts=raw.rcpts,
+            mail_from=raw.mail_from,
+            received_at=raw.received_at or utcnow(),
+            attempts=attempts,
+        )
+        return item.id
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def log_result(result: IngestResult, source: str) -> None:
+    """The one log line per message: outcome, ticket, Message-ID, redaction counts. No body."""
+    log.info(
+        "message outcome=%s ticket=%s message_id=%s source=%s redactions=%s",
+        result.outcome.value,
+        result.ticket or "-",
+        result.message_id or "-",
+        source,
+        ",".join(f"{k}:{v}" for k, v in sorted(result.redactions.items())) or "-",
+    )
+
+
+def data_path(settings: Settings, *parts: str) -> Path:
+    return settings.ingest.data_dir.joinpath(*parts)

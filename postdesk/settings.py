@@ -1,0 +1,241 @@
+"""The frozen settings objects that the configuration file is validated into.
+
+Only `postdesk/` reads configuration; every other package receives these values (or plain
+arguments taken from them). Defaults here are the documented defaults of
+`config.example.toml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+PRIORITIES: tuple[str, ...] = ("urgent", "high", "medium", "low")
+PRIORITY_ALIASES: dict[str, str] = {"critical": "urgent", "normal": "medium"}
+DEFAULT_CATEGORIES: tuple[str, ...] = (
+    "account",
+    "billing",
+    "technical",
+    "feature_request",
+    "general",
+)
+DEFAULT_BLOCKED_EXTENSIONS: tuple[str, ...] = (
+    "exe",
+    "com",
+    "bat",
+    "cmd",
+    "scr",
+    "pif",
+    "msi",
+    "msp",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "wsf",
+    "wsh",
+    "ps1",
+    "psm1",
+    "hta",
+    "cpl",
+    "jar",
+    "lnk",
+    "reg",
+    "dll",
+    "sh",
+    "app",
+    "apk",
+    "iso",
+    "docm",
+    "xlsm",
+    "pptm",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `count` events per `window`; `None` (the string "off") disables it."""
+
+    count: int
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SupportAddress:
+    """One address the desk receives mail on, and the category it implies (if any)."""
+
+    address: str
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSettings:
+    name: str
+    ticket_prefix: str
+    support_addresses: tuple[SupportAddress, ...]
+    unknown_senders: str
+    reopen_window_days: int
+    secret_key: str
+    trust_staff_from: bool
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    default_category: str = "general"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    enabled: bool
+    host: str
+    port: int
+    max_message_bytes: int
+    max_recipients: int
+    tls_cert: Path | None
+    tls_key: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImapAccount:
+    name: str
+    host: str
+    port: int
+    tls: bool
+    username: str
+    password: str
+    mailbox: str
+    processed_mailbox: str
+    idle: bool
+    poll_interval_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSettings:
+    transport: str
+    host: str
+    port: int
+    starttls: bool
+    username: str
+    password: str
+    from_address: str
+    file_dir: Path
+    max_attempts: int
+    backoff_seconds: tuple[int, ...]
+    per_ticket_hourly_limit: int
+    per_address_daily_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTarget:
+    first_response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SlaSettings:
+    targets: dict[str, SlaTarget]
+    reminder_at: float
+    waiting_reminder_days: int
+    waiting_close_days: int
+    resolved_close_days: int
+    business_hours: str | None
+    timezone: str
+    holidays: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    digest_cron: str
+    daily_digest_cron: str
+    sweep_interval_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpsSettings:
+    digest_to: tuple[str, ...]
+    team_address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    data_dir: Path
+    max_attachment_bytes: int
+    max_message_bytes_attachments: int
+    blocked_extensions: tuple[str, ...]
+    quarantine_retention_days: int
+    sender_rate_limit: RateLimit | None
+    domain_rate_limit: RateLimit | None
+    trusted_authserv_ids: tuple[str, ...]
+    max_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    level: str
+    file: Path | None
+    json: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """A custom field a customer may set with a field line (`Name: value`)."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    enabled: bool
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    name: str
+    domains: tuple[str, ...]
+    contacts: tuple[Contact, ...]
+    partner_of: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the configuration file says, validated."""
+
+    source: Path | None
+    desk: DeskSettings
+    database: DatabaseSettings
+    smtp: SmtpSettings
+    imap: tuple[ImapAccount, ...]
+    outbound: OutboundSettings
+    sla: SlaSettings
+    schedule: ScheduleSettings
+    ops: OpsSettings
+    ingest: IngestSettings
+    logging: LoggingSettings
+    fields: tuple[FieldSpec, ...]
+    http: HttpSettings
+    staff: tuple[StaffMember, ...]
+    organisations: tuple[Organisation, ...]
+    templates_dir: Path | None = field(default=None)
+
+    @property
+    def support_address_list(self) -> tuple[str, ...]:
+        """The support addresses, lowercased, in configured order."""
+        return tuple(a.address for a in self.desk.support_addresses)

@@ -1,0 +1,177 @@
+"""Who is who: organisations, their domains and partners, contacts and staff.
+
+The configuration is the source of truth for organisations, configured contacts and staff;
+`sync_directory` writes it into the database at start (idempotent). Contacts created by the
+open help desk policy (`origin = "created"`) are kept across syncs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from store.records import ContactRecord
+from store.schema import (
+    ContactRow,
+    OrganisationDomainRow,
+    OrganisationRow,
+    PartnerLinkRow,
+    StaffRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationSpec:
+    name: str
+    domains: tuple[str, ...]
+    contacts: tuple[tuple[str, str], ...]  # (name, email)
+    partner_of: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSpec:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    id: int
+    name: str
+    email: str
+
+
+def sync_directory(
+    session: Session,
+    organisations: Iterable[OrganisationSpec],
+    staff: Iterable[StaffSpec],
+    now: datetime,
+) -> None:
+    """Make the organisations, domains, partner links, contacts and staff match the config."""
+    orgs = list(organisations)
+    existing = {row.name: row for row in session.scalars(select(OrganisationRow))}
+    by_name: dict[str, OrganisationRow] = {}
+    for spec in orgs:
+        row = existing.get(spec.name) or OrganisationRow(name=spec.name)
+        session.add(row)
+        by_name[spec.name] = row
+    session.flush()
+    session.execute(delete(OrganisationDomainRow))
+    session.execute(delete(PartnerLinkRow))
+    for spec in orgs:
+        org_id = by_name[spec.name].id
+        for domain in dict.fromkeys(spec.domains):
+            session.add(OrganisationDomainRow(domain=domain, organisation_id=org_id))
+        for client in dict.fromkeys(spec.partner_of):
+            session.add(PartnerLinkRow(partner_id=org_id, client_id=by_name[client].id))
+        for name, email in spec.contacts:
+            contact = session.scalar(select(ContactRow).where(ContactRow.email == email))
+            if contact is None:
+                contact = ContactRow(email=email, created_at=now, bouncing=False)
+                session.add(contact)
+            contact.name = name
+            contact.organisation_id = org_id
+            contact.origin = "config"
+    _sync_staff(session, list(staff))
+    session.flush()
+
+
+def _sync_staff(session: Session, staff: list[StaffSpec]) -> None:
+    rows = {row.email: row for row in session.scalars(select(StaffRow))}
+    wanted = {s.email: s for s in staff}
+    for email, row in rows.items():
+        if email not in wanted:
+            row.active = False
+            row.name = f"{row.name} (removed {row.id})"
+    session.flush()
+    for spec in staff:
+        row = rows.get(spec.email) or StaffRow(email=spec.email)
+        row.name = spec.name
+        row.active = True
+        session.add(row)
+
+
+def find_contact(session: Session, email: str) -> ContactRecord | None:
+    row = session.scalar(select(ContactRow).where(ContactRow.email == email.lower()))
+    return ContactRecord.from_row(row) if row else None
+
+
+def organisation_for_domain(session: Session, domain: str) -> int | None:
+    """The organisation owning `domain` or its closest parent domain (subdomains match)."""
+    labels = domain.lower().split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if not candidates:
+        return None
+    rows = session.execute(
+        select(OrganisationDomainRow.domain, OrganisationDomainRow.organisation_id).where(
+            OrganisationDomainRow.domain.in_(candidates)
+        )
+    ).all()
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: len(r[0]))
+    return int(best[1])
+
+
+def create_contact(
+    session: Session, email: str, name: str, organisation_id: int | None, now: datetime
+) -> ContactRecord:
+    row = ContactRow(
+        email=email.lower(),
+        name=name,
+        organisation_id=organisation_id,
+        origin="created",
+        bouncing=False,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return ContactRecord.from_row(row)
+
+
+def mark_bouncing(session: Session, email: str) -> bool:
+    """Mark a contact's address as bouncing; False when no contact has it."""
+    row = session.scalar(select(ContactRow).where(ContactRow.email == email.lower()))
+    if row is None:
+        return False
+    row.bouncing = True
+    return True
+
+
+def staff_by_email(session: Session, email: str) -> StaffRecord | None:
+    row = session.scalar(
+        select(StaffRow).where(StaffRow.email == email.lower(), StaffRow.active.is_(True))
+    )
+    return StaffRecord(row.id, row.name, row.email) if row else None
+
+
+def staff_by_name(session: Session, name: str) -> StaffRecord | None:
+    """Staff by name or email, case-insensitively (for `#assign alice`)."""
+    wanted = name.strip().lower()
+    for row in session.scalars(select(StaffRow).where(StaffRow.active.is_(True))):
+        if wanted in (row.name.lower(), row.email, row.email.split("@")[0]):
+            return StaffRecord(row.id, row.name, row.email)
+    return None
+
+
+def partner_clients(session: Session, organisation_id: int) -> frozenset[int]:
+    """The client organisations a partner organisation is assigned."""
+    rows = session.scalars(
+        select(PartnerLinkRow.client_id).where(PartnerLinkRow.partner_id == organisation_id)
+    )
+    return frozenset(rows)
+
+
+def organisation_name(session: Session, organisation_id: int | None) -> str | None:
+    if organisation_id is None:
+        return None
+    row = session.get(OrganisationRow, organisation_id)
+    return row.name if row else None
+
+
+def organisation_id_by_name(session: Session, name: str) -> int | None:
+    return session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name))

@@ -1,0 +1,155 @@
+"""Inbound message records: dedupe, the decision record, flood counts, thread lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.errors import NotFound
+from store.records import MessageRecord
+from store.schema import InboundMessageRow, OutboxRow, TicketRow
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    dedupe_key: str
+    message_id: str | None
+    sender: str
+    subject: str
+    source: str
+    received_at: datetime
+    recorded_at: datetime
+    outcome: str
+    reason: str
+    ticket_id: int | None = None
+    redactions: dict[str, int] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def find_by_dedupe_key(session: Session, key: str) -> MessageRecord | None:
+    row = session.scalar(select(InboundMessageRow).where(InboundMessageRow.dedupe_key == key))
+    return MessageRecord.from_row(row) if row else None
+
+
+def record_message(session: Session, new: NewMessage) -> int:
+    """Store the decision record; returns its id. The unique dedupe key guards double inserts."""
+    row = InboundMessageRow(
+        dedupe_key=new.dedupe_key,
+        message_id=new.message_id,
+        sender=new.sender,
+        sender_domain=new.sender.rpartition("@")[2],
+        subject=new.subject,
+        source=new.source,
+        received_at=new.received_at,
+        recorded_at=new.recorded_at,
+        outcome=new.outcome,
+        reason=new.reason,
+        ticket_id=new.ticket_id,
+        redactions=dict(new.redactions),
+        details=dict(new.details),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def forget_message(session: Session, row_id: int) -> None:
+    """Delete a decision record (a quarantined message that is being retried)."""
+    row = session.get(InboundMessageRow, row_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def complete_message(
+    session: Session, row_id: int, outcome: str, reason: str, ticket_id: int | None
+) -> None:
+    """Fill in the decision of a record written before the decision was taken."""
+    row = session.get(InboundMessageRow, row_id)
+    if row is None:
+        raise NotFound(f"no inbound message record {row_id}")
+    row.outcome, row.reason, row.ticket_id = outcome, reason, ticket_id
+
+
+def count_since(
+    session: Session, *, since: datetime, sender: str | None = None, domain: str | None = None
+) -> int:
+    """Messages recorded from a sender (or a sending domain) since an instant."""
+    query = (
+        select(func.count())
+        .select_from(InboundMessageRow)
+        .where(InboundMessageRow.received_at >= since)
+    )
+    if sender is not None:
+        query = query.where(InboundMessageRow.sender == sender)
+    if domain is not None:
+        query = query.where(InboundMessageRow.sender_domain == domain)
+    return int(session.scalar(query) or 0)
+
+
+def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int | None:
+    """The ticket of the newest message (received or sent by us) among `message_ids`."""
+    if not message_ids:
+        return None
+    ids = list(dict.fromkeys(message_ids))[-50:]
+    sent = session.scalar(
+        select(OutboxRow.ticket_id)
+        .where(OutboxRow.message_id.in_(ids), OutboxRow.ticket_id.is_not(None))
+        .order_by(OutboxRow.id.desc())
+        .limit(1)
+    )
+    if sent is not None:
+        return int(sent)
+    received = session.scalar(
+        select(InboundMessageRow.ticket_id)
+        .where(InboundMessageRow.message_id.in_(ids), InboundMessageRow.ticket_id.is_not(None))
+        .order_by(InboundMessageRow.id.desc())
+        .limit(1)
+    )
+    return int(received) if received is not None else None
+
+
+def messages_for_ticket(session: Session, ticket_id: int) -> list[MessageRecord]:
+    rows = session.scalars(
+        select(InboundMessageRow)
+        .where(InboundMessageRow.ticket_id == ticket_id)
+        .order_by(InboundMessageRow.id)
+    )
+    return [MessageRecord.from_row(r) for r in rows]
+
+
+def thread_message_ids(session: Session, ticket_id: int) -> list[str]:
+    """Message-IDs of the ticket's thread, oldest first (for References on outgoing mail)."""
+    received = session.execute(
+        select(InboundMessageRow.recorded_at, InboundMessageRow.message_id).where(
+            InboundMessageRow.ticket_id == ticket_id, InboundMessageRow.message_id.is_not(None)
+        )
+    ).all()
+    sent = session.execute(
+        select(OutboxRow.created_at, OutboxRow.message_id).where(
+            OutboxRow.ticket_id == ticket_id, OutboxRow.message_id.is_not(None)
+        )
+    ).all()
+    ordered = sorted((r for r in [*received, *sent]), key=lambda r: r[0].replace(tzinfo=None))
+    return list(dict.fromkeys(str(r[1]) for r in ordered))
+
+
+def ticket_exists(session: Session, ticket_id: int) -> bool:
+    return session.get(TicketRow, ticket_id) is not None
+
+
+def we_mailed(session: Session, recipient: str, original_message_id: str | None,
+              since: datetime) -> bool:
+    """Whether a bounce for `recipient` answers our mail: its returned Message-ID is one of
+    ours, or (when the bounce names none) we mailed that address since `since`."""
+    query = select(OutboxRow.id).where(OutboxRow.recipient == recipient.lower())
+    if original_message_id:
+        query = query.where(OutboxRow.message_id == original_message_id)
+    else:
+        query = query.where(OutboxRow.created_at >= since)
+    return session.scalar(query.limit(1)) is not None

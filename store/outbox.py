@@ -1,0 +1,237 @@
+"""Outbox rows: mail waiting to be sent, written in the transaction that caused it.
+
+A row's Message-ID is derived from its id, so a resend after a crash is recognisable and
+replies to it thread back to the ticket. A `dedupe_key` (ticket, kind, step) makes a
+notification unique: enqueueing it again is a no-op.
+
+Delivery: `claim_due` takes due pending rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+has one writer) and leases them by pushing `next_attempt_at` and counting the attempt in the
+same transaction, so several workers never send one row twice and a crash mid-send retries
+after the lease. `mark_sent` / `mark_retry` / `mark_dead` / `mark_skipped` settle a claim;
+each applies only while the row is still the claimed attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from store.records import OutboxRecord
+from store.schema import OutboxRow
+
+
+@dataclass(frozen=True, slots=True)
+class NewMail:
+    kind: str
+    recipient: str
+    context: dict[str, Any]
+    ticket_id: int | None = None
+    dedupe_key: str | None = None
+    automatic: bool = True
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    status: str = "pending"
+    last_error: str | None = None
+
+
+def message_id_for(row_id: int, domain: str) -> str:
+    """The Message-ID of outbox row `row_id`."""
+    return f"<postdesk.{row_id}@{domain}>"
+
+
+def enqueue(
+    session: Session, mail: NewMail, *, now: datetime, message_id_domain: str
+) -> int | None:
+    """Add a row; returns its id, or None when a row with the same dedupe key exists."""
+    if mail.dedupe_key is not None:
+        exists = session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == mail.dedupe_key))
+        if exists is not None:
+            return None
+    row = OutboxRow(
+        kind=mail.kind,
+        ticket_id=mail.ticket_id,
+        recipient=mail.recipient.lower(),
+        cc={"cc": list(mail.cc), "bcc": list(mail.bcc)},
+        dedupe_key=mail.dedupe_key,
+        context=mail.context,
+        automatic=mail.automatic,
+        status=mail.status,
+        attempts=0,
+        next_attempt_at=now,
+        last_error=mail.last_error,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    row.message_id = message_id_for(row.id, message_id_domain)
+    return row.id
+
+
+def count_recent(
+    session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
+) -> int:
+    """Automatic mails queued for `recipient` since an instant (optionally about one ticket)."""
+    query = (
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(
+            OutboxRow.recipient == recipient.lower(),
+            OutboxRow.created_at >= since,
+            OutboxRow.automatic.is_(True),
+            OutboxRow.status != "skipped",
+        )
+    )
+    if ticket_id is not None:
+        query = query.where(OutboxRow.ticket_id == ticket_id)
+    return int(session.scalar(query) or 0)
+
+
+def list_rows(
+    session: Session, *, status: str | None = None, limit: int | None = None
+) -> list[OutboxRecord]:
+    query = select(OutboxRow).order_by(OutboxRow.id)
+    if status:
+        query = query.where(OutboxRow.status == status)
+    if limit:
+        query = query.limit(limit)
+    return [OutboxRecord.from_row(r) for r in session.scalars(query)]
+
+
+def retry_dead(session: Session, now: datetime) -> int:
+    """Put every dead row back in the queue, due now; returns how many."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.status == "dead")
+        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def recent_to(session: Session, *, kind: str, recipient: str, since: datetime) -> bool:
+    """Whether a mail of `kind` went (or is queued) to `recipient` since an instant."""
+    found = session.scalar(
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.kind == kind,
+            OutboxRow.recipient == recipient.lower(),
+            OutboxRow.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def window(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMail:
+    """A row leased for one delivery attempt (`attempt` counts this one)."""
+
+    id: int
+    kind: str
+    ticket_id: int | None
+    recipient: str
+    cc: tuple[str, ...]
+    bcc: tuple[str, ...]
+    context: dict[str, Any]
+    automatic: bool
+    message_id: str | None
+    attempt: int
+    created_at: datetime
+
+
+def claim_due(
+    session: Session, *, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedMail]:
+    """Lease up to `limit` rows due at `now`: attempts + 1, next_attempt_at = now + lease."""
+    rows = session.scalars(
+        select(OutboxRow)
+        .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+        .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed: list[ClaimedMail] = []
+    for row in rows:
+        row.attempts = (row.attempts or 0) + 1
+        row.next_attempt_at = now + lease
+        cc = row.cc or {}
+        claimed.append(
+            ClaimedMail(
+                id=row.id,
+                kind=row.kind,
+                ticket_id=row.ticket_id,
+                recipient=row.recipient,
+                cc=tuple(cc.get("cc") or ()),
+                bcc=tuple(cc.get("bcc") or ()),
+                context=dict(row.context or {}),
+                automatic=row.automatic,
+                message_id=row.message_id,
+                attempt=row.attempts,
+                created_at=row.created_at,
+            )
+        )
+    session.flush()
+    return claimed
+
+
+def _claimed(row_id: int, attempt: int) -> list[ColumnElement[bool]]:
+    return [OutboxRow.id == row_id, OutboxRow.status == "pending", OutboxRow.attempts == attempt]
+
+
+def _settle(session: Session, row_id: int, attempt: int, **values: Any) -> bool:
+    result = session.execute(update(OutboxRow).where(*_claimed(row_id, attempt)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(session: Session, row_id: int, *, attempt: int, now: datetime) -> bool:
+    """The relay accepted the claimed attempt; False when the claim was lost meanwhile."""
+    return _settle(session, row_id, attempt, status="sent", sent_at=now, last_error=None)
+
+
+def mark_retry(
+    session: Session, row_id: int, *, attempt: int, next_attempt_at: datetime, error: str
+) -> bool:
+    """A transient failure: try again at `next_attempt_at`."""
+    return _settle(session, row_id, attempt, next_attempt_at=next_attempt_at, last_error=error)
+
+
+def mark_dead(session: Session, row_id: int, *, attempt: int, error: str) -> bool:
+    """A permanent failure, or attempts exhausted: never retried unless `retry_dead`."""
+    return _settle(session, row_id, attempt, status="dead", last_error=error)
+
+
+def mark_skipped(session: Session, row_id: int, *, attempt: int, reason: str) -> bool:
+    """Not sent on purpose (rate limit, bouncing recipient): kept with the reason."""
+    return _settle(session, row_id, attempt, status="skipped", last_error=reason)
+
+
+def count_sent(
+    session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
+) -> int:
+    """Automatic mails actually sent to `recipient` since an instant (optionally per ticket)."""
+    query = (
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(
+            OutboxRow.recipient == recipient.lower(),
+            OutboxRow.status == "sent",
+            OutboxRow.sent_at >= since,
+            OutboxRow.automatic.is_(True),
+        )
+    )
+    if ticket_id is not None:
+        query = query.where(OutboxRow.ticket_id == ticket_id)
+    return int(session.scalar(query) or 0)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many rows are in each status (for metrics and the digest)."""
+    rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+    return {str(status): int(count) for status, count in rows}

@@ -1,0 +1,202 @@
+"""Frozen records the store hands out: the store's vocabulary, never ORM rows.
+
+Callers outside `store` see only these; each has a `from_row` constructor used inside the
+store's own modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from store.schema import (
+    AttachmentRow,
+    CommentRow,
+    ContactRow,
+    InboundMessageRow,
+    OutboxRow,
+    TicketRow,
+)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every time in this project is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with a Z, or None."""
+    aware = utc(value)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z") if aware else None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    id: int
+    email: str
+    name: str
+    organisation_id: int | None
+    bouncing: bool
+
+    @classmethod
+    def from_row(cls, row: ContactRow) -> ContactRecord:
+        return cls(row.id, row.email, row.name, row.organisation_id, row.bouncing)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    id: int
+    number: str
+    subject: str
+    status: str
+    priority: str
+    category: str
+    visibility: str
+    organisation_id: int | None
+    organisation: str | None
+    requester_id: int
+    requester: str
+    assignee: str | None
+    assignee_email: str | None
+    support_address: str
+    call_reference: str | None
+    fields: dict[str, Any]
+    flags: tuple[str, ...]
+    related_ticket_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+    status_changed_at: datetime
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    first_responded_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: TicketRow) -> TicketRecord:
+        return cls(
+            id=row.id,
+            number=row.number,
+            subject=row.subject,
+            status=row.status,
+            priority=row.priority,
+            category=row.category,
+            visibility=row.visibility,
+            organisation_id=row.organisation_id,
+            organisation=row.organisation.name if row.organisation else None,
+            requester_id=row.requester_id,
+            requester=row.requester.email,
+            assignee=row.assignee.name if row.assignee else None,
+            assignee_email=row.assignee.email if row.assignee else None,
+            support_address=row.support_address,
+            call_reference=row.call_reference,
+            fields=dict(row.fields or {}),
+            flags=tuple(sorted(k for k, v in (row.flags or {}).items() if v)),
+            related_ticket_id=row.related_ticket_id,
+            created_at=utc(row.created_at) or row.created_at,
+            updated_at=utc(row.updated_at) or row.updated_at,
+            last_activity_at=utc(row.last_activity_at) or row.last_activity_at,
+            status_changed_at=utc(row.status_changed_at) or row.status_changed_at,
+            first_response_due=utc(row.first_response_due),
+            resolution_due=utc(row.resolution_due),
+            first_responded_at=utc(row.first_responded_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    id: int
+    author: str
+    author_role: str
+    public: bool
+    body: str
+    created_at: datetime
+    redactions: dict[str, int]
+    notes: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: CommentRow) -> CommentRecord:
+        return cls(
+            id=row.id,
+            author=row.author_email,
+            author_role=row.author_role,
+            public=row.public,
+            body=row.body,
+            created_at=utc(row.created_at) or row.created_at,
+            redactions=dict(row.redactions or {}),
+            notes=dict(row.notes or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRecord:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    inline: bool
+
+    @classmethod
+    def from_row(cls, row: AttachmentRow) -> AttachmentRecord:
+        return cls(row.id, row.filename, row.content_type, row.size, row.sha256, row.inline)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """The decision record of one inbound message."""
+
+    id: int
+    message_id: str | None
+    sender: str
+    outcome: str
+    reason: str
+    received_at: datetime
+    ticket_id: int | None
+
+    @classmethod
+    def from_row(cls, row: InboundMessageRow) -> MessageRecord:
+        return cls(
+            id=row.id,
+            message_id=row.message_id,
+            sender=row.sender,
+            outcome=row.outcome,
+            reason=row.reason,
+            received_at=utc(row.received_at) or row.received_at,
+            ticket_id=row.ticket_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    id: int
+    kind: str
+    ticket_id: int | None
+    recipient: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    context: dict[str, Any]
+    automatic: bool
+    message_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: OutboxRow) -> OutboxRecord:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            ticket_id=row.ticket_id,
+            recipient=row.recipient,
+            status=row.status,
+            attempts=row.attempts,
+            next_attempt_at=utc(row.next_attempt_at) or row.next_attempt_at,
+            last_error=row.last_error,
+            context=dict(row.context or {}),
+            automatic=row.automatic,
+            message_id=row.message_id,
+            created_at=utc(row.created_at) or row.created_at,
+        )

@@ -1,0 +1,284 @@
+"""Tickets, their comments, subscribers, attachments and audit trail: commands and queries.
+
+Every function takes the caller's session, so that a whole inbound message (ticket,
+comment, audit events, outbox rows) is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from store.errors import NotFound
+from store.records import AttachmentRecord, CommentRecord, TicketRecord
+from store.schema import (
+    AttachmentRow,
+    AuditEventRow,
+    CommentRow,
+    ContactRow,
+    OrganisationRow,
+    SubscriberRow,
+    TicketRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    prefix: str
+    subject: str
+    priority: str
+    category: str
+    visibility: str
+    organisation_id: int | None
+    requester_id: int
+    support_address: str
+    created_at: datetime
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    call_reference: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    related_ticket_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    author_email: str
+    author_role: str  # customer | staff | system
+    public: bool
+    body: str
+    full_text: str
+    html: str | None
+    created_at: datetime
+    redactions: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    inbound_message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    email: str
+    role: str  # requester | watcher
+    muted: bool
+
+
+def _row(session: Session, ticket_id: int) -> TicketRow:
+    row = session.get(TicketRow, ticket_id)
+    if row is None:
+        raise NotFound(f"no ticket with id {ticket_id}")
+    return row
+
+
+def create_ticket(session: Session, new: NewTicket) -> TicketRecord:
+    """Insert a ticket; the database allocates its number."""
+    row = TicketRow(
+        prefix=new.prefix,
+        subject=new.subject,
+        status="open",
+        priority=new.priority,
+        category=new.category,
+        visibility=new.visibility,
+        organisation_id=new.organisation_id,
+        requester_id=new.requester_id,
+        support_address=new.support_address,
+        call_reference=new.call_reference,
+        fields=dict(new.fields),
+        flags={},
+        related_ticket_id=new.related_ticket_id,
+        created_at=new.created_at,
+        updated_at=new.created_at,
+        last_activity_at=new.created_at,
+        status_changed_at=new.created_at,
+        first_response_due=new.first_response_due,
+        resolution_due=new.resolution_due,
+    )
+    session.add(row)
+    session.flush()
+    requester = session.get(ContactRow, new.requester_id)
+    assert requester is not None
+    session.add(SubscriberRow(ticket_id=row.id, email=requester.email, role="requester"))
+    session.flush()
+    return TicketRecord.from_row(row)
+
+
+def get_ticket(session: Session, ticket_id: int) -> TicketRecord:
+    return TicketRecord.from_row(_row(session, ticket_id))
+
+
+def find_ticket(session: Session, number: str) -> TicketRecord | None:
+    """The ticket numbered like `SUP-1042` (prefix case-insensitive), or None."""
+    prefix, _, digits = number.strip().rpartition("-")
+    if not prefix or not digits.isdigit() or len(digits) > 12:
+        return None
+    row = session.get(TicketRow, int(digits))
+    if row is None or row.prefix.upper() != prefix.upper():
+        return None
+    return TicketRecord.from_row(row)
+
+
+def update_ticket(session: Session, ticket_id: int, now: datetime, **changes: Any) -> TicketRecord:
+    """Change columns of a ticket (status, priority, assignee_id, dues, ...) and touch it."""
+    row = _row(session, ticket_id)
+    if "status" in changes and changes["status"] != row.status:
+        row.status_changed_at = now
+    for name, value in changes.items():
+        if not hasattr(TicketRow, name):
+            raise AttributeError(f"tickets have no column {name!r}")
+        setattr(row, name, value)
+    row.updated_at = now
+    session.flush()
+    return TicketRecord.from_row(row)
+
+
+def set_flag(session: Session, ticket_id: int, flag: str, now: datetime) -> None:
+    row = _row(session, ticket_id)
+    row.flags = {**(row.flags or {}), flag: True}
+    row.updated_at = now
+
+
+def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRecord:
+    row = CommentRow(
+        ticket_id=ticket_id,
+        author_email=new.author_email,
+        author_role=new.author_role,
+        public=new.public,
+        body=new.body,
+        full_text=new.full_text,
+        html=new.html,
+        redactions=dict(new.redactions),
+        notes=dict(new.notes),
+        inbound_message_id=new.inbound_message_id,
+        created_at=new.created_at,
+    )
+    session.add(row)
+    ticket = _row(session, ticket_id)
+    ticket.updated_at = ticket.last_activity_at = new.created_at
+    session.flush()
+    return CommentRecord.from_row(row)
+
+
+def add_attachment(
+    session: Session,
+    ticket_id: int,
+    comment_id: int | None,
+    *,
+    filename: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    inline: bool,
+    content_id: str | None,
+    created_at: datetime,
+) -> AttachmentRecord:
+    row = AttachmentRow(
+        ticket_id=ticket_id,
+        comment_id=comment_id,
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        inline=inline,
+        content_id=content_id,
+        created_at=created_at,
+    )
+    session.add(row)
+    session.flush()
+    return AttachmentRecord.from_row(row)
+
+
+def audit(
+    session: Session,
+    ticket_id: int | None,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+    inbound_message_id: int | None = None,
+) -> None:
+    """Record one change: who, what, when, via which message."""
+    session.add(
+        AuditEventRow(
+            ticket_id=ticket_id,
+            at=at,
+            actor=actor,
+            action=action,
+            details=details or {},
+            inbound_message_id=inbound_message_id,
+        )
+    )
+
+
+def subscribers(session: Session, ticket_id: int) -> list[Subscriber]:
+    rows = session.scalars(
+        select(SubscriberRow)
+        .where(SubscriberRow.ticket_id == ticket_id)
+        .order_by(SubscriberRow.role, SubscriberRow.email)
+    )
+    return [Subscriber(r.email, r.role, r.muted) for r in rows]
+
+
+def add_watcher(session: Session, ticket_id: int, email: str) -> bool:
+    """Add a watcher; False when the address already receives mail about the ticket."""
+    if session.get(SubscriberRow, (ticket_id, email.lower())) is not None:
+        return False
+    session.add(SubscriberRow(ticket_id=ticket_id, email=email.lower(), role="watcher"))
+    session.flush()
+    return True
+
+
+def set_muted(session: Session, ticket_id: int, email: str, muted: bool) -> bool:
+    row = session.get(SubscriberRow, (ticket_id, email.lower()))
+    if row is None:
+        return False
+    row.muted = muted
+    return True
+
+
+def comments(session: Session, ticket_id: int) -> list[CommentRecord]:
+    rows = session.scalars(
+        select(CommentRow).where(CommentRow.ticket_id == ticket_id).order_by(CommentRow.id)
+    )
+    return [CommentRecord.from_row(r) for r in rows]
+
+
+def attachments(session: Session, ticket_id: int) -> list[AttachmentRecord]:
+    rows = session.scalars(
+        select(AttachmentRow).where(AttachmentRow.ticket_id == ticket_id).order_by(AttachmentRow.id)
+    )
+    return [AttachmentRecord.from_row(r) for r in rows]
+
+
+def list_tickets(
+    session: Session,
+    *,
+    status: str | None = None,
+    organisation: str | None = None,
+    requester: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> list[TicketRecord]:
+    """Tickets matching every given filter, newest first; all of them unless `limit`."""
+    query = select(TicketRow).order_by(TicketRow.id.desc())
+    if status:
+        query = query.where(TicketRow.status == status)
+    if organisation:
+        query = query.join(OrganisationRow, TicketRow.organisation_id == OrganisationRow.id).where(
+            func.lower(OrganisationRow.name) == organisation.lower()
+        )
+    if requester:
+        query = query.join(ContactRow, TicketRow.requester_id == ContactRow.id).where(
+            ContactRow.email == requester.lower()
+        )
+    if search:
+        pattern = f"%{search.lower()}%"
+        in_comments = select(CommentRow.ticket_id).where(func.lower(CommentRow.body).like(pattern))
+        query = query.where(
+            or_(func.lower(TicketRow.subject).like(pattern), TicketRow.id.in_(in_comments))
+        )
+    if limit:
+        query = query.limit(limit)
+    return [TicketRecord.from_row(r) for r in session.scalars(query).unique()]

@@ -1,0 +1,124 @@
+"""Tickets in the store: numbers, lookups, listing filters, comments and subscribers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from store import directory, tickets
+from store.db import Database
+from store.directory import OrganisationSpec, StaffSpec
+from store.tickets import NewComment, NewTicket
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _seed(database: Database) -> tuple[int, int]:
+    with database.transaction() as session:
+        directory.sync_directory(
+            session,
+            [OrganisationSpec("Acme", ("acme.example",), (("Carol", "carol@acme.example"),), ()),
+             OrganisationSpec("Partner", ("partner.example",), (), ("Acme",))],
+            [StaffSpec("alice", "alice@desk.example")],
+            NOW,
+        )
+        contact = directory.find_contact(session, "carol@acme.example")
+        assert contact is not None and contact.organisation_id is not None
+        return contact.id, contact.organisation_id
+
+
+def _new(requester: int, org: int | None, subject: str = "Export broken") -> NewTicket:
+    return NewTicket(prefix="SUP", subject=subject, priority="medium", category="general",
+                     visibility="organisation", organisation_id=org, requester_id=requester,
+                     support_address="support@desk.example", created_at=NOW,
+                     first_response_due=NOW + timedelta(hours=24),
+                     resolution_due=NOW + timedelta(days=5))
+
+
+def test_numbers_start_at_1001_and_increase(db_url: str) -> None:
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        first = tickets.create_ticket(session, _new(requester, org))
+        second = tickets.create_ticket(session, _new(requester, org))
+    assert first.number == "SUP-1001"
+    assert second.number == "SUP-1002"
+    database.dispose()
+
+
+def test_numbers_are_never_reused_after_a_rollback(db_url: str) -> None:
+    database = Database(db_url)
+    requester, org = _seed(database)
+    try:
+        with database.transaction() as session:
+            tickets.create_ticket(session, _new(requester, org))
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    with database.transaction() as session:
+        kept = tickets.create_ticket(session, _new(requester, org))
+    with database.transaction() as session:
+        assert tickets.find_ticket(session, kept.number) is not None
+        assert tickets.find_ticket(session, "SUP-999999") is None
+    database.dispose()
+
+
+def test_find_ticket_is_case_insensitive_and_checks_the_prefix(db_url: str) -> None:
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        ticket = tickets.create_ticket(session, _new(requester, org))
+        assert tickets.find_ticket(session, ticket.number.lower()) == ticket
+        assert tickets.find_ticket(session, "OPS-" + str(ticket.id)) is None
+        assert tickets.find_ticket(session, "garbage") is None
+    database.dispose()
+
+
+def test_list_filters_and_search(db_url: str) -> None:
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        a = tickets.create_ticket(session, _new(requester, org, "Invoice wrong"))
+        b = tickets.create_ticket(session, _new(requester, org, "Login fails"))
+        tickets.add_comment(session, b.id, NewComment(
+            author_email="carol@acme.example", author_role="customer", public=True,
+            body="MFA code never arrives", full_text="", html=None, created_at=NOW))
+        tickets.update_ticket(session, a.id, NOW, status="resolved")
+    with database.transaction() as session:
+        assert [t.number for t in tickets.list_tickets(session)] == [b.number, a.number]
+        assert [t.number for t in tickets.list_tickets(session, status="resolved")] == [a.number]
+        assert [t.number for t in tickets.list_tickets(session, search="mfa")] == [b.number]
+        assert [t.number for t in tickets.list_tickets(session, search="INVOICE")] == [a.number]
+        assert len(tickets.list_tickets(session, organisation="acme")) == 2
+        assert tickets.list_tickets(session, organisation="Partner") == []
+        assert len(tickets.list_tickets(session, requester="carol@acme.example")) == 2
+        assert len(tickets.list_tickets(session, limit=1)) == 1
+    database.dispose()
+
+
+def test_subscribers_watchers_and_mute(db_url: str) -> None:
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        ticket = tickets.create_ticket(session, _new(requester, org))
+        assert tickets.add_watcher(session, ticket.id, "Dave@acme.example")
+        assert not tickets.add_watcher(session, ticket.id, "dave@acme.example")
+        assert tickets.set_muted(session, ticket.id, "dave@acme.example", True)
+        subs = tickets.subscribers(session, ticket.id)
+    assert [(s.email, s.role, s.muted) for s in subs] == [
+        ("carol@acme.example", "requester", False), ("dave@acme.example", "watcher", True)]
+    database.dispose()
+
+
+def test_directory_sync_is_idempotent_and_matches_subdomains(db_url: str) -> None:
+    database = Database(db_url)
+    _seed(database)
+    _seed(database)
+    with database.transaction() as session:
+        acme = directory.organisation_id_by_name(session, "Acme")
+        partner = directory.organisation_id_by_name(session, "Partner")
+        assert directory.organisation_for_domain(session, "eu.mail.acme.example") == acme
+        assert directory.organisation_for_domain(session, "notacme.example") is None
+        assert partner is not None and directory.partner_clients(session, partner) == {acme}
+        staff = directory.staff_by_name(session, "Alice")
+        assert staff is not None and staff.email == "alice@desk.example"
+    database.dispose()
