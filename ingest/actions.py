@@ -71,6 +71,7 @@ class Actions:
             prefix=c.options.ticket_prefix,
             secret_key=c.options.secret_key,
             support_addresses=c.options.support_set,
+            token_owners=self._team_token_owner(),
         )
         if c.sender.staff is not None:
             return staff_mail(c, match, self._staff_verified(match))
@@ -81,6 +82,11 @@ class Actions:
         if match is not None:
             return customer_comment(c, match)
         return self._new_ticket()
+
+    def _team_token_owner(self) -> tuple[str, ...]:
+        """Staff may answer a notice that went to the team address, with its token."""
+        team = self.c.options.team_address
+        return (team,) if team and self.c.sender.staff is not None else ()
 
     def _staff_verified(self, match: thread.ThreadMatch | None) -> tuple[bool, str]:
         c = self.c

@@ -52,6 +52,14 @@ class Redacted:
         return any(kind in CREDENTIAL_KINDS for kind in self.redactions)
 
 
+def human_size(size: int) -> str:
+    """1000 -> '1000 bytes', 10485760 -> '10 MB'."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def _extension(filename: str) -> str:
     return filename.rpartition(".")[2].lower() if "." in filename else ""
 
@@ -89,7 +97,7 @@ def prepare(parsed: ParsedMessage, options: PipelineOptions) -> Redacted:
     for item in parsed.attachments:
         reason = _blocked(item, options.blocked_extensions)
         if reason is None and len(item.payload) > options.max_attachment_bytes:
-            reason = f"larger than {options.max_attachment_bytes // 1024} KB"
+            reason = f"larger than {human_size(options.max_attachment_bytes)}"
         if reason is None and total + len(item.payload) > options.max_message_attachment_bytes:
             reason = "the message's attachments exceed the size limit"
         if reason is not None:

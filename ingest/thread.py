@@ -69,12 +69,18 @@ def find_ticket(
     prefix: str,
     secret_key: str,
     support_addresses: frozenset[str],
+    token_owners: tuple[str, ...] = (),
 ) -> ThreadMatch | None:
-    """The ticket the mail names, by reply token, then subject tag, then References."""
+    """The ticket the mail names, by reply token, then subject tag, then References.
+
+    A token counts when it was issued to the sender, or to one of `token_owners` (staff
+    answering a notice sent to the team address).
+    """
+    owners = (sender, *token_owners)
     for address in token_addresses(recipients, support_addresses):
         parsed = parse_token_address(address)
         assert parsed is not None
-        if not token_matches(secret_key, parsed, sender):
+        if not any(token_matches(secret_key, parsed, owner) for owner in owners):
             continue
         ticket = tickets.find_ticket(session, parsed.ticket_number)
         if ticket is not None:
