@@ -29,7 +29,6 @@ from store.blobs import BlobStore
 from store.inbound import NewMessage
 from store.records import MessageRecord
 
-
 BOUNCE_LOOKBACK = timedelta(days=7)
 
 
@@ -98,8 +97,6 @@ class Pipeline:
                 return self._duplicate(session, seen)
         sender = parsed.sender.email if parsed.sender else ""
         row = _Row(key, parsed.message_id, sender, raw, received, now)
-        if not sender:
-            return self._final(session, row, Outcome.QUARANTINED, "no sender address could be read")
         verdict = classify(
             parsed.message,
             own_addresses=self.own_addresses,
@@ -118,6 +115,8 @@ class Pipeline:
             return self._final(session, row, Outcome.IGNORED, reason)
         if verdict.kind is MessageKind.AUTO_REPLY:
             return self._final(session, row, Outcome.IGNORED, verdict.reason)
+        if not sender:
+            return self._final(session, row, Outcome.QUARANTINED, "no sender address could be read")
         notices = Notices(session, self.options, now, parsed.message_id)
         held = flood_check(session, self.options, notices, sender, received)
         if held is not None:

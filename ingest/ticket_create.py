@@ -80,7 +80,7 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
         ),
     )
     body = fields.body.strip() or "(no text)"
-    notes = _notes(c, ignored)
+    notes = _notes(c, ignored, fields.custom)
     comment = tickets.add_comment(
         c.session,
         ticket.id,
@@ -140,8 +140,9 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
     return Outcome.CREATED, ticket, reason
 
 
-def _notes(c: Context, ignored: list[dict[str, str]]) -> dict[str, Any]:
+def _notes(c: Context, ignored: list[dict[str, str]], custom: dict[str, str]) -> dict[str, Any]:
     return {
+        "fields": dict(custom),
         "redactions": c.content.redactions,
         "credential_exposed": c.content.credential_exposed,
         "dropped_attachments": [

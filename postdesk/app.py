@@ -92,6 +92,7 @@ class App:
     blobs: BlobStore
     quarantine: Quarantine
     spool: Spool
+    after_commit: Callable[[], None] | None = None
 
     @classmethod
     def build(
@@ -147,6 +148,8 @@ class App:
             )
         if result.outcome is Outcome.QUARANTINED:
             self.quarantine_raw(raw, result.reason)
+        elif result.outcome is not Outcome.DUPLICATE and self.after_commit is not None:
+            self.after_commit()  # wake the outbox worker for the mails this message queued
         log_result(result, raw.source)
         return result
 

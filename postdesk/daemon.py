@@ -21,7 +21,12 @@ from typing import Any
 from ingest.imap import ImapAccount as PollerAccount
 from ingest.imap import ImapPoller, PollSettings
 from ingest.model import IngestResult
-from ingest.smtp import SpoolingHandler, build_tls_context, start_smtp_server, support_address_matcher
+from ingest.smtp import (
+    SpoolingHandler,
+    build_tls_context,
+    start_smtp_server,
+    support_address_matcher,
+)
 from ingest.spool import SpoolEntry
 from ingest.worker import SpoolWorker, WorkerSettings
 from postdesk import notify_wiring
@@ -78,8 +83,11 @@ class Daemon:
         """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""
         app, settings = self.app, self.app.settings
         self.worker = SpoolWorker(
-            app.spool, app.ingest, app.quarantine_raw,
-            WorkerSettings(max_attempts=settings.ingest.max_attempts), on_result=self._on_result,
+            app.spool,
+            app.ingest,
+            app.quarantine_raw,
+            WorkerSettings(max_attempts=settings.ingest.max_attempts),
+            on_result=self._on_result,
         )
         recovered = app.spool.recover()
         if recovered:
@@ -90,12 +98,18 @@ class Daemon:
         for account in settings.imap:
             poller = ImapPoller(
                 PollerAccount(
-                    host=account.host, port=account.port, tls=account.tls,
-                    username=account.username, password=account.password,
-                    mailbox=account.mailbox, processed_mailbox=account.processed_mailbox,
-                    idle=account.idle, key=account.name,
+                    host=account.host,
+                    port=account.port,
+                    tls=account.tls,
+                    username=account.username,
+                    password=account.password,
+                    mailbox=account.mailbox,
+                    processed_mailbox=account.processed_mailbox,
+                    idle=account.idle,
+                    key=account.name,
                 ),
-                app.spool, cursors,
+                app.spool,
+                cursors,
                 settings=PollSettings(poll_interval=account.poll_interval_seconds),
                 on_spooled=self.worker.wakeup.set,
             )
@@ -104,8 +118,9 @@ class Daemon:
             self._thread(f"imap-{account.name}", poller.run)
         self.closers += notify_wiring.start_notify(app, self.metrics, self.stop_event, self._thread)
         if settings.http.enabled:
-            self.http = HttpEndpoint(settings.http.host, settings.http.port, self.health,
-                                     self.metrics.registry)
+            self.http = HttpEndpoint(
+                settings.http.host, settings.http.port, self.health, self.metrics.registry
+            )
             self.http.start()
             log.info("http: /healthz and /metrics on %s:%d", settings.http.host, self.http.port)
 
@@ -150,8 +165,9 @@ async def _serve(daemon: Daemon) -> None:
         tls = None
         if settings.smtp.tls_cert and settings.smtp.tls_key:
             tls = build_tls_context(settings.smtp.tls_cert, settings.smtp.tls_key)
-        server = await start_smtp_server(handler, settings.smtp.host, settings.smtp.port,
-                                         tls_context=tls)
+        server = await start_smtp_server(
+            handler, settings.smtp.host, settings.smtp.port, tls_context=tls
+        )
         daemon.smtp_port = server.sockets[0].getsockname()[1]
         log.info("smtp: listening on %s:%d", settings.smtp.host, daemon.smtp_port)
     log.info("postdesk serving (%s)", settings.desk.name)

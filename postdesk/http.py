@@ -23,9 +23,13 @@ def _handler(health: HealthCheck, registry: CollectorRegistry) -> type[BaseHTTPR
         def do_GET(self) -> None:
             if self.path.split("?")[0] == "/healthz":
                 healthy, body = health()
-                self._send(200 if healthy else 503, "application/json",
-                           json.dumps({"status": "ok" if healthy else "unhealthy", **body},
-                                      default=str).encode())
+                self._send(
+                    200 if healthy else 503,
+                    "application/json",
+                    json.dumps(
+                        {"status": "ok" if healthy else "unhealthy", **body}, default=str
+                    ).encode(),
+                )
             elif self.path.split("?")[0] == "/metrics":
                 self._send(200, CONTENT_TYPE_LATEST, generate_latest(registry))
             else:
@@ -38,7 +42,7 @@ def _handler(health: HealthCheck, registry: CollectorRegistry) -> type[BaseHTTPR
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             log.debug("http: " + format, *args)
 
     return Handler
@@ -47,12 +51,16 @@ def _handler(health: HealthCheck, registry: CollectorRegistry) -> type[BaseHTTPR
 class HttpEndpoint:
     """A small threaded HTTP server; `start()` binds, `stop()` shuts it down."""
 
-    def __init__(self, host: str, port: int, health: HealthCheck, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, host: str, port: int, health: HealthCheck, registry: CollectorRegistry
+    ) -> None:
         try:
             self.server = ThreadingHTTPServer((host, port), _handler(health, registry))
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot listen for HTTP on {host}:{port}: {exc.strerror}; "
-                          "check [http] listen") from exc
+            raise OSError(
+                exc.errno,
+                f"cannot listen for HTTP on {host}:{port}: {exc.strerror}; check [http] listen",
+            ) from exc
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
 

@@ -30,11 +30,15 @@ class Metrics:
             "postdesk_spool_depth", "Messages waiting in the spool", registry=self.registry
         )
         self.imap_errors = Gauge(
-            "postdesk_imap_errors", "Failed IMAP poll cycles since start", ["account"],
+            "postdesk_imap_errors",
+            "Failed IMAP poll cycles since start",
+            ["account"],
             registry=self.registry,
         )
         self.outbox_sent = Counter(
-            "postdesk_outbox_deliveries", "Outgoing mail delivery attempts by result", ["result"],
+            "postdesk_outbox_deliveries",
+            "Outgoing mail delivery attempts by result",
+            ["result"],
             registry=self.registry,
         )
 

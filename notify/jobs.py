@@ -1,0 +1,217 @@
+"""The sweep: every time-driven action due at an instant, in one locked transaction.
+
+`sweep(db, now, options)` sends SLA reminders (at `reminder_at` of the first-response
+target while nobody replied publicly, then of the resolution target), escalates at breach
+(status `escalated`, an audit event, notices to ops and the requester), reminds requesters
+of tickets waiting on them and closes them later, and closes resolved tickets after N days.
+Each notice is an outbox row with a dedupe key per (ticket, kind, step) and each status
+change is guarded by a one-off step marker, so re-running a sweep does nothing twice and a
+sweep after downtime catches up on everything that fell due meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from notify.context import SlaState, sla_states, ticket_context
+from notify.options import SweepOptions
+from store import sweeps
+from store.db import Database
+from store.outbox import NewMail, enqueue
+from store.records import TicketRecord, iso
+from store.tickets import audit, subscribers, update_ticket
+
+log = logging.getLogger("postdesk.notify.jobs")
+SWEEP_LOCK = "postdesk.sweep"
+ACTOR = "scheduler"
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What one sweep did; `ran` is False when another sweep held the lock."""
+
+    ran: bool = True
+    reminders: int = 0
+    escalations: int = 0
+    waiting_reminders: int = 0
+    closed: int = 0
+    mails: int = 0
+    tickets_seen: int = 0
+
+
+@dataclass(slots=True)
+class _Counts:
+    reminders: int = 0
+    escalations: int = 0
+    waiting_reminders: int = 0
+    closed: int = 0
+    mails: int = 0
+    tickets_seen: int = 0
+
+
+class _Sweeper:
+    def __init__(self, session: Session, now: datetime, options: SweepOptions) -> None:
+        self.session, self.now, self.options = session, now, options
+        self.report = _Counts()
+
+    def mail(self, kind: str, to: str | None, ticket: TicketRecord, key: str, **extra: Any) -> None:
+        if not to:
+            return
+        context = {"ticket": ticket_context(ticket), "in_reply_to": None, **extra}
+        row = NewMail(kind=kind, recipient=to, context=context, ticket_id=ticket.id, dedupe_key=key)
+        if enqueue(
+            self.session, row, now=self.now, message_id_domain=self.options.message_id_domain
+        ):
+            self.report.mails += 1
+
+    def requester_mail(self, kind: str, ticket: TicketRecord, key: str, **extra: Any) -> None:
+        muted = {s.email for s in subscribers(self.session, ticket.id) if s.muted}
+        if ticket.requester.lower() not in muted:
+            self.mail(kind, ticket.requester, ticket, key, **extra)
+
+    def staff_address(self, ticket: TicketRecord) -> str | None:
+        if ticket.assignee_email:
+            return ticket.assignee_email
+        if self.options.team_address:
+            return self.options.team_address
+        return self.options.digest_to[0] if self.options.digest_to else None
+
+    def sla(self, ticket: TicketRecord) -> None:
+        for state in sla_states(ticket, self.now, self.options.sla):
+            if state.breached:
+                ticket = self.escalate(ticket, state)
+            elif state.reminder_due:
+                before = self.report.mails
+                self.mail(
+                    "sla_reminder",
+                    self.staff_address(ticket),
+                    ticket,
+                    f"sla_reminder:{ticket.id}:{state.target}",
+                    target=state.target,
+                    due=iso(state.due),
+                    percent=round(self.options.sla.reminder_at * 100),
+                )
+                self.report.reminders += self.report.mails - before
+
+    def escalate(self, ticket: TicketRecord, state: SlaState) -> TicketRecord:
+        if not sweeps.claim_step(self.session, f"breach:{ticket.id}:{state.target}", self.now):
+            return ticket
+        self.report.escalations += 1
+        previous = ticket.status
+        if previous != "escalated":
+            ticket = update_ticket(self.session, ticket.id, self.now, status="escalated")
+        audit(
+            self.session,
+            ticket.id,
+            at=self.now,
+            actor=ACTOR,
+            action="escalated",
+            details={
+                "reason": f"{state.target} target breached",
+                "due": iso(state.due),
+                "previous_status": previous,
+            },
+        )
+        for address in self.options.digest_to:
+            self.mail(
+                "escalation_notice",
+                address,
+                ticket,
+                f"escalation_notice:{ticket.id}:{state.target}:{address.lower()}",
+                target=state.target,
+                due=iso(state.due),
+            )
+        self.requester_mail(
+            "escalation_customer",
+            ticket,
+            f"escalation_customer:{ticket.id}",
+            target=state.target,
+            due=iso(state.due),
+        )
+        return ticket
+
+    def close(self, ticket: TicketRecord, since: datetime, after_days: int) -> None:
+        previous = ticket.status
+        ticket = update_ticket(self.session, ticket.id, self.now, status="closed")
+        audit(
+            self.session,
+            ticket.id,
+            at=self.now,
+            actor=ACTOR,
+            action="auto_closed",
+            details={"previous_status": previous, "days": after_days},
+        )
+        self.report.closed += 1
+        self.requester_mail(
+            "auto_close_notice",
+            ticket,
+            f"auto_close_notice:{ticket.id}:{iso(since)}",
+            previous_status=previous,
+            closed_after_days=after_days,
+        )
+
+    def waiting(self) -> None:
+        remind_after = timedelta(days=self.options.waiting_reminder_days)
+        close_after = remind_after + timedelta(days=self.options.waiting_close_days)
+        due = sweeps.tickets_in_status_since(
+            self.session, "waiting_on_customer", self.now - remind_after
+        )
+        for ticket in due:
+            since = ticket.status_changed_at
+            if self.now >= since + close_after:
+                self.close(ticket, since, close_after.days)
+                continue
+            before = self.report.mails
+            self.requester_mail(
+                "waiting_reminder",
+                ticket,
+                f"waiting_reminder:{ticket.id}:{iso(since)}",
+                waiting_since=iso(since),
+                close_at=iso(since + close_after),
+            )
+            self.report.waiting_reminders += self.report.mails - before
+
+    def resolved(self) -> None:
+        days = self.options.resolved_close_days
+        cutoff = self.now - timedelta(days=days)
+        for ticket in sweeps.tickets_in_status_since(self.session, "resolved", cutoff):
+            self.close(ticket, ticket.status_changed_at, days)
+
+
+def sweep_in(session: Session, now: datetime, options: SweepOptions) -> SweepReport:
+    """Run every sweep step due at `now` inside the caller's (locked) transaction."""
+    sweeper = _Sweeper(session, now, options)
+    tickets = sweeps.active_tickets(session)
+    sweeper.report.tickets_seen = len(tickets)
+    for ticket in tickets:
+        sweeper.sla(ticket)
+    sweeper.waiting()
+    sweeper.resolved()
+    return SweepReport(ran=True, **asdict(sweeper.report))
+
+
+def sweep(db: Database, now: datetime, options: SweepOptions) -> SweepReport:
+    """One sweep at `now`, unless another one (any daemon) is running: then `ran=False`."""
+    with db.transaction() as session:
+        if not sweeps.lock_sweep(session, SWEEP_LOCK, wait=False):
+            log.info("sweep at %s skipped: another sweep is running", iso(now))
+            return SweepReport(ran=False)
+        report = sweep_in(session, now, options)
+        sweeps.set_last_run(session, "sweep", now)
+    log.info(
+        "sweep at %s: tickets=%d reminders=%d escalations=%d waiting_reminders=%d "
+        "closed=%d mails=%d",
+        iso(now),
+        report.tickets_seen,
+        report.reminders,
+        report.escalations,
+        report.waiting_reminders,
+        report.closed,
+        report.mails,
+    )
+    return report

@@ -1,0 +1,103 @@
+"""Option objects that `postdesk/app.py` fills from Settings; notify never reads config itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from notify.sla import BusinessCalendar
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTarget:
+    """First-response and resolution targets of one priority."""
+
+    first_response: timedelta
+    resolution: timedelta
+
+
+DEFAULT_TARGETS: Mapping[str, SlaTarget] = {
+    "urgent": SlaTarget(timedelta(hours=1), timedelta(hours=8)),
+    "high": SlaTarget(timedelta(hours=4), timedelta(days=2)),
+    "medium": SlaTarget(timedelta(hours=24), timedelta(days=5)),
+    "low": SlaTarget(timedelta(hours=48), timedelta(days=10)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SlaOptions:
+    """SLA targets per priority, the reminder fraction, and the clock they count on.
+
+    `calendar=None` counts calendar time; a `BusinessCalendar` (see
+    `notify.sla.parse_business_hours`) counts business hours only.
+    """
+
+    targets: Mapping[str, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    reminder_at: float = 0.75
+    calendar: BusinessCalendar | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """Where templates come from and the desk's name shown in mails."""
+
+    desk_name: str
+    templates_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOptions:
+    """How the outbox worker addresses, retries and limits mail ([outbound] + [desk])."""
+
+    from_address: str
+    secret_key: str
+    desk_name: str = "Support"
+    max_attempts: int = 8
+    backoff_seconds: tuple[int, ...] = (60, 300, 900, 3600, 7200)
+    per_ticket_hourly_limit: int = 10
+    per_address_daily_limit: int = 50
+    # Our own addresses (ops digest_to, team address): never rate limited.
+    exempt_recipients: frozenset[str] = frozenset()
+    lease_seconds: int = 300
+    batch_size: int = 20
+    idle_poll_seconds: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpRelayOptions:
+    """The relay the SMTP transport hands mail to ([outbound] host, port, starttls, auth)."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout_seconds: float = 60.0
+    local_hostname: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SweepOptions:
+    """What the time-driven sweeps do ([sla], [ops]) and how their rows are addressed."""
+
+    message_id_domain: str
+    sla: SlaOptions = field(default_factory=SlaOptions)
+    waiting_reminder_days: int = 3
+    waiting_close_days: int = 7
+    resolved_close_days: int = 7
+    digest_to: tuple[str, ...] = ()
+    team_address: str | None = None
+    desk_name: str = "Support"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleOptions:
+    """When jobs run ([schedule]): the sweep interval and the two digest crons."""
+
+    sweep_interval_seconds: int = 60
+    digest_cron: str = "0 * * * *"
+    daily_digest_cron: str = "0 7 * * *"
+    timezone: str = "UTC"
+    misfire_grace_seconds: int = 3600

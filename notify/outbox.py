@@ -1,0 +1,256 @@
+"""The outbox worker: claim due rows, render, send, and settle each as sent, retry, dead or skipped.
+
+A row is leased in the claiming transaction (attempt counted, `next_attempt_at` pushed by
+the lease), sent outside any transaction, and marked sent only after the relay's 250. A
+crash mid-send leaves the lease to expire, and the row is retried; its Message-ID is the
+row's, so a resend is recognisable. Transient failures back off (`backoff_seconds`, the last
+value repeating) up to `max_attempts`; a 5xx or an unrenderable template is dead at once.
+Automatic mail over the per-ticket/per-address limits, or to a bouncing contact, is skipped.
+One log line per delivery: row id, kind, ticket, outcome; never a body.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from notify.errors import TemplateProblem
+from notify.message import MailHeaders, OutgoingMail, compose
+from notify.options import DeliveryOptions
+from notify.render import Renderer
+from notify.transport import Delivery, Transport
+from store import outbox as store_outbox
+from store.db import Database
+from store.directory import find_contact
+from store.errors import StoreUnavailable
+from store.inbound import thread_message_ids
+from store.outbox import ClaimedMail
+
+log = logging.getLogger("postdesk.notify.outbox")
+MAX_BATCHES_PER_DRAIN = 100_000
+UNLIMITED_KINDS = frozenset({"digest", "daily_digest"})  # one per period by construction
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """What one `drain` did."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+    lost: int = 0  # claim expired and was taken by another worker before we settled
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.retried + self.dead + self.skipped + self.lost
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    mail: ClaimedMail
+    headers: MailHeaders
+
+
+class OutboxWorker:
+    """Delivers outbox rows through one transport; safe to run in several processes."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        renderer: Renderer,
+        options: DeliveryOptions,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.renderer = renderer
+        self.options = options
+        self.clock = clock
+        self._wakeup = threading.Event()
+
+    def backoff(self, attempt: int) -> timedelta:
+        """The wait after failed attempt number `attempt` (1-based; the last value repeats)."""
+        steps = self.options.backoff_seconds or (60,)
+        return timedelta(seconds=steps[min(attempt, len(steps)) - 1])
+
+    def drain(self, now: datetime | None = None) -> DrainReport:
+        """Deliver every row due at `now` (default: the clock), then return what happened."""
+        now = now or self.clock()
+        counts = {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "lost": 0}
+        for _ in range(MAX_BATCHES_PER_DRAIN):
+            prepared, skipped = self._claim(now)
+            counts["skipped"] += skipped
+            if not prepared and not skipped:
+                break
+            for item in prepared:
+                counts[self._deliver(item, now)] += 1
+        return DrainReport(**counts)
+
+    def _claim(self, now: datetime) -> tuple[list[_Prepared], int]:
+        lease = timedelta(seconds=self.options.lease_seconds)
+        prepared: list[_Prepared] = []
+        skipped = 0
+        batch: Counter[tuple[str, int | None]] = Counter()  # accepted in this batch, not yet sent
+        with self.db.transaction() as session:
+            claimed = store_outbox.claim_due(
+                session, now=now, lease=lease, limit=self.options.batch_size
+            )
+            for mail in claimed:
+                reason = self._skip_reason(session, mail, now, batch)
+                if reason is not None:
+                    store_outbox.mark_skipped(session, mail.id, attempt=mail.attempt, reason=reason)
+                    self._log(mail, "skipped", reason)
+                    skipped += 1
+                    continue
+                references: tuple[str, ...] = ()
+                if mail.ticket_id is not None:
+                    references = tuple(thread_message_ids(session, mail.ticket_id))
+                cc = tuple(a for a in mail.cc if not _bouncing(session, a))
+                bcc = tuple(a for a in mail.bcc if not _bouncing(session, a))
+                message_id = mail.message_id or store_outbox.message_id_for(
+                    mail.id, self.options.from_address.rpartition("@")[2]
+                )
+                headers = MailHeaders(
+                    mail.id,
+                    mail.kind,
+                    mail.recipient,
+                    message_id,
+                    mail.automatic,
+                    cc,
+                    bcc,
+                    references,
+                )
+                prepared.append(_Prepared(mail, headers))
+                if mail.automatic:
+                    batch[(mail.recipient, mail.ticket_id)] += 1
+                    batch[(mail.recipient, None)] += 1
+        return prepared, skipped
+
+    def _skip_reason(
+        self,
+        session: Session,
+        mail: ClaimedMail,
+        now: datetime,
+        batch: Counter[tuple[str, int | None]],
+    ) -> str | None:
+        if _bouncing(session, mail.recipient):
+            return "recipient is marked bouncing"
+        if not mail.automatic or mail.kind in UNLIMITED_KINDS:
+            return None
+        if mail.recipient.lower() in {a.lower() for a in self.options.exempt_recipients}:
+            return None
+        limit = self.options.per_ticket_hourly_limit
+        if mail.ticket_id is not None:
+            hourly = store_outbox.count_sent(
+                session,
+                recipient=mail.recipient,
+                since=now - timedelta(hours=1),
+                ticket_id=mail.ticket_id,
+            )
+            if hourly + batch[(mail.recipient, mail.ticket_id)] >= limit:
+                return f"rate limited: {limit} automatic mails per hour about this ticket"
+        daily = self.options.per_address_daily_limit
+        today = store_outbox.count_sent(
+            session, recipient=mail.recipient, since=now - timedelta(days=1)
+        )
+        if today + batch[(mail.recipient, None)] >= daily:
+            return f"rate limited: {daily} automatic mails per day to this address"
+        return None
+
+    def _deliver(self, item: _Prepared, now: datetime) -> str:
+        mail = item.mail
+        try:
+            rendered = self.renderer.render(mail.kind, mail.context)
+            outgoing: OutgoingMail = compose(
+                rendered,
+                item.headers,
+                mail.context,
+                from_address=self.options.from_address,
+                desk_name=self.options.desk_name,
+                secret_key=self.options.secret_key,
+                now=now,
+            )
+        except (TemplateProblem, ValueError, TypeError) as exc:
+            delivery = Delivery("permanent", f"cannot render: {exc}"[:500])
+        else:
+            delivery = self.transport.send(outgoing)
+        return self._settle(mail, delivery, now)
+
+    def _settle(self, mail: ClaimedMail, delivery: Delivery, now: datetime) -> str:
+        with self.db.transaction() as session:
+            if delivery.outcome == "sent":
+                outcome = "sent"
+                done = store_outbox.mark_sent(session, mail.id, attempt=mail.attempt, now=now)
+            elif delivery.outcome == "permanent" or mail.attempt >= self.options.max_attempts:
+                outcome = "dead"
+                error = delivery.detail
+                if delivery.outcome != "permanent":
+                    error = f"gave up after {mail.attempt} attempts: {delivery.detail}"
+                done = store_outbox.mark_dead(session, mail.id, attempt=mail.attempt, error=error)
+            else:
+                outcome = "retried"
+                done = store_outbox.mark_retry(
+                    session,
+                    mail.id,
+                    attempt=mail.attempt,
+                    next_attempt_at=now + self.backoff(mail.attempt),
+                    error=delivery.detail,
+                )
+        if not done:
+            outcome = "lost"
+        self._log(mail, outcome, delivery.detail)
+        return outcome
+
+    def _log(self, mail: ClaimedMail, outcome: str, detail: str) -> None:
+        ticket = mail.context.get("ticket")
+        number = ticket.get("number") if isinstance(ticket, dict) else None
+        level = logging.WARNING if outcome in ("dead", "lost") else logging.INFO
+        log.log(
+            level,
+            "delivery row=%d kind=%s ticket=%s to=%s attempt=%d outcome=%s detail=%s",
+            mail.id,
+            mail.kind,
+            number or "-",
+            mail.recipient,
+            mail.attempt,
+            outcome,
+            detail,
+        )
+
+    def wake(self) -> None:
+        """Ask a running `run` loop to drain now (e.g. after the pipeline committed rows)."""
+        self._wakeup.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Drain every `idle_poll_seconds` or on `wake()`, until `stop` is set (run in a thread)."""
+        next_drain = 0.0
+        while not stop.is_set():
+            if self._wakeup.is_set() or time.monotonic() >= next_drain:
+                self._wakeup.clear()
+                try:
+                    self.drain()
+                except StoreUnavailable as exc:
+                    log.warning("outbox worker: %s", exc)
+                except Exception:
+                    log.exception("outbox worker: unexpected error; retrying after the idle wait")
+                next_drain = time.monotonic() + self.options.idle_poll_seconds
+            self._wakeup.wait(timeout=max(0.0, min(0.5, next_drain - time.monotonic())))
+
+
+def _bouncing(session: Session, address: str) -> bool:
+    contact = find_contact(session, address)
+    return bool(contact and contact.bouncing)

@@ -1,0 +1,138 @@
+"""Templates -> subject, text and HTML for one outbox row (jinja2, StrictUndefined).
+
+Templates live in `templates/<kind>.subject.j2`, `<kind>.txt.j2` and `<kind>.html.j2`.
+A configured templates directory is searched first, so it overrides any built-in file
+(layouts and includes too). HTML templates are autoescaped; text and subject are not.
+A missing key or a typo fails loudly as `TemplateProblem`: the row goes dead with the
+reason, never out half-rendered.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from notify.errors import TemplateProblem
+
+KINDS: tuple[str, ...] = (
+    "confirmation",
+    "comment_notice",
+    "new_ticket_notice",
+    "staff_reply",
+    "redaction_notice",
+    "mute_notice",
+    "escalation_requested",
+    "unverified_staff",
+    "flood_held",
+    "unknown_sender",
+    "not_found",
+    "sla_reminder",
+    "escalation_notice",
+    "escalation_customer",
+    "waiting_reminder",
+    "auto_close_notice",
+    "digest",
+    "daily_digest",
+)
+PARTS = ("subject", "txt", "html")
+REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def builtin_templates_dir() -> Path:
+    """The built-in templates: `postdesk/templates` in a wheel, else the checkout's `templates/`."""
+    spec = importlib.util.find_spec("postdesk")  # locates the package without importing it
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        packaged = Path(location) / "templates"
+        if packaged.is_dir():
+            return packaged
+    if REPO_TEMPLATES.is_dir():
+        return REPO_TEMPLATES
+    raise TemplateProblem(
+        f"built-in mail templates not found (looked in the postdesk package and {REPO_TEMPLATES}); "
+        "reinstall postdesk or set templates_dir in the configuration"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMail:
+    """The three rendered parts of one mail."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def _when(value: Any, fmt: str = "%a %d %b %Y %H:%M UTC") -> str:
+    """Format an ISO-8601 string or datetime for people: `Tue 04 Jun 2024 14:05 UTC`."""
+    if value is None or value == "":
+        return "-"
+    moment = (
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if isinstance(value, str)
+        else value
+    )
+    if not isinstance(moment, datetime):
+        return str(value)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(fmt)
+
+
+def _label(value: Any) -> str:
+    """`waiting_on_customer` -> `Waiting on customer`."""
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+class Renderer:
+    """Renders outbox rows with built-in templates, overridable from a directory."""
+
+    def __init__(self, *, desk_name: str, templates_dir: Path | None = None) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if templates_dir is not None:
+            if not templates_dir.is_dir():
+                raise TemplateProblem(
+                    f"templates_dir {templates_dir} is not a directory; create it or remove the key"
+                )
+            loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+        loaders.append(jinja2.FileSystemLoader(str(builtin_templates_dir())))
+        self.environment = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html.j2",), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters["when"] = _when
+        self.environment.filters["label"] = _label
+        self.environment.globals["desk_name"] = desk_name
+
+    def render(self, kind: str, context: Mapping[str, Any]) -> RenderedMail:
+        """Render the three parts of `kind` with `context`; `TemplateProblem` on any error."""
+        values = dict(context)
+        values.setdefault("kind", kind)
+        parts: dict[str, str] = {}
+        for part in PARTS:
+            name = f"{kind}.{part}.j2"
+            try:
+                parts[part] = self.environment.get_template(name).render(values)
+            except jinja2.TemplateNotFound as exc:
+                raise TemplateProblem(
+                    f"template {exc.name} not found for mail kind {kind!r}"
+                ) from exc
+            except jinja2.UndefinedError as exc:
+                raise TemplateProblem(f"template {name}: {exc.message}") from exc
+            except jinja2.TemplateError as exc:
+                raise TemplateProblem(f"template {name}: {type(exc).__name__}: {exc}") from exc
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                raise TemplateProblem(f"template {name}: bad context value ({exc})") from exc
+        subject = " ".join(parts["subject"].split())
+        return RenderedMail(subject=subject, text=parts["txt"], html=parts["html"])

@@ -1,0 +1,173 @@
+"""Realistic contexts for every mail kind, shaped as notes/outbox_contract.md describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TICKET: dict[str, Any] = {
+    "number": "SUP-1042",
+    "subject": "Call recordings missing since Monday <urgent>",
+    "status": "open",
+    "priority": "high",
+    "category": "technical",
+    "organisation": "Müller & Söhne GmbH",
+    "requester": "jürgen@customer.example",
+    "assignee": "Alice Agent",
+    "created_at": "2024-06-03T09:00:00Z",
+    "first_response_due": "2024-06-03T13:00:00Z",
+    "resolution_due": "2024-06-05T09:00:00Z",
+    "support_address": "support@desk.example",
+    "fields": {"affected_users": "12", "frequency": "always"},
+    "call_reference": "CALL-88231",
+}
+IN_REPLY_TO = "<CAF=abc123@mail.customer.example>"
+TICKET_LINE = {
+    "number": "SUP-1042",
+    "subject": "Call recordings missing",
+    "status": "escalated",
+    "priority": "urgent",
+    "assignee": None,
+    "requester": "alice@customer.example",
+    "target": "first_response",
+    "due": "2024-06-03T10:00:00Z",
+}
+DIGEST: dict[str, Any] = {
+    "period": "2024-06-03T10:00:00Z",
+    "generated_at": "2024-06-03T10:00:05Z",
+    "escalated": [TICKET_LINE],
+    "breached": [TICKET_LINE],
+    "near_breach": [{**TICKET_LINE, "number": "SUP-1043", "status": "open"}],
+    "dead_outbox": [
+        {
+            "id": 7,
+            "kind": "confirmation",
+            "ticket": "SUP-1040",
+            "to": "x@gone.example",
+            "last_error": "550 5.1.1 no such user",
+        }
+    ],
+    "dead_outbox_count": 3,
+}
+
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "confirmation": {
+        "ticket": TICKET,
+        "in_reply_to": IN_REPLY_TO,
+        "summary": "Hello, since Monday no call recordings appear in the portal.\nPlease help.",
+        "sla": {"first_response": "4 hours", "resolution": "2 days"},
+        "notes": {
+            "redactions": {"password": 1, "api_key": 2},
+            "credential_exposed": True,
+            "dropped_attachments": [{"filename": "setup.exe", "reason": "blocked file type"}],
+            "ignored_fields": [{"line": "Priority: asap", "reason": "unknown value"}],
+            "fields": {"affected_users": "12"},
+        },
+        "recipient_role": "requester",
+    },
+    "comment_notice": {
+        "ticket": TICKET,
+        "in_reply_to": IN_REPLY_TO,
+        "comment": {
+            "author": "jürgen@customer.example",
+            "body": "Still broken <b>today</b>.",
+            "created_at": "2024-06-04T08:00:00Z",
+        },
+        "reopened": True,
+        "previous_status": "resolved",
+    },
+    "new_ticket_notice": {
+        "ticket": TICKET,
+        "in_reply_to": IN_REPLY_TO,
+        "summary": "Since Monday no call recordings.",
+        "requester_name": "Jürgen Müller",
+    },
+    "staff_reply": {
+        "ticket": TICKET,
+        "in_reply_to": "<staff-reply@desk.example>",
+        "comment": {"author": "Alice Agent", "body": "We restarted the exporter; please check."},
+        "status": "waiting_on_customer",
+    },
+    "redaction_notice": {
+        "ticket": TICKET,
+        "in_reply_to": IN_REPLY_TO,
+        "redactions": {"card": 1},
+        "credential_exposed": False,
+    },
+    "mute_notice": {"ticket": TICKET, "in_reply_to": IN_REPLY_TO, "muted": True},
+    "escalation_requested": {
+        "ticket": TICKET,
+        "in_reply_to": IN_REPLY_TO,
+        "reason": "production outage for 40 agents",
+        "requester": "jürgen@customer.example",
+    },
+    "unverified_staff": {
+        "ticket": TICKET,
+        "in_reply_to": IN_REPLY_TO,
+        "sender": "alice@desk.example",
+        "why": "no reply token and DMARC not verified",
+    },
+    "flood_held": {
+        "in_reply_to": None,
+        "sender": "spam.example",
+        "scope": "domain",
+        "count": 301,
+        "window": "10 minutes",
+    },
+    "unknown_sender": {
+        "in_reply_to": "<stranger@else.example>",
+        "desk_name": "Acme Support",
+        "support_address": "support@desk.example",
+        "subject": "Ärger mit der Rechnung",
+    },
+    "not_found": {
+        "in_reply_to": "<staff@desk.example>",
+        "number_named": "SUP-9999",
+        "subject": "Re: [SUP-9999] old thing",
+    },
+    "sla_reminder": {
+        "ticket": TICKET,
+        "in_reply_to": None,
+        "target": "first_response",
+        "due": "2024-06-03T13:00:00Z",
+        "percent": 75,
+    },
+    "escalation_notice": {
+        "ticket": {**TICKET, "status": "escalated"},
+        "in_reply_to": None,
+        "target": "resolution",
+        "due": "2024-06-05T09:00:00Z",
+    },
+    "escalation_customer": {
+        "ticket": {**TICKET, "status": "escalated"},
+        "in_reply_to": None,
+        "target": "first_response",
+        "due": "2024-06-03T13:00:00Z",
+    },
+    "waiting_reminder": {
+        "ticket": {**TICKET, "status": "waiting_on_customer"},
+        "in_reply_to": None,
+        "waiting_since": "2024-06-03T12:00:00Z",
+        "close_at": "2024-06-13T12:00:00Z",
+    },
+    "auto_close_notice": {
+        "ticket": {**TICKET, "status": "closed"},
+        "in_reply_to": None,
+        "previous_status": "waiting_on_customer",
+        "closed_after_days": 10,
+    },
+    "digest": DIGEST,
+    "daily_digest": {
+        **DIGEST,
+        "status_counts": {"open": 4, "escalated": 1},
+        "quarantined": 2,
+        "held_senders": [{"sender": "bot@flood.example", "count": 31}],
+        "credential_exposures": [
+            {
+                "number": "SUP-1041",
+                "subject": "Login broken",
+                "status": "open",
+                "requester": "bob@customer.example",
+            }
+        ],
+    },
+}
