@@ -7,23 +7,16 @@ down, message not recorded), 2 bad usage or configuration.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from postdesk.cli_common import EXIT_FAILED, EXIT_USAGE, CommandError
 from postdesk.config import ConfigError, load_settings
 from postdesk.settings import Settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config.toml"
-
-
-class CommandError(Exception):
-    """A command could not do its work; the message tells the operator what to do."""
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -41,22 +34,6 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(_config_path(args))
-
-
-def _now(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(
-            f"--now: expected an ISO-8601 time like 2026-01-31T09:00:00Z, got {value!r}"
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ingest.model import Outcome, RawMessage
 from postdesk.app import App
-from postdesk.cli import EXIT_FAILED, EXIT_OK, CommandError, _now, _print_json
+from postdesk.cli_common import EXIT_OK, CommandError, parse_now, print_json
 from postdesk.settings import Settings
 from store import migrate
 from store import tickets as ticket_store
@@ -78,7 +78,7 @@ def ingest(args: argparse.Namespace) -> int:
         payload = result.as_json()
         if args.dry_run:
             payload["dry_run"] = True
-        _print_json(payload)
+        print_json(payload)
     else:
         prefix = "[dry run] " if args.dry_run else ""
         print(f"{prefix}{result.outcome.value} {result.ticket or '-'}: {result.reason}")
@@ -98,7 +98,7 @@ def import_(args: argparse.Namespace) -> int:
     summary = {outcome.value: counts.get(outcome.value, 0) for outcome in Outcome}
     summary["total"] = sum(counts.values())
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         print(", ".join(f"{k}: {v}" for k, v in summary.items()))
     return EXIT_OK
@@ -134,7 +134,7 @@ def tickets(args: argparse.Namespace) -> int:
                     limit=args.limit,
                 )
                 if args.json:
-                    _print_json([views.ticket_summary(session, t) for t in found])
+                    print_json([views.ticket_summary(session, t) for t in found])
                 else:
                     for ticket in found:
                         print(views.ticket_line(ticket))
@@ -145,7 +145,7 @@ def tickets(args: argparse.Namespace) -> int:
                 raise CommandError(f"no ticket {args.number}")
             detail = views.ticket_detail(session, ticket)
             if args.json:
-                _print_json(detail)
+                print_json(detail)
             else:
                 print(views.detail_text(detail))
     finally:
@@ -170,7 +170,7 @@ def quarantine(args: argparse.Namespace) -> int:
                 for i in items
             ]
             if args.json:
-                _print_json(rows)
+                print_json(rows)
             else:
                 for row in rows:
                     print(f"{row['id']}  {row['received_at']}  {row['size']:>8}  {row['reason']}")
@@ -189,7 +189,7 @@ def quarantine(args: argparse.Namespace) -> int:
             app.quarantine.remove(item.id)
             results.append({"id": item.id, **result.as_json()})
         if args.json:
-            _print_json(results)
+            print_json(results)
         else:
             for row in results:
                 print(f"{row['id']}: {row['outcome']} {row['ticket'] or '-'}")
@@ -209,7 +209,7 @@ def sweep(args: argparse.Namespace) -> int:
 
     app = _app(args)
     try:
-        summary = run_sweep(app, _now(args.now))
+        summary = run_sweep(app, parse_now(args.now))
     finally:
         app.close()
     print(json.dumps(summary, default=str))
@@ -222,10 +222,8 @@ def outbox(args: argparse.Namespace) -> int:
     app = _app(args)
     try:
         return outbox_command(
-            app, args.action, now=_now(getattr(args, "now", None)), as_json=args.json
+            app, args.action, now=parse_now(getattr(args, "now", None)), as_json=args.json
         )
     finally:
         app.close()
 
-
-__all__ = ["EXIT_FAILED"]

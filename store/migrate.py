@@ -13,8 +13,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
-from store.errors import SchemaOutOfDate
+from store.errors import SchemaOutOfDate, StoreUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -34,8 +35,15 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreUnavailable(
+            f"cannot reach the database at {where} ({type(exc.orig).__name__}); "
+            "check [database] url and that the server is running"
+        ) from exc
 
 
 def upgrade(engine: Engine) -> str:

@@ -44,40 +44,59 @@ def _reply_to(original: EmailMessage, *, sender: str, body: str) -> bytes:
     reply["Subject"] = "Re: " + str(original["Subject"])
     reply["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2].strip(">"))
     reply["In-Reply-To"] = str(original["Message-ID"])
-    reply["References"] = (str(original.get("References", "")) + " " + str(original["Message-ID"])).strip()
-    quoted = "\n".join("> " + line for line in original.get_body(("plain",)).get_content().splitlines())
+    reply["References"] = (
+        str(original.get("References", "")) + " " + str(original["Message-ID"])
+    ).strip()
+    quoted = "\n".join(
+        "> " + line for line in original.get_body(("plain",)).get_content().splitlines()
+    )
     reply.set_content(f"{body}\n\nOn Mon, 23 Nov 2026, Support wrote:\n{quoted}\n")
     return reply.as_bytes()
 
 
 def test_full_conversation_over_smtp(tmp_path: Path, db_url: str, relay: CaptureServer) -> None:
-    desk = Desk(tmp_path, db_url, outbound={"transport": "smtp", "host": "127.0.0.1",
-                                             "port": relay.port})
+    desk = Desk(
+        tmp_path, db_url, outbound={"transport": "smtp", "host": "127.0.0.1", "port": relay.port}
+    )
     worker = outbox_worker(desk.app)
     jobs = scheduler(desk.app)
 
-    created = desk.ingest(mail(subject="Exports fail", body="Priority: high\n\nExports fail with error 500.\n"),
-                          "support@desk.example")
+    created = desk.ingest(
+        mail(subject="Exports fail", body="Priority: high\n\nExports fail with error 500.\n"),
+        "support@desk.example",
+    )
     assert created.outcome is Outcome.CREATED
     assert worker.drain(desk.clock.now).sent == 2  # confirmation + team notice
     (confirmation,) = _messages(relay, "carol@acme.example")
     assert f"[{created.ticket}]" in confirmation["Subject"]
     assert confirmation["Auto-Submitted"] == "auto-replied"
-    assert confirmation["Reply-To"].addresses[0].addr_spec.startswith(f"support+{created.ticket.lower()}.")
+    assert (
+        confirmation["Reply-To"]
+        .addresses[0]
+        .addr_spec.startswith(f"support+{created.ticket.lower()}.")
+    )
 
     desk.clock.advance(minutes=20)
-    reply = _reply_to(confirmation, sender="Carol Customer <carol@acme.example>",
-                      body="Here is the request id: 7f3a-991.")
+    reply = _reply_to(
+        confirmation,
+        sender="Carol Customer <carol@acme.example>",
+        body="Here is the request id: 7f3a-991.",
+    )
     commented = desk.ingest(reply, str(confirmation["Reply-To"].addresses[0].addr_spec))
     assert commented.outcome is Outcome.COMMENTED
     assert commented.ticket == created.ticket
-    assert desk.ticket(created.ticket)["comments"][-1]["body"] == "Here is the request id: 7f3a-991."
+    assert (
+        desk.ticket(created.ticket)["comments"][-1]["body"] == "Here is the request id: 7f3a-991."
+    )
 
     worker.drain(desk.clock.now)
-    (team_notice, comment_notice) = _messages(relay, "team@desk.example")
+    (_team_notice, comment_notice) = _messages(relay, "team@desk.example")
     desk.clock.advance(minutes=10)
-    agent_reply = _reply_to(comment_notice, sender="Alice <alice@desk.example>",
-                            body="#status waiting_on_customer\nThanks! Which browser do you use?")
+    agent_reply = _reply_to(
+        comment_notice,
+        sender="Alice <alice@desk.example>",
+        body="#status waiting_on_customer\nThanks! Which browser do you use?",
+    )
     staff = desk.ingest(agent_reply, str(comment_notice["Reply-To"].addresses[0].addr_spec))
     assert staff.outcome is Outcome.COMMENTED, staff.reason
     assert desk.ticket(created.ticket)["status"] == "waiting_on_customer"
@@ -102,19 +121,30 @@ def test_full_conversation_over_smtp(tmp_path: Path, db_url: str, relay: Capture
     worker.drain(desk.clock.now)
     assert desk.ticket(created.ticket)["status"] == "closed"
     closing = _messages(relay, "carol@acme.example")[-1]
-    assert closing["Subject"] != reminder["Subject"] or closing["Message-ID"] != reminder["Message-ID"]
+    assert (
+        closing["Subject"] != reminder["Subject"] or closing["Message-ID"] != reminder["Message-ID"]
+    )
     desk.close()
 
 
 def test_every_mail_the_pipeline_queues_renders_and_sends(tmp_path: Path, sqlite_url: str) -> None:
     """Contract check between ingest (writes rows) and notify (renders them): nothing dead."""
-    desk = Desk(tmp_path, sqlite_url, desk={"trust_staff_from": False},
-                ingest={"sender_rate_limit": "2/10m"})
-    created = desk.send(cc="dave@acme.example", body="Priority: nope\n\nMy password is hunter2hunter2\n",
-                        attachments=[("x.exe", "application/octet-stream", b"MZ")])
+    desk = Desk(
+        tmp_path,
+        sqlite_url,
+        desk={"trust_staff_from": False},
+        ingest={"sender_rate_limit": "2/10m"},
+    )
+    created = desk.send(
+        cc="dave@acme.example",
+        body="Priority: nope\n\nMy password is hunter2hunter2\n",
+        attachments=[("x.exe", "application/octet-stream", b"MZ")],
+    )
     number = created.ticket
     desk.clock.advance(minutes=11)
-    desk.send(subject=f"Re: [{number}]", body="Escalation: production down\n\npassword: abc123xyz!\n")
+    desk.send(
+        subject=f"Re: [{number}]", body="Escalation: production down\n\npassword: abc123xyz!\n"
+    )
     desk.clock.advance(minutes=11)
     desk.send(subject=f"Re: [{number}]", body="#mute\n")
     desk.send(sender="stranger@nowhere.example")
@@ -123,9 +153,18 @@ def test_every_mail_the_pipeline_queues_renders_and_sends(tmp_path: Path, sqlite
     for i in range(3):
         desk.send(sender="dave@acme.example", subject=f"flood {i}")
     kinds = {r.kind for r in desk.outbox()}
-    assert {"confirmation", "new_ticket_notice", "comment_notice", "redaction_notice",
-            "escalation_requested", "mute_notice", "unknown_sender", "unverified_staff",
-            "not_found", "flood_held"} <= kinds
+    assert {
+        "confirmation",
+        "new_ticket_notice",
+        "comment_notice",
+        "redaction_notice",
+        "escalation_requested",
+        "mute_notice",
+        "unknown_sender",
+        "unverified_staff",
+        "not_found",
+        "flood_held",
+    } <= kinds
     report = outbox_worker(desk.app).drain(desk.clock.now)
     dead = [(r.kind, r.last_error) for r in desk.outbox() if r.status == "dead"]
     assert dead == []
@@ -136,5 +175,3 @@ def test_every_mail_the_pipeline_queues_renders_and_sends(tmp_path: Path, sqlite
         assert message["Message-ID"] and message["Date"] and message["X-Loop"]
         assert "hunter2" not in path.read_text(errors="replace")
     desk.close()
-
-

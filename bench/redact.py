@@ -1,0 +1,175 @@
+"""Benchmark of the secrets redactor: MB/s in-process and through `postdesk redact`.
+
+Usage: .venv/bin/python bench/redact.py [--size-mb 10] [--adversarial-mb 5]
+                                        [--setup-detect-secrets] [--skip-cli]
+
+Prints megabytes per second for a generated, realistic 10 MB support-mail corpus (whole
+text and message by message), for each adversarial input (long digit runs, long base64,
+repeated keywords ...), for the CLI `postdesk redact`, and for detect-secrets' line
+scanners over the same lines. detect-secrets lives in its own venv
+(/tmp/postdesk-bench-detect-secrets, created by --setup-detect-secrets), never in the
+project's; without it the comparison is skipped and the script says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from redact_corpus import adversarial, corpus  # noqa: E402
+
+from ingest.redact import redact_text  # noqa: E402
+
+DS_VENV = Path("/tmp/postdesk-bench-detect-secrets")
+DS_PYTHON = DS_VENV / "bin" / "python"
+TARGET_MBPS = 20.0
+_DS_SCRIPT = r"""
+import json, sys, time
+from detect_secrets.core.scan import get_plugins
+from detect_secrets.settings import default_settings
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+with default_settings():
+    plugins = list(get_plugins())
+    start = time.perf_counter()
+    found = 0
+    for number, line in enumerate(lines, 1):
+        for plugin in plugins:
+            found += len(plugin.analyze_line(filename="corpus.txt", line=line, line_number=number))
+    seconds = time.perf_counter() - start
+report = {"seconds": seconds, "lines": len(lines), "found": found, "plugins": len(plugins)}
+print(json.dumps(report))
+"""
+
+
+def _mbps(size: int, seconds: float) -> float:
+    return size / 1e6 / seconds if seconds > 0 else float("inf")
+
+
+def _timed(text: str) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = redact_text(text)
+    return time.perf_counter() - start, len(result.findings)
+
+
+def bench_in_process(messages: list[str]) -> float:
+    text = "".join(messages)
+    size = len(text.encode())
+    seconds, found = _timed(text)
+    print(
+        f"in-process, whole corpus : {_mbps(size, seconds):7.1f} MB/s  "
+        f"({size / 1e6:.1f} MB, {found} findings)"
+    )
+    start = time.perf_counter()
+    per_message = sum(len(redact_text(m).findings) for m in messages)
+    seconds_pm = time.perf_counter() - start
+    print(
+        f"in-process, per message  : {_mbps(size, seconds_pm):7.1f} MB/s  "
+        f"({len(messages)} messages, {per_message} findings)"
+    )
+    return _mbps(size, seconds)
+
+
+def bench_adversarial(size: int) -> None:
+    print(f"adversarial inputs ({size / 1e6:.0f} MB each):")
+    for name, text in adversarial(size).items():
+        seconds, found = _timed(text)
+        print(
+            f"  {name:28s} {_mbps(len(text.encode()), seconds):7.1f} MB/s  "
+            f"{seconds:6.2f} s  ({found} findings)"
+        )
+
+
+def bench_cli(text: str) -> None:
+    exe = ROOT / ".venv" / "bin" / "postdesk"
+    if not exe.exists():
+        print(
+            f"CLI: {exe} not found; install the project (pip install -e .) "
+            "to time `postdesk redact`"
+        )
+        return
+    data = text.encode()
+    start = time.perf_counter()
+    proc = subprocess.run([str(exe), "redact"], input=data, capture_output=True, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        print(
+            f"CLI: `postdesk redact` is not available yet "
+            f"(exit {proc.returncode}: {reason[0][:120]})"
+        )
+        return
+    print(
+        f"CLI postdesk redact      : {_mbps(len(data), seconds):7.1f} MB/s  "
+        "(including interpreter start)"
+    )
+
+
+def setup_detect_secrets() -> None:
+    if not DS_PYTHON.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(DS_VENV)], check=True)
+    subprocess.run([str(DS_PYTHON), "-m", "pip", "install", "-q", "detect-secrets"], check=True)
+
+
+def bench_detect_secrets(text: str, ours_mbps: float) -> None:
+    if not DS_PYTHON.exists():
+        print(
+            f"detect-secrets: not installed in {DS_VENV}; "
+            "run with --setup-detect-secrets to compare"
+        )
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as handle:
+        handle.write(text)
+    try:
+        proc = subprocess.run(
+            [str(DS_PYTHON), "-c", _DS_SCRIPT, handle.name],
+            capture_output=True,
+            check=False,
+            text=True,
+        )
+    finally:
+        Path(handle.name).unlink()
+    if proc.returncode != 0:
+        print(
+            f"detect-secrets: could not run ({proc.stderr.strip().splitlines()[-1:]}); "
+            "comparison skipped"
+        )
+        return
+    report = json.loads(proc.stdout)
+    theirs = _mbps(len(text.encode()), report["seconds"])
+    print(
+        f"detect-secrets line scan : {theirs:7.1f} MB/s  ({report['plugins']} plugins, "
+        f"{report['lines']} lines, {report['found']} hits); postdesk is {ours_mbps / theirs:.1f}x"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=float, default=10.0)
+    parser.add_argument("--adversarial-mb", type=float, default=5.0)
+    parser.add_argument("--setup-detect-secrets", action="store_true")
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args()
+    messages = corpus(int(args.size_mb * 1e6))
+    text = "".join(messages)
+    ours = bench_in_process(messages)
+    verdict = "meets" if ours >= TARGET_MBPS else "BELOW"
+    print(f"target {TARGET_MBPS:.0f} MB/s: {verdict}")
+    bench_adversarial(int(args.adversarial_mb * 1e6))
+    if not args.skip_cli:
+        bench_cli(text)
+    if args.setup_detect_secrets:
+        setup_detect_secrets()
+    bench_detect_secrets(text, ours)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Payment card numbers, and the security code and expiry date written next to them.
+
+A card is 13-19 digits, contiguous or in the usual groups (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4)
+joined by one kind of separator, with a known network prefix and a valid Luhn check digit.
+Digit runs that follow "order", "invoice", "tracking" ... are references, not cards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ingest.redact_model import Span
+
+_SEPS = " .\\-\u00a0\u202f"
+# A run of digits and separators with room for 13 digits; split into groups in Python.
+_CANDIDATE = re.compile(rf"\d[\d{_SEPS}]{{12,}}")
+_SPLIT = re.compile(rf"([{_SEPS}]+)")
+_EDGE_GROUPS = 32  # a line of hundreds of number groups is a table: look at its ends only
+_REFERENCE_BEFORE = re.compile(
+    r"(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
+    r"account|ean|gtin|isbn|upc|bestellung|bestell|rechnung|auftrag|sendung|kunden|vertrag|"
+    r"commande|facture|suivi|colis|pedido|factura|seguimiento|envío|envio|referencia)"
+    r"[^\n\d]{0,16}$"
+)
+_CARD_WORD_BEFORE = re.compile(
+    r"(?:card|karte|carte|tarjeta|visa|master|amex|cc|pan)[^\n\d]{0,24}$"
+)
+_LABEL = (
+    r"(?:cvv2?|cvc2?|cvn|csc|cid|security\s*code|card\s*code|sicherheitscode|"
+    r"kartenprüfnummer|prüfnummer|prüfziffer|cryptogramme(?:\s*visuel)?|"
+    r"code\s*de\s*sécurité|código\s*de\s*seguridad|código\s*cvv)"
+)
+_EXP_LABEL = (
+    r"(?:exp(?:iry|ires|iration)?(?:\s*date)?|valid\s*(?:thru|through|until)|good\s*thru|"
+    r"gültig\s*bis|ablauf(?:datum)?|date\s*d'expiration|expire\s*le|"
+    r"fecha\s*de\s*(?:caducidad|vencimiento)|vence|caduca|vto)"
+)
+_EXPIRY = r"(?:0[1-9]|1[0-2])\s?[/\-.]\s?(?:20)?\d\d(?!\d)"
+# Directly after a card: separators, then an optional label, then a value.
+_NEXT_CVV = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_LABEL}\W{{0,4}})?(\d{{3,4}})(?![\d/.\-])", re.I)
+_NEXT_EXP = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_EXP_LABEL}\W{{0,4}})?({_EXPIRY})", re.I)
+# Labelled values a little further along the same line.
+_NEAR_CVV = re.compile(rf"{_LABEL}\W{{0,4}}(?:is|ist|est|es)?\W{{0,3}}(\d{{3,4}})(?!\d)", re.I)
+_NEAR_EXP = re.compile(rf"{_EXP_LABEL}\W{{0,4}}(?:on|am|le|el)?\W{{0,3}}({_EXPIRY})", re.I)
+_WINDOW = 80
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i & 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def network(digits: str) -> str | None:
+    """The card network whose prefix and length fit `digits`, or None."""
+    n = len(digits)
+    p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4":
+        return "visa" if n in (13, 16, 19) else None
+    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16:
+        return "mastercard"
+    if p2 in (34, 37):
+        return "amex" if n == 15 else None
+    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and n >= 16:
+        return "discover"
+    if 3528 <= p4 <= 3589 and n >= 16:
+        return "jcb"
+    if (p2 == 36 or 300 <= p3 <= 305 or p2 in (38, 39)) and n >= 14:
+        return "diners"
+    if p2 == 62 and n >= 16:
+        return "unionpay"
+    if 2200 <= p4 <= 2204 and n >= 16:
+        return "mir"
+    if (p2 in (50, 56, 57, 58) or p4 in (6304, 6759, 6761, 6762, 6763)) and n >= 13:
+        return "maestro"
+    if (p2 in (60, 81, 82) or p3 == 508) and n == 16:
+        return "rupay"
+    return None
+
+
+def is_card_number(digits: str) -> bool:
+    """True for 13-19 digits with a known network prefix and a valid Luhn check digit."""
+    return 13 <= len(digits) <= 19 and network(digits) is not None and _luhn_ok(digits)
+
+
+def _windows(groups: list[str], seps: list[str], i: int) -> list[int]:
+    """Last group indexes of plausible card layouts starting at group i, longest first."""
+    first = len(groups[i])
+    if 13 <= first <= 19:
+        return [i]
+    if first != 4 or i + 2 >= len(groups):
+        return []
+    sep = seps[i]
+    ends: list[int] = []
+    if len(groups[i + 1]) == 6 and seps[i + 1] == sep and len(groups[i + 2]) in (4, 5):
+        ends.append(i + 2)
+    total, j = 0, i
+    while j < len(groups) and total < 19 and (j == i or seps[j - 1] == sep):
+        size = len(groups[j])
+        if size > 4 or total + size > 19:
+            break
+        total += size
+        if total >= 13:
+            ends.append(j)
+        if size < 4:
+            break
+        j += 1
+    return sorted(ends, reverse=True)
+
+
+def _is_reference(low: str, start: int) -> bool:
+    before = low[max(0, start - 40) : start]
+    return _REFERENCE_BEFORE.search(before) is not None and not _CARD_WORD_BEFORE.search(before)
+
+
+def _attached(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() or before in "+_/#" or after.isalnum() or after == "_"
+
+
+def _card_extras(text: str, end: int) -> list[Span]:
+    """The CVV and expiry date written right after (or on the line after) a card number."""
+    spans: list[Span] = []
+    line_end = text.find("\n", end, end + _WINDOW)
+    limit = end + _WINDOW if line_end < 0 else line_end
+    pos, taken = end, set()
+    for _ in range(2):
+        for kind, regex in (("card_expiry", _NEXT_EXP), ("card_cvv", _NEXT_CVV)):
+            m = regex.match(text, pos, limit) if kind not in taken else None
+            if m:
+                spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
+                taken.add(kind)
+                pos = m.end()
+    window_end = min(len(text), end + _WINDOW)
+    for kind, regex in (("card_expiry", _NEAR_EXP), ("card_cvv", _NEAR_CVV)):
+        if kind in taken:
+            continue
+        m = regex.search(text, end, window_end)
+        if m:
+            spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
+    return spans
+
+
+_LABELS = {"card_cvv": "card security code", "card_expiry": "card expiry"}
+
+
+def find_cards(text: str, low: str) -> list[Span]:
+    """Spans of card numbers (and their CVV/expiry) in text; `low` is text.lower()."""
+    spans: list[Span] = []
+    for c in _CANDIDATE.finditer(text):
+        run = c.group()
+        seps = run.count(" ") + run.count("-") + run.count(".")
+        if len(run) - seps - run.count("\u00a0") - run.count("\u202f") >= 13:
+            spans.extend(_cards_in(text, low, c.start(), run))
+    return spans
+
+
+def _group_starts(count: int) -> Iterable[int]:
+    """Group indexes where a card may start: all of them, or both ends of a very long run."""
+    if count <= 2 * _EDGE_GROUPS:
+        return range(count)
+    return (*range(_EDGE_GROUPS), *range(count - _EDGE_GROUPS, count))
+
+
+def _cards_in(text: str, low: str, run_start: int, run: str) -> list[Span]:
+    spans: list[Span] = []
+    parts = _SPLIT.split(run)
+    groups, seps = parts[0::2], parts[1::2]
+    if groups and not groups[-1]:
+        groups.pop()  # the run ended with separators
+    offsets, pos = [], run_start
+    for k, group in enumerate(groups):
+        offsets.append(pos)
+        pos += len(group) + (len(seps[k]) if k < len(seps) else 0)
+    resume = 0
+    for i in _group_starts(len(groups)):
+        if i < resume or groups[i][0] not in "2345678":
+            continue
+        for j in _windows(groups, seps, i):
+            digits = "".join(groups[i : j + 1])
+            if not is_card_number(digits):
+                continue
+            start, end = offsets[i], offsets[j] + len(groups[j])
+            if not _attached(text, start, end) and not _is_reference(low, start):
+                spans.append(Span.of(start, end, "card", f"card ending {digits[-4:]}"))
+                spans.extend(_card_extras(text, end))
+            resume = j + 1
+            break
+    return spans
