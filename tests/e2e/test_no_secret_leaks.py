@@ -1,0 +1,127 @@
+"""No secret survives: one secret of every kind in subject, text, HTML and a .log attachment,
+through the spool, the pipeline, the outbox and the logs; then every byte the product wrote
+(database file and WAL, attachment store, spool, quarantine, outbox files, log file) is
+searched for every secret value.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import text
+
+from ingest.model import Outcome, RawMessage
+from ingest.worker import SpoolWorker
+from postdesk.logs import configure_logging
+from postdesk.notify_wiring import outbox_worker
+from postdesk.settings import LoggingSettings
+from tests.helpers import mail, make_app
+
+SECRETS = {
+    "card": "4111 1111 1111 1111",
+    "card_digits": "4111111111111111",
+    "cvv": "cvv 737",
+    "password": "Xk9#mPq2vLr",
+    "aws_id": "AKIAIOSFODNN7EXAMPLE",
+    "aws_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "github": "ghp_R8aZ3kLmN0pQ7sT2vX5yB9cD1eF4gH6jK8mP",
+    "slack": "xoxb-2048193625-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "stripe": "sk_live_51HqLyjWDarjtT1zdp7dcXyZ0aBcD",
+    "openai": "sk-proj-Tq3xV9bN2mK7pL4wR8sY1zA6cE5fH0jU",
+    "sendgrid": "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",
+    "google": "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+    "gitlab": "glpat-x7Yz9AbCdEfGhIjKlMnO",
+    "webhook": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "bearer": "eyA0bWFzZGZhc2RmYXNkZmFzZGZhc2RmYXNkZg1234",
+    "jwt": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "url_password": "S3cr3tPw0rd",
+    "db_password": "DbPa55word99",
+    "otp": "482913",
+    "recovery": "7hd8-2kd9",
+    "pem": "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+}
+TEXT = f"""Hello support,
+
+Card {SECRETS["card"]} exp 12/29 {SECRETS["cvv"]}
+my password is {SECRETS["password"]}
+AWS key {SECRETS["aws_id"]} secret {SECRETS["aws_secret"]}
+github token {SECRETS["github"]}
+slack {SECRETS["slack"]}
+stripe {SECRETS["stripe"]}
+openai {SECRETS["openai"]}
+sendgrid {SECRETS["sendgrid"]}
+google {SECRETS["google"]}
+gitlab {SECRETS["gitlab"]}
+webhook {SECRETS["webhook"]}
+Authorization: Bearer {SECRETS["bearer"]}
+jwt {SECRETS["jwt"]}
+url https://admin:{SECRETS["url_password"]}@portal.acme.example/login
+db postgres://app:{SECRETS["db_password"]}@db.acme.example:5432/prod
+Your verification code is {SECRETS["otp"]}
+Recovery codes: {SECRETS["recovery"]} 8sk2-19dk 2ks9-dk29
+-----BEGIN RSA PRIVATE KEY-----
+{SECRETS["pem"]}
+VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK
+-----END RSA PRIVATE KEY-----
+Invoice INV-2026-0042, order 1234567, call +49 30 1234567, IP 10.0.0.1, version 4.2.1
+"""
+ORDINARY = ["INV-2026-0042", "order 1234567", "+49 30 1234567", "10.0.0.1", "version 4.2.1"]
+
+
+def _html(text: str) -> str:
+    rows = "".join(f"<p>{line}</p>" for line in text.splitlines())
+    return f"<html><body>{rows}<table><tr><td>Password:</td><td><b>{SECRETS['password']}</b></td></tr></table></body></html>"
+
+
+def _written_bytes(root: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def test_no_secret_value_is_written_anywhere(tmp_path: Path, sqlite_url: str) -> None:
+    log_file = tmp_path / "postdesk.log"
+    configure_logging(LoggingSettings(level="DEBUG", file=log_file, json=False))
+    try:
+        app = make_app(tmp_path, sqlite_url)
+        data = mail(
+            subject=f"Login broken, password {SECRETS['password']} card {SECRETS['card']}",
+            body=TEXT,
+            html=_html(TEXT),
+            attachments=[
+                ("debug.log", "text/plain", TEXT.encode()),
+                (
+                    "settings.env",
+                    "application/octet-stream",
+                    f"STRIPE_KEY={SECRETS['stripe']}\n".encode(),
+                ),
+            ],
+        )
+        app.spool.put(
+            data, mail_from="carol@acme.example", rcpts=["support@desk.example"], source="smtp"
+        )
+        worker = SpoolWorker(app.spool, app.ingest, app.quarantine_raw)
+        assert worker.drain() == 1
+        with app.db.transaction() as session:
+            outcomes = session.execute(text("SELECT outcome FROM inbound_messages")).scalars().all()
+        assert outcomes == [Outcome.CREATED.value]
+        reply = mail(
+            subject="Re: [SUP-1001] Login broken",
+            body=f"Sorry, the new one: password: {SECRETS['db_password']}\n",
+        )
+        assert app.ingest(RawMessage(data=reply)).outcome is Outcome.COMMENTED
+        report = outbox_worker(app).drain()
+        assert report.sent >= 3 and report.dead == 0
+        app.close()
+    finally:
+        logging.getLogger().handlers[:] = []
+
+    written = _written_bytes(tmp_path)
+    assert len(written) > 10_000
+    assert app.spool.depth() == 0
+    found = {name for name, value in SECRETS.items() if value.encode() in written}
+    assert found == set()
+    stored_text = _written_bytes(tmp_path / "outbox").decode("utf-8", "replace")
+    assert "[password removed]" in stored_text or "password" in stored_text
+    database = (tmp_path / "postdesk.db").read_bytes()
+    for phrase in ORDINARY:
+        assert phrase.encode() in database, phrase
