@@ -143,8 +143,9 @@ def ticket_exists(session: Session, ticket_id: int) -> bool:
     return session.get(TicketRow, ticket_id) is not None
 
 
-def we_mailed(session: Session, recipient: str, original_message_id: str | None,
-              since: datetime) -> bool:
+def we_mailed(
+    session: Session, recipient: str, original_message_id: str | None, since: datetime
+) -> bool:
     """Whether a bounce for `recipient` answers our mail: its returned Message-ID is one of
     ours, or (when the bounce names none) we mailed that address since `since`."""
     query = select(OutboxRow.id).where(OutboxRow.recipient == recipient.lower())

@@ -42,7 +42,9 @@ def pg_url() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # any connection failure means: no server here
         engine.dispose()
-        skip_or_fail(f"PostgreSQL not reachable at {make_url(admin).render_as_string()}: {type(exc).__name__}")
+        skip_or_fail(
+            f"PostgreSQL not reachable at {make_url(admin).render_as_string()}: {type(exc).__name__}"
+        )
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     database = Database(url)
     migrate.upgrade(database.engine)

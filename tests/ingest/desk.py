@@ -11,7 +11,7 @@ from postdesk import views
 from postdesk.app import App
 from store import outbox, tickets
 from store.records import OutboxRecord
-from tests.helpers import make_app, mail
+from tests.helpers import mail, make_app
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -23,10 +23,19 @@ def desk(tmp_path: Path, sqlite_url: str) -> Iterator[Desk]:
 def _shape(desk: Desk, result) -> tuple:  # type: ignore[no-untyped-def]
     """Everything an outsider can observe about the answer to their mail."""
     ticket = desk.ticket(result.ticket)
-    mails = [(r.kind, r.recipient, sorted(r.context)) for r in desk.outbox()
-             if r.ticket_id is not None and r.context["ticket"]["number"] == result.ticket]
-    return (result.outcome, result.reason, ticket["organisation"], len(ticket["comments"]),
-            [(k, rcpt) for k, rcpt, _ in mails], [keys for _, _, keys in mails])
+    mails = [
+        (r.kind, r.recipient, sorted(r.context))
+        for r in desk.outbox()
+        if r.ticket_id is not None and r.context["ticket"]["number"] == result.ticket
+    ]
+    return (
+        result.outcome,
+        result.reason,
+        ticket["organisation"],
+        len(ticket["comments"]),
+        [(k, rcpt) for k, rcpt, _ in mails],
+        [keys for _, _, keys in mails],
+    )
 
 
 def test_outsider_naming_a_real_ticket_gets_what_a_nonexistent_number_gets(
@@ -34,20 +43,29 @@ def test_outsider_naming_a_real_ticket_gets_what_a_nonexistent_number_gets(
 ) -> None:
     real = Desk(tmp_path / "a", sqlite_url, **TRUSTED)
     acme = real.send()
-    outsider = real.send(sender="erin@globex.example", subject=f"Re: [{acme.ticket}] hello",
-                         body="Let me in.\n", message_id="<probe@globex.example>")
+    outsider = real.send(
+        sender="erin@globex.example",
+        subject=f"Re: [{acme.ticket}] hello",
+        body="Let me in.\n",
+        message_id="<probe@globex.example>",
+    )
     real.close()
 
     other_db = f"sqlite:///{tmp_path / 'b.db'}"
     from store import migrate
     from store.db import Database
+
     database = Database(other_db)
     migrate.upgrade(database.engine)
     database.dispose()
     fake = Desk(tmp_path / "b", other_db, **TRUSTED)
     fake.send()  # SUP-1001 exists there too; the outsider names a number that does not
-    ghost = fake.send(sender="erin@globex.example", subject="Re: [SUP-9999] hello",
-                      body="Let me in.\n", message_id="<probe@globex.example>")
+    ghost = fake.send(
+        sender="erin@globex.example",
+        subject="Re: [SUP-9999] hello",
+        body="Let me in.\n",
+        message_id="<probe@globex.example>",
+    )
 
     assert outsider.outcome is ghost.outcome is Outcome.CREATED
     assert outsider.ticket == ghost.ticket == "SUP-1002"
@@ -62,23 +80,28 @@ def test_outsider_naming_a_real_ticket_gets_what_a_nonexistent_number_gets(
 
 def test_colleague_may_comment_on_an_organisation_ticket(desk: Desk) -> None:
     created = desk.send()
-    result = desk.send(sender="dave@acme.example", subject=f"Re: [{created.ticket}]",
-                       body="Me too.\n")
+    result = desk.send(
+        sender="dave@acme.example", subject=f"Re: [{created.ticket}]", body="Me too.\n"
+    )
     assert result.outcome is Outcome.COMMENTED
 
 
 def test_private_ticket_is_closed_to_colleagues(desk: Desk) -> None:
     created = desk.send(body="Visibility: private\n\nSalary question.\n")
-    result = desk.send(sender="dave@acme.example", subject=f"Re: [{created.ticket}]",
-                       body="Curious.\n")
+    result = desk.send(
+        sender="dave@acme.example", subject=f"Re: [{created.ticket}]", body="Curious.\n"
+    )
     assert result.outcome is Outcome.CREATED
     assert result.ticket != created.ticket
 
 
 def test_partner_contact_sees_and_comments_on_client_tickets(desk: Desk) -> None:
     created = desk.send()
-    result = desk.send(sender="frank@initech.example", subject=f"Re: [{created.ticket}]",
-                       body="Partner here, adding details.\n")
+    result = desk.send(
+        sender="frank@initech.example",
+        subject=f"Re: [{created.ticket}]",
+        body="Partner here, adding details.\n",
+    )
     assert result.outcome is Outcome.COMMENTED
 
 
@@ -130,8 +153,9 @@ def test_unknown_sender_create_policy(tmp_path: Path, sqlite_url: str) -> None:
 def test_dmarc_fail_may_not_comment_on_existing_tickets(desk: Desk) -> None:
     created = desk.send()
     header = "mx.desk.example; dmarc=fail header.from=acme.example; spf=fail"
-    result = desk.send(subject=f"Re: [{created.ticket}]", body="Hi\n",
-                       headers={"Authentication-Results": header})
+    result = desk.send(
+        subject=f"Re: [{created.ticket}]", body="Hi\n", headers={"Authentication-Results": header}
+    )
     assert result.outcome is Outcome.CREATED
     assert result.ticket != created.ticket
 
@@ -139,6 +163,7 @@ def test_dmarc_fail_may_not_comment_on_existing_tickets(desk: Desk) -> None:
 def test_untrusted_authentication_results_are_ignored(desk: Desk) -> None:
     created = desk.send()
     header = "evil.example; dmarc=fail header.from=acme.example"
-    result = desk.send(subject=f"Re: [{created.ticket}]", body="Hi\n",
-                       headers={"Authentication-Results": header})
+    result = desk.send(
+        subject=f"Re: [{created.ticket}]", body="Hi\n", headers={"Authentication-Results": header}
+    )
     assert result.outcome is Outcome.COMMENTED

@@ -28,18 +28,25 @@ def corpus_mails(root: Path) -> list[Path]:
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.name in NOT_MAIL_NAMES or path.suffix in NOT_MAIL_SUFFIXES:
             continue
-        if "_decoded" in path.name or path.name.endswith("_reply_text") or any(
-            part in BODY_ONLY_FOLDERS for part in path.parts
+        if (
+            "_decoded" in path.name
+            or path.name.endswith("_reply_text")
+            or any(part in BODY_ONLY_FOLDERS for part in path.parts)
         ):
             continue
         found.append(path)
     return found
 
 
-def test_every_corpus_mail_gets_a_recorded_outcome(corpus_dir: Path, tmp_path: Path,
-                                                   sqlite_url: str) -> None:
-    app = make_app(tmp_path, sqlite_url, desk={"unknown_senders": "create"},
-                   ingest={"sender_rate_limit": "off", "domain_rate_limit": "off"})
+def test_every_corpus_mail_gets_a_recorded_outcome(
+    corpus_dir: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    app = make_app(
+        tmp_path,
+        sqlite_url,
+        desk={"unknown_senders": "create"},
+        ingest={"sender_rate_limit": "off", "domain_rate_limit": "off"},
+    )
     mails = corpus_mails(corpus_dir)
     assert len(mails) > 1000
     outcomes: Counter[str] = Counter()
@@ -76,10 +83,13 @@ def test_every_corpus_mail_gets_a_recorded_outcome(corpus_dir: Path, tmp_path: P
 
 
 @pytest.mark.parametrize("folder", ["talon/standard_replies", "django-helpdesk"])
-def test_ordinary_mail_becomes_tickets(corpus_dir: Path, tmp_path: Path, sqlite_url: str,
-                                       folder: str) -> None:
+def test_ordinary_mail_becomes_tickets(
+    corpus_dir: Path, tmp_path: Path, sqlite_url: str, folder: str
+) -> None:
     app = make_app(tmp_path, sqlite_url, desk={"unknown_senders": "create"})
-    results = [app.ingest(RawMessage(data=p.read_bytes())) for p in corpus_mails(corpus_dir / folder)]
+    results = [
+        app.ingest(RawMessage(data=p.read_bytes())) for p in corpus_mails(corpus_dir / folder)
+    ]
     app.close()
     made = [r for r in results if r.outcome in (Outcome.CREATED, Outcome.COMMENTED)]
     assert len(made) >= len(results) - 1

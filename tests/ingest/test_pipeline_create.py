@@ -30,7 +30,9 @@ def test_known_contact_opens_a_ticket_with_confirmation_and_team_notice(desk: De
     assert ticket["category"] == "general"
     assert ticket["organisation"] == "Acme"
     assert ticket["requester"] == "carol@acme.example"
-    assert ticket["first_response_due"] == (START + timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+    assert ticket["first_response_due"] == (START + timedelta(hours=24)).isoformat().replace(
+        "+00:00", "Z"
+    )
     assert ticket["comments"][0]["body"].startswith("Hello,\n\nthe export button does nothing")
     assert ticket["messages"][0]["outcome"] == "created"
     confirmations = desk.outbox("confirmation")
@@ -59,19 +61,25 @@ def test_message_without_message_id_dedupes_on_its_bytes(desk: Desk) -> None:
 
 
 def test_field_lines_set_fields_and_are_removed_from_the_description(desk: Desk) -> None:
-    body = ("Priority: critical\nCategory: technical\nCall reference: CALL-88231\n"
-            "Affected product: Mobile\nSteps to reproduce: open app, tap export\n"
-            "Visibility: private\n\nRecordings are missing.\n")
+    body = (
+        "Priority: critical\nCategory: technical\nCall reference: CALL-88231\n"
+        "Affected product: Mobile\nSteps to reproduce: open app, tap export\n"
+        "Visibility: private\n\nRecordings are missing.\n"
+    )
     result = desk.send(body=body)
     ticket = desk.ticket(result.ticket)
     assert ticket["priority"] == "urgent"
     assert ticket["category"] == "technical"
     assert ticket["call_reference"] == "CALL-88231"
     assert ticket["visibility"] == "private"
-    assert ticket["fields"] == {"Affected product": "mobile",
-                                "Steps to reproduce": "open app, tap export"}
+    assert ticket["fields"] == {
+        "Affected product": "mobile",
+        "Steps to reproduce": "open app, tap export",
+    }
     assert ticket["comments"][0]["body"] == "Recordings are missing."
-    assert ticket["first_response_due"] == (START + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert ticket["first_response_due"] == (START + timedelta(hours=1)).isoformat().replace(
+        "+00:00", "Z"
+    )
 
 
 def test_unknown_field_values_are_ignored_and_mentioned(desk: Desk) -> None:
@@ -96,17 +104,21 @@ def test_category_is_implied_by_the_support_address(desk: Desk) -> None:
 
 
 def test_sender_priority_headers_never_set_the_priority(desk: Desk) -> None:
-    result = desk.send(headers={"X-Priority": "1 (Highest)", "Importance": "high",
-                                "Priority": "urgent"})
+    result = desk.send(
+        headers={"X-Priority": "1 (Highest)", "Importance": "high", "Priority": "urgent"}
+    )
     assert desk.ticket(result.ticket)["priority"] == "medium"
 
 
 def test_cc_colleagues_become_watchers_and_strangers_do_not(desk: Desk) -> None:
-    result = desk.send(cc="dave@acme.example, someone@elsewhere.example, erin@globex.example, "
-                          "billing@desk.example")
+    result = desk.send(
+        cc="dave@acme.example, someone@elsewhere.example, erin@globex.example, billing@desk.example"
+    )
     assert desk.ticket(result.ticket)["watchers"] == ["dave@acme.example"]
     assert sorted(r.recipient for r in desk.outbox("confirmation")) == [
-        "carol@acme.example", "dave@acme.example"]
+        "carol@acme.example",
+        "dave@acme.example",
+    ]
 
 
 def test_domain_member_not_listed_as_contact_opens_a_ticket(desk: Desk) -> None:

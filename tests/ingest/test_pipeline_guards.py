@@ -60,13 +60,16 @@ def test_bounce_of_someone_elses_mail_marks_nobody(desk: Desk) -> None:
         assert contact is not None and not contact.bouncing
 
 
-@pytest.mark.parametrize("headers", [
-    {"Auto-Submitted": "auto-replied"},
-    {"X-Autoreply": "yes"},
-    {"Precedence": "bulk"},
-    {"List-Id": "<announce.lists.acme.example>"},
-    {"X-Loop": "support@desk.example"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto-Submitted": "auto-replied"},
+        {"X-Autoreply": "yes"},
+        {"Precedence": "bulk"},
+        {"List-Id": "<announce.lists.acme.example>"},
+        {"X-Loop": "support@desk.example"},
+    ],
+)
 def test_auto_replies_are_ignored_and_never_answered(desk: Desk, headers: dict[str, str]) -> None:
     created = desk.send()
     before = len(desk.outbox())
@@ -77,7 +80,9 @@ def test_auto_replies_are_ignored_and_never_answered(desk: Desk, headers: dict[s
 
 
 def test_auto_reply_from_a_stranger_gets_no_unknown_sender_reply(desk: Desk) -> None:
-    result = desk.send(sender="vacation@nowhere.example", headers={"Auto-Submitted": "auto-replied"})
+    result = desk.send(
+        sender="vacation@nowhere.example", headers={"Auto-Submitted": "auto-replied"}
+    )
     assert result.outcome is Outcome.IGNORED
     assert desk.outbox() == []
 
@@ -103,20 +108,27 @@ def test_domain_flood_is_held(tmp_path: Path, sqlite_url: str) -> None:
     second = desk.send(sender="dave@acme.example")
     third = desk.send(sender="zed@acme.example")
     assert (first.outcome, second.outcome, third.outcome) == (
-        Outcome.CREATED, Outcome.CREATED, Outcome.HELD)
+        Outcome.CREATED,
+        Outcome.CREATED,
+        Outcome.HELD,
+    )
     assert "domain acme.example" in third.reason
     desk.close()
 
 
-def test_attachments_are_stored_by_content_and_limits_apply(tmp_path: Path, sqlite_url: str) -> None:
+def test_attachments_are_stored_by_content_and_limits_apply(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     desk = Desk(tmp_path, sqlite_url, ingest={"max_attachment_bytes": 1000})
-    result = desk.send(attachments=[
-        ("screenshot.png", "image/png", b"\x89PNG" + b"\x00" * 500),
-        ("copy.png", "image/png", b"\x89PNG" + b"\x00" * 500),
-        ("huge.pdf", "application/pdf", b"%PDF" + b"x" * 2000),
-        ("setup.exe", "application/octet-stream", b"MZ" + b"\x00" * 10),
-        ("page.html", "text/html", b"<html><script>alert(1)</script></html>"),
-    ])
+    result = desk.send(
+        attachments=[
+            ("screenshot.png", "image/png", b"\x89PNG" + b"\x00" * 500),
+            ("copy.png", "image/png", b"\x89PNG" + b"\x00" * 500),
+            ("huge.pdf", "application/pdf", b"%PDF" + b"x" * 2000),
+            ("setup.exe", "application/octet-stream", b"MZ" + b"\x00" * 10),
+            ("page.html", "text/html", b"<html><script>alert(1)</script></html>"),
+        ]
+    )
     ticket = desk.ticket(result.ticket)
     assert [a["filename"] for a in ticket["attachments"]] == ["screenshot.png", "copy.png"]
     blobs = [p for p in (tmp_path / "data" / "attachments").rglob("*") if p.is_file()]
@@ -132,8 +144,10 @@ def test_attachments_are_stored_by_content_and_limits_apply(tmp_path: Path, sqli
 
 
 def test_secrets_are_removed_flagged_and_reported(desk: Desk) -> None:
-    created = desk.send(subject="card 4111 1111 1111 1111 declined",
-                        body="My password is Tr0ub4dor&3 and the card 4111-1111-1111-1111.\n")
+    created = desk.send(
+        subject="card 4111 1111 1111 1111 declined",
+        body="My password is Tr0ub4dor&3 and the card 4111-1111-1111-1111.\n",
+    )
     ticket = desk.ticket(created.ticket)
     assert "Tr0ub4dor" not in str(ticket)
     assert "4111" not in ticket["subject"]
@@ -151,7 +165,10 @@ def test_secrets_are_removed_flagged_and_reported(desk: Desk) -> None:
 def test_text_attachment_is_redacted(desk: Desk) -> None:
     log = b"2026-11-23 connect postgres://app:s3cretPassw0rd@db.acme.example/prod ok\n"
     created = desk.send(attachments=[("app.log", "text/plain", log)])
-    assert created.redactions.get("connection_string") == 1 or created.redactions.get("url_credentials") == 1
+    assert (
+        created.redactions.get("connection_string") == 1
+        or created.redactions.get("url_credentials") == 1
+    )
     stored = b"".join(p.read_bytes() for p in (desk.app.blobs.root).rglob("*") if p.is_file())
     assert b"s3cretPassw0rd" not in stored
     assert b"2026-11-23 connect" in stored
@@ -184,5 +201,9 @@ def test_processing_failure_quarantines_instead_of_losing(desk: Desk, monkeypatc
     assert "RuntimeError" in result.reason
     assert len(desk.app.quarantine.list()) == 1
     monkeypatch.undo()
-    assert desk.app.ingest(RawMessage(data=desk.app.quarantine.read(
-        desk.app.quarantine.list()[0].id))).outcome is Outcome.CREATED
+    assert (
+        desk.app.ingest(
+            RawMessage(data=desk.app.quarantine.read(desk.app.quarantine.list()[0].id))
+        ).outcome
+        is Outcome.CREATED
+    )

@@ -61,9 +61,14 @@ def test_reply_to_a_closed_ticket_after_the_window_opens_a_linked_ticket(desk: D
     assert desk.ticket(created.ticket)["status"] == "closed"
 
 
-@pytest.mark.parametrize("line", ["Escalation: our whole team is blocked",
-                                  "ESCALATION - our whole team is blocked",
-                                  "escalation our whole team is blocked"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Escalation: our whole team is blocked",
+        "ESCALATION - our whole team is blocked",
+        "escalation our whole team is blocked",
+    ],
+)
 def test_escalation_keyword_escalates_and_tells_ops(desk: Desk, line: str) -> None:
     created = desk.send()
     desk.send(subject=f"Re: [{created.ticket}]", body=f"{line}\n\nPlease hurry.\n")
@@ -106,4 +111,6 @@ def test_muted_requester_gets_no_staff_relay(tmp_path: Path, sqlite_url: str) ->
 def test_received_time_starts_the_clock(desk: Desk) -> None:
     result = desk.ingest(mail())
     ticket = desk.ticket(result.ticket)
-    assert ticket["created_at"] == datetime(2026, 11, 23, 9, 0, tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    assert ticket["created_at"] == datetime(2026, 11, 23, 9, 0, tzinfo=UTC).isoformat().replace(
+        "+00:00", "Z"
+    )

@@ -19,7 +19,9 @@ def test_example_file_loads_with_documented_defaults() -> None:
     settings = load_settings(EXAMPLE, env={})
     assert settings.desk.ticket_prefix == "SUP"
     assert [a.address for a in settings.desk.support_addresses] == [
-        "support@desk.example", "billing@desk.example"]
+        "support@desk.example",
+        "billing@desk.example",
+    ]
     assert settings.desk.support_addresses[1].category == "billing"
     assert settings.database.url == f"sqlite:///{EXAMPLE.parent / 'var' / 'postdesk.db'}"
     assert (settings.smtp.host, settings.smtp.port) == ("127.0.0.1", 2525)
@@ -39,9 +41,22 @@ def test_example_file_loads_with_documented_defaults() -> None:
 
 def test_every_documented_section_is_in_the_example() -> None:
     text = EXAMPLE.read_text()
-    for section in ("[desk]", "[database]", "[smtp]", "[[imap]]", "[outbound]", "[sla]",
-                    "[schedule]", "[ops]", "[ingest]", "[logging]", "[[fields]]", "[http]",
-                    "[[staff]]", "[[organisations]]"):
+    for section in (
+        "[desk]",
+        "[database]",
+        "[smtp]",
+        "[[imap]]",
+        "[outbound]",
+        "[sla]",
+        "[schedule]",
+        "[ops]",
+        "[ingest]",
+        "[logging]",
+        "[[fields]]",
+        "[http]",
+        "[[staff]]",
+        "[[organisations]]",
+    ):
         assert section in text, section
 
 
@@ -67,7 +82,9 @@ def test_every_documented_section_is_in_the_example() -> None:
         ("ops", "digest_to", ["not an address"], "ops.digest_to"),
     ],
 )
-def test_bad_values_name_their_key_and_value(section: str, key: str, value: object, expected: str) -> None:
+def test_bad_values_name_their_key_and_value(
+    section: str, key: str, value: object, expected: str
+) -> None:
     data = example_config()
     data[section][key] = value
     with pytest.raises(ConfigError) as caught:
@@ -118,8 +135,11 @@ def test_secret_key_from_environment_and_too_short() -> None:
 def test_secrets_and_database_from_environment() -> None:
     data = example_config()
     data["imap"] = [{"host": "127.0.0.1", "username": "u", "password_env": "IMAP_PW"}]
-    env = {"IMAP_PW": "pw-from-env", "POSTDESK_OUTBOUND_PASSWORD": "relay-pw",
-           "POSTDESK_DATABASE_URL": "postgresql://postdesk@db/postdesk"}
+    env = {
+        "IMAP_PW": "pw-from-env",
+        "POSTDESK_OUTBOUND_PASSWORD": "relay-pw",
+        "POSTDESK_DATABASE_URL": "postgresql://postdesk@db/postdesk",
+    }
     settings = _load(data, env=env)
     assert settings.imap[0].password == "pw-from-env"
     assert settings.outbound.password == "relay-pw"

@@ -20,14 +20,25 @@ PER_PROCESS = 200
 def test_two_processes_create_200_tickets_each(db_url: str, tmp_path: Path) -> None:
     database = Database(db_url)
     with database.transaction() as session:
-        contact = directory.create_contact(session, "load@acme.example", "", None,
-                                           datetime.now(UTC))
+        contact = directory.create_contact(
+            session, "load@acme.example", "", None, datetime.now(UTC)
+        )
     go = tmp_path / "go"
     writers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.store.ticket_writer", db_url, str(contact.id),
-             str(PER_PROCESS), str(go)],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.store.ticket_writer",
+                db_url,
+                str(contact.id),
+                str(PER_PROCESS),
+                str(go),
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]

@@ -19,8 +19,9 @@ from store.schema import Base
 def test_migrations_match_the_models(db_url: str) -> None:
     database = Database(db_url)
     with database.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
     database.dispose()
     assert diff == []
 

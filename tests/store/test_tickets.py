@@ -16,8 +16,10 @@ def _seed(database: Database) -> tuple[int, int]:
     with database.transaction() as session:
         directory.sync_directory(
             session,
-            [OrganisationSpec("Acme", ("acme.example",), (("Carol", "carol@acme.example"),), ()),
-             OrganisationSpec("Partner", ("partner.example",), (), ("Acme",))],
+            [
+                OrganisationSpec("Acme", ("acme.example",), (("Carol", "carol@acme.example"),), ()),
+                OrganisationSpec("Partner", ("partner.example",), (), ("Acme",)),
+            ],
             [StaffSpec("alice", "alice@desk.example")],
             NOW,
         )
@@ -27,11 +29,19 @@ def _seed(database: Database) -> tuple[int, int]:
 
 
 def _new(requester: int, org: int | None, subject: str = "Export broken") -> NewTicket:
-    return NewTicket(prefix="SUP", subject=subject, priority="medium", category="general",
-                     visibility="organisation", organisation_id=org, requester_id=requester,
-                     support_address="support@desk.example", created_at=NOW,
-                     first_response_due=NOW + timedelta(hours=24),
-                     resolution_due=NOW + timedelta(days=5))
+    return NewTicket(
+        prefix="SUP",
+        subject=subject,
+        priority="medium",
+        category="general",
+        visibility="organisation",
+        organisation_id=org,
+        requester_id=requester,
+        support_address="support@desk.example",
+        created_at=NOW,
+        first_response_due=NOW + timedelta(hours=24),
+        resolution_due=NOW + timedelta(days=5),
+    )
 
 
 def test_numbers_start_at_1001_and_increase(db_url: str) -> None:
@@ -79,9 +89,19 @@ def test_list_filters_and_search(db_url: str) -> None:
     with database.transaction() as session:
         a = tickets.create_ticket(session, _new(requester, org, "Invoice wrong"))
         b = tickets.create_ticket(session, _new(requester, org, "Login fails"))
-        tickets.add_comment(session, b.id, NewComment(
-            author_email="carol@acme.example", author_role="customer", public=True,
-            body="MFA code never arrives", full_text="", html=None, created_at=NOW))
+        tickets.add_comment(
+            session,
+            b.id,
+            NewComment(
+                author_email="carol@acme.example",
+                author_role="customer",
+                public=True,
+                body="MFA code never arrives",
+                full_text="",
+                html=None,
+                created_at=NOW,
+            ),
+        )
         tickets.update_ticket(session, a.id, NOW, status="resolved")
     with database.transaction() as session:
         assert [t.number for t in tickets.list_tickets(session)] == [b.number, a.number]
@@ -105,7 +125,9 @@ def test_subscribers_watchers_and_mute(db_url: str) -> None:
         assert tickets.set_muted(session, ticket.id, "dave@acme.example", True)
         subs = tickets.subscribers(session, ticket.id)
     assert [(s.email, s.role, s.muted) for s in subs] == [
-        ("carol@acme.example", "requester", False), ("dave@acme.example", "watcher", True)]
+        ("carol@acme.example", "requester", False),
+        ("dave@acme.example", "watcher", True),
+    ]
     database.dispose()
 
 

@@ -22,11 +22,22 @@ def main(url: str, requester_id: int, count: int, start_file: str) -> None:
     for i in range(count):
         now = datetime.now(UTC)
         with database.transaction() as session:
-            ticket = tickets.create_ticket(session, NewTicket(
-                prefix="SUP", subject=f"load {i}", priority="medium", category="general",
-                visibility="organisation", organisation_id=None, requester_id=requester_id,
-                support_address="support@desk.example", created_at=now,
-                first_response_due=None, resolution_due=None))
+            ticket = tickets.create_ticket(
+                session,
+                NewTicket(
+                    prefix="SUP",
+                    subject=f"load {i}",
+                    priority="medium",
+                    category="general",
+                    visibility="organisation",
+                    organisation_id=None,
+                    requester_id=requester_id,
+                    support_address="support@desk.example",
+                    created_at=now,
+                    first_response_due=None,
+                    resolution_due=None,
+                ),
+            )
             numbers.append(ticket.number)
     database.dispose()
     print("\n".join(numbers))
