@@ -62,6 +62,27 @@ _PIN = re.compile(r"\d{4,8}(?!\d)")
 _PAIR_BEFORE = re.compile(r"(?:user|login|username|benutzer|usuario|utilisateur|name)\s*/\s*\Z")
 
 
+# Words that describe a password rather than being one ("my password is wrong").
+_PREDICATES = frozenset(
+    """not no nicht kein pas ne wrong right correct ok okay fine same different new old
+    empty blank missing locked blocked disabled weak strong short long too very still
+    being now also the a an my your our this that one case sensitive changed compromised
+    leaked known unknown stored saved set valid working broken falsch richtig korrekt
+    gesperrt leer neu alt gleich schwach geändert faux bon bloqué vide nouveau ancien
+    correcto correcta incorrecta bloqueado bloqueada vacío vacía nuevo nueva igual""".split()
+)
+
+
+def _plain_word_password(text: str, found: tuple[int, int], value: str) -> bool:
+    """A single plain word that ends the clause ("my password is banana.") is the password."""
+    if len(value) < 4 or not value.isalpha() or value.lower() in _PREDICATES:
+        return False
+    if value.lower() in STOPWORDS:
+        return False
+    after = text[found[1] : found[1] + 2]
+    return after == "" or after[0] in "\n\r.,;!?)" or after == " -"
+
+
 def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
     quoted = quoted_value(text, pos)
     if quoted is not None:
@@ -82,7 +103,7 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
             and not is_url(value)
         )
     elif how == "verb":
-        ok = looks_like_password(value)
+        ok = looks_like_password(value) or _plain_word_password(text, found, value)
     else:
         ok = len(value) >= 6 and looks_like_password(value) and any(c.isalpha() for c in value)
     return found if ok else None

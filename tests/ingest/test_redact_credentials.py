@@ -359,3 +359,25 @@ def test_findings_carry_no_values() -> None:
     assert secret not in repr(result.findings)
     assert secret not in result.text
     assert result.found
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("my password is banana", "banana"), ("My password is banana.", "banana"),
+     ("Passwort ist Sommer", "Sommer"), ("mon mot de passe est soleil", "soleil"),
+     ("mi contraseña es manzana, gracias", "manzana")],
+)
+def test_plain_word_password_that_ends_the_clause_is_removed(text: str, word: str) -> None:
+    result = redact_text(text)
+    assert result.counts() == {"password": 1}
+    assert word not in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the password is wrong", "my password is not working", "my password is expired",
+     "my password is correct but login fails", "the password is case sensitive",
+     "Das Passwort ist falsch.", "le mot de passe est bloqué"],
+)
+def test_words_describing_a_password_stay(text: str) -> None:
+    assert redact_text(text).text == text
