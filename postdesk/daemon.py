@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,7 @@ from store.cursors import DatabaseCursorStore
 
 log = logging.getLogger("postdesk.daemon")
 STOP_TIMEOUT_SECONDS = 10.0
+SPOOL_WRITERS = 8
 
 
 @dataclass
@@ -153,6 +155,9 @@ async def _serve(daemon: Daemon) -> None:
         loop.add_signal_handler(signum, stopping.set)
     daemon.start_threads()
     server = None
+    # Spool writes (fsync) get their own threads, so other work can never stall acceptance.
+    spool_writers = ThreadPoolExecutor(max_workers=SPOOL_WRITERS, thread_name_prefix="spool-write")
+    daemon.closers.append(lambda: spool_writers.shutdown(wait=True))
     if settings.smtp.enabled:
         assert daemon.worker is not None
         handler = SpoolingHandler(
@@ -161,6 +166,7 @@ async def _serve(daemon: Daemon) -> None:
             max_message_bytes=settings.smtp.max_message_bytes,
             max_recipients=settings.smtp.max_recipients,
             on_spooled=daemon.worker.wakeup.set,
+            executor=spool_writers,
         )
         tls = None
         if settings.smtp.tls_cert and settings.smtp.tls_key:
