@@ -30,6 +30,8 @@ from store.inbound import NewMessage
 from store.records import MessageRecord
 
 BOUNCE_LOOKBACK = timedelta(days=7)
+# Outcomes whose raw mail is kept (encrypted) so that `postdesk quarantine retry` can re-run it.
+KEPT_FOR_RETRY = frozenset({Outcome.QUARANTINED.value, Outcome.HELD.value})
 
 
 def utcnow() -> datetime:
@@ -77,8 +79,8 @@ class Pipeline:
         received = raw.received_at or now
         key = dedupe_key(quick_message_id(raw.data), raw.data)
         seen = inbound.find_by_dedupe_key(session, key)
-        if seen is not None and seen.outcome == Outcome.QUARANTINED.value:
-            inbound.forget_message(session, seen.id)  # a retry from quarantine: decide afresh
+        if seen is not None and seen.outcome in KEPT_FOR_RETRY:
+            inbound.forget_message(session, seen.id)  # released from quarantine: decide afresh
         elif seen is not None:
             return self._duplicate(session, seen)
         try:

@@ -146,7 +146,8 @@ class App:
             result = IngestResult(
                 Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
             )
-        if result.outcome is Outcome.QUARANTINED:
+        if result.outcome in (Outcome.QUARANTINED, Outcome.HELD):
+            # Held mail waits in the (encrypted) quarantine: `quarantine retry` releases it.
             self.quarantine_raw(raw, result.reason)
         elif result.outcome is not Outcome.DUPLICATE and self.after_commit is not None:
             self.after_commit()  # wake the outbox worker for the mails this message queued
@@ -164,6 +165,14 @@ class App:
             attempts=attempts,
         )
         return item.id
+
+    def purge_quarantine(self, now: datetime) -> int:
+        """Delete quarantined mail older than the retention period; returns how many."""
+        retention = timedelta(days=self.settings.ingest.quarantine_retention_days)
+        purged = self.quarantine.purge(now - retention)
+        if purged:
+            log.info("quarantine: purged %d message(s) older than %s", purged, retention)
+        return purged
 
     def close(self) -> None:
         self.db.dispose()

@@ -6,6 +6,7 @@ Used by `serve` (threads), `sweep --now` and `outbox list|retry|flush`.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
@@ -24,6 +25,8 @@ from store import outbox as outbox_store
 from store.records import iso
 from store.tickets import get_ticket
 
+log = logging.getLogger("postdesk.notify")
+PURGE_INTERVAL_SECONDS = 3600
 ThreadStarter = Callable[[str, Callable[[threading.Event], None]], None]
 
 
@@ -110,14 +113,27 @@ def start_notify(
     start_thread("outbox-worker", worker.run)
     jobs = scheduler(app, on_mail_queued=worker.wake)
     jobs.start()
+    start_thread("quarantine-purge", lambda stop: _purge_loop(app, stop))
     app.after_commit = worker.wake
     return [lambda: jobs.shutdown(wait=True), worker.wake]
+
+
+def _purge_loop(app: App, stop: threading.Event) -> None:
+    """Purge expired quarantine entries at start and then hourly, until `stop`."""
+    while not stop.is_set():
+        try:
+            app.purge_quarantine(app.pipeline.clock())
+        except OSError as exc:
+            log.warning("quarantine purge failed (%s); will try again", type(exc).__name__)
+        stop.wait(PURGE_INTERVAL_SECONDS)
 
 
 def run_sweep(app: App, now: datetime) -> dict[str, Any]:
     """`postdesk sweep --now`: every job due at `now`, once."""
     report = scheduler(app).run_due(now)
-    return {"now": iso(now), "sweep": asdict(report.sweep), "digests": report.digests}
+    purged = app.purge_quarantine(now)
+    return {"now": iso(now), "sweep": asdict(report.sweep), "digests": report.digests,
+            "quarantine_purged": purged}
 
 
 def outbox_command(app: App, action: str, *, now: datetime, as_json: bool) -> int:

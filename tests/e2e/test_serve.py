@@ -284,7 +284,6 @@ def test_sigkill_under_load_loses_no_acknowledged_mail_and_records_none_twice(
 
     probe = _open(recorded, sqlite_url)
     done_before_kill = probe.count_inbound()
-    print('DEBUG', len(accepted), len(failed), left_in_spool, done_before_kill)
     with _serve(config.with_new_ports()) as daemon:
         wait_until(
             lambda: daemon.health()[1]["spool_depth"] == 0, timeout=120, what="the spool to drain"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,23 @@ def test_sender_flood_is_held_and_ops_told_once(tmp_path: Path, sqlite_url: str)
     outcomes = [desk.send(subject=f"n{i}").outcome for i in range(5)]
     assert outcomes == [Outcome.CREATED] * 3 + [Outcome.HELD] * 2
     assert [r.recipient for r in desk.outbox("flood_held")] == ["ops@desk.example"]
+    held = desk.app.quarantine.list()
+    assert [item.reason.split(":")[0] for item in held] == ["held", "held"]
     desk.clock.advance(minutes=11)
     assert desk.send(subject="later").outcome is Outcome.CREATED
+    desk.clock.advance(minutes=11)
+    released = [desk.app.ingest(RawMessage(data=desk.app.quarantine.read(item.id)))
+                for item in held]
+    assert [r.outcome for r in released] == [Outcome.CREATED, Outcome.CREATED]
     desk.close()
+
+
+def test_quarantine_is_purged_after_the_retention_period(desk: Desk) -> None:
+    desk.ingest(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    assert desk.app.purge_quarantine(desk.clock.now) == 0
+    later = desk.app.quarantine.list()[0].quarantined_at + timedelta(days=31)
+    assert desk.app.purge_quarantine(later) == 1
+    assert desk.app.quarantine.list() == []
 
 
 def test_domain_flood_is_held(tmp_path: Path, sqlite_url: str) -> None:
