@@ -64,12 +64,7 @@ _PAIR_BEFORE = re.compile(r"(?:user|login|username|benutzer|usuario|utilisateur|
 
 # Words that describe a password rather than being one ("my password is wrong").
 _PREDICATES = frozenset(
-    """not no nicht kein pas ne wrong right correct ok okay fine same different new old
-    empty blank missing locked blocked disabled weak strong short long too very still
-    being now also the a an my your our this that one case sensitive changed compromised
-    leaked known unknown stored saved set valid working broken falsch richtig korrekt
-    gesperrt leer neu alt gleich schwach geändert faux bon bloqué vide nouveau ancien
-    correcto correcta incorrecta bloqueado bloqueada vacío vacía nuevo nueva igual""".split()
+    ["not", "no", "nicht", "kein", "pas", "ne", "wrong", "right", "correct", "ok", "okay", "fine", "same", "different", "new", "old", "empty", "blank", "missing", "locked", "blocked", "disabled", "weak", "strong", "short", "long", "too", "very", "still", "being", "now", "also", "the", "a", "an", "my", "your", "our", "this", "that", "one", "case", "sensitive", "changed", "compromised", "leaked", "known", "unknown", "stored", "saved", "set", "valid", "working", "broken", "falsch", "richtig", "korrekt", "gesperrt", "leer", "neu", "alt", "gleich", "schwach", "geändert", "faux", "bon", "bloqué", "vide", "nouveau", "ancien", "correcto", "correcta", "incorrecta", "bloqueado", "bloqueada", "vacío", "vacía", "nuevo", "nueva", "igual"]
 )
 
 
