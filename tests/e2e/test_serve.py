@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,12 @@ def _serve(config: ServeConfig) -> Iterator[ServeProcess]:
         daemon.kill()
 
 
+def _metric_lines(daemon: ServeProcess) -> list[str]:
+    status, body = daemon.http_get("/metrics")
+    assert status == 200
+    return body.splitlines()
+
+
 def test_serve_speaks_smtp_and_http_and_stops_on_sigterm(
     tmp_path: Path, db_url: str, recorded: list[Recorded]
 ) -> None:
@@ -103,9 +109,10 @@ def test_serve_speaks_smtp_and_http_and_stops_on_sigterm(
 
         status, health = daemon.health()
         assert status == 200 and health["status"] == "ok" and health["database"] == "ok"
-        status, metrics = daemon.http_get("/metrics")
-        assert status == 200
-        assert 'postdesk_messages_total{outcome="created"} 1.0' in metrics.splitlines()
+        created = 'postdesk_messages_total{outcome="created"} 1.0'
+        wait_until(  # counted just after the commit: poll a moment
+            lambda: created in _metric_lines(daemon), timeout=10, what="created in /metrics"
+        )
 
         started = time.monotonic()
         assert daemon.terminate(timeout=20) == 0
@@ -145,6 +152,10 @@ class CuttableProxy:
         self.port = listener.getsockname()[1]
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        """Stop for good (the same as cut)."""
+        self.cut()
 
     def cut(self) -> None:
         """Close the listener and every open connection: the database is now unreachable."""
@@ -200,7 +211,7 @@ def test_mail_accepted_while_database_is_down_becomes_a_ticket_once(
     probe = _open(recorded, pg_url)  # straight to the server, never through the proxy
     subject = f"Sent while the database was down {time.time_ns()}"
     message_id = make_msgid(domain="acme.example")
-    with _serve(config) as daemon:
+    with _serve(config) as daemon, closing(proxy):
         assert daemon.health()[0] == 200
         proxy.cut()
         with daemon.smtp() as client:
@@ -228,7 +239,6 @@ def test_mail_accepted_while_database_is_down_becomes_a_ticket_once(
         (row,) = [row for row in probe.inbound() if row[0] == message_id]
         assert row[1] == "created" and row[2] is not None
         assert daemon.terminate() == 0
-    proxy.cut()
 
 
 def _send_burst(
