@@ -74,7 +74,9 @@ class OutboxWorker:
         options: DeliveryOptions,
         *,
         clock: Callable[[], datetime] = utcnow,
+        on_outcome: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_outcome = on_outcome  # e.g. a metrics counter: called with each delivery outcome
         self.db = db
         self.transport = transport
         self.renderer = renderer
@@ -213,6 +215,8 @@ class OutboxWorker:
         if not done:
             outcome = "lost"
         self._log(mail, outcome, delivery.detail)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         return outcome
 
     def _log(self, mail: ClaimedMail, outcome: str, detail: str) -> None:

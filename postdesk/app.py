@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from ingest.model import IngestResult, Outcome, RawMessage
 from ingest.options import PipelineOptions, RateWindow
 from ingest.pipeline import Pipeline
@@ -31,7 +33,11 @@ log = logging.getLogger("postdesk.ingest")
 
 
 class DryRun(Exception):
-    """Raised inside a transaction to roll it back after a dry run."""
+    """Raised inside a transaction to roll it back after a dry run; carries the decision."""
+
+    def __init__(self, result: IngestResult) -> None:
+        super().__init__("dry run")
+        self.result = result
 
 
 def utcnow() -> datetime:
@@ -130,15 +136,10 @@ class App:
         pipeline = self.pipeline
         if dry_run:
             pipeline = Pipeline(pipeline.options, None, pipeline.clock)
-        result: IngestResult | None = None
         try:
-            with self.db.transaction() as session:
-                result = pipeline.process(session, raw)
-                if dry_run:
-                    raise DryRun
-        except DryRun:
-            assert result is not None
-            return result
+            result = self._process(pipeline, raw, dry_run=dry_run)
+        except DryRun as stop:
+            return stop.result
         except StoreError:
             raise  # transient: the caller retries (or exits non-zero)
         except Exception as exc:  # a bug or broken input: never lose the message
@@ -153,6 +154,21 @@ class App:
             self.after_commit()  # wake the outbox worker for the mails this message queued
         log_result(result, raw.source)
         return result
+
+    def _process(self, pipeline: Pipeline, raw: RawMessage, *, dry_run: bool) -> IngestResult:
+        for attempt in (1, 2):
+            try:
+                with self.db.transaction() as session:
+                    result = pipeline.process(session, raw)
+                    if dry_run:
+                        raise DryRun(result)
+                    return result
+            except IntegrityError:
+                # Another daemon recorded the same message at the same moment: run it again
+                # in a fresh transaction, where it is a duplicate.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def quarantine_raw(self, raw: RawMessage, reason: str, attempts: int = 0) -> str:
         item = self.quarantine.put(

@@ -108,8 +108,7 @@ def start_notify(
     app: App, metrics: Metrics, stop: threading.Event, start_thread: ThreadStarter
 ) -> list[Callable[[], None]]:
     """Start the outbox worker thread and the scheduler; returns what stops them."""
-    del metrics
-    worker = outbox_worker(app)
+    worker = outbox_worker(app, on_outcome=lambda result: metrics.outbox_sent.labels(result).inc())
     start_thread("outbox-worker", worker.run)
     jobs = scheduler(app, on_mail_queued=worker.wake)
     jobs.start()
@@ -132,8 +131,12 @@ def run_sweep(app: App, now: datetime) -> dict[str, Any]:
     """`postdesk sweep --now`: every job due at `now`, once."""
     report = scheduler(app).run_due(now)
     purged = app.purge_quarantine(now)
-    return {"now": iso(now), "sweep": asdict(report.sweep), "digests": report.digests,
-            "quarantine_purged": purged}
+    return {
+        "now": iso(now),
+        "sweep": asdict(report.sweep),
+        "digests": report.digests,
+        "quarantine_purged": purged,
+    }
 
 
 def outbox_command(app: App, action: str, *, now: datetime, as_json: bool) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.errors import StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
@@ -48,7 +49,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # A host that drops packets must not hang health checks and workers for minutes.
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 class Database:

@@ -222,3 +222,24 @@ def test_processing_failure_quarantines_instead_of_losing(desk: Desk, monkeypatc
         ).outcome
         is Outcome.CREATED
     )
+
+
+def test_same_message_recorded_by_another_daemon_at_once_is_a_duplicate(desk: Desk) -> None:
+    """The unique dedupe key loses the race: the message is re-run and found a duplicate."""
+    from sqlalchemy.exc import IntegrityError
+
+    data = mail(message_id="<race@acme.example>")
+    real_process = desk.app.pipeline.process
+    calls = []
+
+    def racing(session, raw):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            desk.app.ingest(RawMessage(data=data))  # the other daemon commits first
+            raise IntegrityError("INSERT", {}, Exception("duplicate key value"))
+        return real_process(session, raw)
+
+    desk.app.pipeline.process = racing  # type: ignore[method-assign]
+    result = desk.app.ingest(RawMessage(data=data))
+    assert result.outcome is Outcome.DUPLICATE
+    assert desk.app.quarantine.list() == []
