@@ -154,9 +154,11 @@ def _nonstandard_bounce(message: Message, envelope: Envelope) -> ReportFinding |
     if AUTO_REPLY_SUBJECT_STRONG.match(subject):
         return None  # "Automatic reply: Undeliverable invoice" is an out-of-office reply
     subject_hit = not person_subject and bool(BOUNCE_SUBJECT.search(subject))
+    system_sender = _system_sender(envelope)
+    if not (system_sender or subject_hit or envelope.null_sender or envelope.auto_submitted):
+        return None  # no rule below can fire: spare the body scan (the common case)
     notice_hit = bool(BOUNCE_NOTICE.search(first_text(message)[:8000]))
     original_attached = _has_original(message)
-    system_sender = _system_sender(envelope)
     evidence = [
         ("bounce subject", subject_hit),
         ("failure notice text", notice_hit),

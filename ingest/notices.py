@@ -1,8 +1,8 @@
 """Queue the mails an inbound decision causes, as outbox rows in the same transaction.
 
 Rendering and sending are `notify`'s job; each row carries, in `context`, a snapshot of what
-its template shows (the contract is in docs/architecture.md). Bouncing and muted addresses
-get nothing.
+its template shows (the contract is in docs/architecture.md). Muted subscribers get nothing;
+addresses that bounce are skipped by the outbox worker when it sends.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ingest.options import PipelineOptions
-from store import directory, outbox, tickets
+from store import outbox, tickets
 from store.outbox import NewMail
 from store.records import TicketRecord, iso
 
@@ -67,9 +67,6 @@ class Notices:
         automatic: bool = True,
         dedupe_key: str | None = None,
     ) -> None:
-        contact = directory.find_contact(self.session, recipient)
-        if contact is not None and contact.bouncing:
-            return
         full = {**context, "in_reply_to": self.in_reply_to}
         if ticket is not None:
             full["ticket"] = ticket_context(ticket)

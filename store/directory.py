@@ -95,9 +95,20 @@ def _sync_staff(session: Session, staff: list[StaffSpec]) -> None:
         session.add(row)
 
 
+def _cache(session: Session, name: str) -> dict[str, object]:
+    """A lookup cache that lives as long as the session (one transaction or import batch)."""
+    return session.info.setdefault(name, {})  # type: ignore[no-any-return]
+
+
 def find_contact(session: Session, email: str) -> ContactRecord | None:
-    row = session.scalar(select(ContactRow).where(ContactRow.email == email.lower()))
-    return ContactRecord.from_row(row) if row else None
+    key = email.lower()
+    cache = _cache(session, "contacts")
+    if key not in cache:
+        row = session.scalar(select(ContactRow).where(ContactRow.email == key))
+        cache[key] = ContactRecord.from_row(row) if row else None
+    found = cache[key]
+    assert found is None or isinstance(found, ContactRecord)
+    return found
 
 
 def organisation_for_domain(session: Session, domain: str) -> int | None:
@@ -130,7 +141,9 @@ def create_contact(
     )
     session.add(row)
     session.flush()
-    return ContactRecord.from_row(row)
+    record = ContactRecord.from_row(row)
+    _cache(session, "contacts")[record.email] = record
+    return record
 
 
 def mark_bouncing(session: Session, email: str) -> bool:
@@ -139,14 +152,19 @@ def mark_bouncing(session: Session, email: str) -> bool:
     if row is None:
         return False
     row.bouncing = True
+    _cache(session, "contacts").pop(email.lower(), None)
     return True
 
 
 def staff_by_email(session: Session, email: str) -> StaffRecord | None:
-    row = session.scalar(
-        select(StaffRow).where(StaffRow.email == email.lower(), StaffRow.active.is_(True))
-    )
-    return StaffRecord(row.id, row.name, row.email) if row else None
+    cache = _cache(session, "staff")
+    if not cache:
+        for row in session.scalars(select(StaffRow).where(StaffRow.active.is_(True))):
+            cache[row.email] = StaffRecord(row.id, row.name, row.email)
+        cache[""] = None  # marks the cache as loaded, even with no staff
+    found = cache.get(email.lower())
+    assert found is None or isinstance(found, StaffRecord)
+    return found
 
 
 def staff_by_name(session: Session, name: str) -> StaffRecord | None:

@@ -55,6 +55,7 @@ def record_message(session: Session, new: NewMessage) -> int:
     )
     session.add(row)
     session.flush()
+    session.info.setdefault("inbound_rows", {})[row.id] = row  # completed later, no re-read
     return row.id
 
 
@@ -70,7 +71,9 @@ def complete_message(
     session: Session, row_id: int, outcome: str, reason: str, ticket_id: int | None
 ) -> None:
     """Fill in the decision of a record written before the decision was taken."""
-    row = session.get(InboundMessageRow, row_id)
+    row = session.info.get("inbound_rows", {}).pop(row_id, None) or session.get(
+        InboundMessageRow, row_id
+    )
     if row is None:
         raise NotFound(f"no inbound message record {row_id}")
     row.outcome, row.reason, row.ticket_id = outcome, reason, ticket_id

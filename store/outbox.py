@@ -13,11 +13,12 @@ each applies only while the row is still the claimed attempt.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.records import OutboxRecord
@@ -43,6 +44,11 @@ def message_id_for(row_id: int, domain: str) -> str:
     return f"<postdesk.{row_id}@{domain}>"
 
 
+def new_message_id(domain: str) -> str:
+    """A fresh Message-ID for an outbox row (stored in the row, so a resend reuses it)."""
+    return f"<postdesk.{secrets.token_hex(10)}@{domain}>"
+
+
 def enqueue(
     session: Session, mail: NewMail, *, now: datetime, message_id_domain: str
 ) -> int | None:
@@ -51,24 +57,27 @@ def enqueue(
         exists = session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == mail.dedupe_key))
         if exists is not None:
             return None
-    row = OutboxRow(
-        kind=mail.kind,
-        ticket_id=mail.ticket_id,
-        recipient=mail.recipient.lower(),
-        cc={"cc": list(mail.cc), "bcc": list(mail.bcc)},
-        dedupe_key=mail.dedupe_key,
-        context=mail.context,
-        automatic=mail.automatic,
-        status=mail.status,
-        attempts=0,
-        next_attempt_at=now,
-        last_error=mail.last_error,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    row.message_id = message_id_for(row.id, message_id_domain)
-    return row.id
+    # A Core insert with the Message-ID chosen up front: no flush, no second UPDATE.
+    row_id = session.execute(
+        insert(OutboxRow)
+        .values(
+            kind=mail.kind,
+            ticket_id=mail.ticket_id,
+            recipient=mail.recipient.lower(),
+            cc={"cc": list(mail.cc), "bcc": list(mail.bcc)},
+            dedupe_key=mail.dedupe_key,
+            context=mail.context,
+            automatic=mail.automatic,
+            status=mail.status,
+            attempts=0,
+            next_attempt_at=now,
+            last_error=mail.last_error,
+            message_id=new_message_id(message_id_domain),
+            created_at=now,
+        )
+        .returning(OutboxRow.id)
+    ).scalar_one()
+    return int(row_id)
 
 
 def count_recent(

@@ -65,10 +65,27 @@ class Subscriber:
     muted: bool
 
 
+_RELATIONS = {
+    "assignee_id": "assignee",
+    "organisation_id": "organisation",
+    "requester_id": "requester",
+}
+
+
+def _rows(session: Session) -> dict[int, TicketRow]:
+    """Tickets this session touched, held strongly: the identity map alone holds them weakly,
+    and a row collected between two steps of one message would be read again."""
+    return session.info.setdefault("ticket_rows", {})  # type: ignore[no-any-return]
+
+
 def _row(session: Session, ticket_id: int) -> TicketRow:
-    row = session.get(TicketRow, ticket_id)
+    rows = _rows(session)
+    row = rows.get(ticket_id)
     if row is None:
-        raise NotFound(f"no ticket with id {ticket_id}")
+        row = session.get(TicketRow, ticket_id)
+        if row is None:
+            raise NotFound(f"no ticket with id {ticket_id}")
+        rows[ticket_id] = row
     return row
 
 
@@ -95,12 +112,15 @@ def create_ticket(session: Session, new: NewTicket) -> TicketRecord:
         first_response_due=new.first_response_due,
         resolution_due=new.resolution_due,
     )
-    session.add(row)
-    session.flush()
     requester = session.get(ContactRow, new.requester_id)
     assert requester is not None
-    session.add(SubscriberRow(ticket_id=row.id, email=requester.email, role="requester"))
+    row.requester = requester
+    if new.organisation_id is not None:
+        row.organisation = session.get(OrganisationRow, new.organisation_id)
+    session.add(row)
     session.flush()
+    _rows(session)[row.id] = row
+    session.add(SubscriberRow(ticket_id=row.id, email=requester.email, role="requester"))
     return TicketRecord.from_row(row)
 
 
@@ -113,8 +133,11 @@ def find_ticket(session: Session, number: str) -> TicketRecord | None:
     prefix, _, digits = number.strip().rpartition("-")
     if not prefix or not digits.isdigit() or len(digits) > 12:
         return None
-    row = session.get(TicketRow, int(digits))
-    if row is None or row.prefix.upper() != prefix.upper():
+    try:
+        row = _row(session, int(digits))
+    except NotFound:
+        return None
+    if row.prefix.upper() != prefix.upper():
         return None
     return TicketRecord.from_row(row)
 
@@ -130,6 +153,9 @@ def update_ticket(session: Session, ticket_id: int, now: datetime, **changes: An
         setattr(row, name, value)
     row.updated_at = now
     session.flush()
+    stale = [rel for fk, rel in _RELATIONS.items() if fk in changes]
+    if stale:
+        session.expire(row, stale)  # the foreign key moved: load the related row again
     return TicketRecord.from_row(row)
 
 
@@ -226,7 +252,6 @@ def add_watcher(session: Session, ticket_id: int, email: str) -> bool:
     if session.get(SubscriberRow, (ticket_id, email.lower())) is not None:
         return False
     session.add(SubscriberRow(ticket_id=ticket_id, email=email.lower(), role="watcher"))
-    session.flush()
     return True
 
 
