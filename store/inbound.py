@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
-from store.records import MessageRecord
+from store.records import MessageRecord, utc
 from store.schema import InboundMessageRow, OutboxRow, TicketRow
 
 
@@ -31,32 +31,68 @@ class NewMessage:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+_MESSAGES = InboundMessageRow.__table__
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_COMPLETE_MESSAGE = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("row_id"))
+    .values(
+        outcome=bindparam("outcome"), reason=bindparam("reason"), ticket_id=bindparam("ticket_id")
+    )
+)
+
+
+_BY_DEDUPE_KEY = select(
+    _MESSAGES.c.id,
+    _MESSAGES.c.message_id,
+    _MESSAGES.c.sender,
+    _MESSAGES.c.outcome,
+    _MESSAGES.c.reason,
+    _MESSAGES.c.received_at,
+    _MESSAGES.c.ticket_id,
+).where(_MESSAGES.c.dedupe_key == bindparam("key"))
+
+
 def find_by_dedupe_key(session: Session, key: str) -> MessageRecord | None:
-    row = session.scalar(select(InboundMessageRow).where(InboundMessageRow.dedupe_key == key))
-    return MessageRecord.from_row(row) if row else None
+    found = session.connection().execute(_BY_DEDUPE_KEY, {"key": key}).first()
+    if found is None:
+        return None
+    return MessageRecord(
+        id=found.id,
+        message_id=found.message_id,
+        sender=found.sender,
+        outcome=found.outcome,
+        reason=found.reason,
+        received_at=utc(found.received_at) or found.received_at,
+        ticket_id=found.ticket_id,
+    )
 
 
 def record_message(session: Session, new: NewMessage) -> int:
     """Store the decision record; returns its id. The unique dedupe key guards double inserts."""
-    row = InboundMessageRow(
-        dedupe_key=new.dedupe_key,
-        message_id=new.message_id,
-        sender=new.sender,
-        sender_domain=new.sender.rpartition("@")[2],
-        subject=new.subject,
-        source=new.source,
-        received_at=new.received_at,
-        recorded_at=new.recorded_at,
-        outcome=new.outcome,
-        reason=new.reason,
-        ticket_id=new.ticket_id,
-        redactions=dict(new.redactions),
-        details=dict(new.details),
+    row_id = (
+        session.connection()
+        .execute(
+            _INSERT_MESSAGE,
+            {
+                "dedupe_key": new.dedupe_key,
+                "message_id": new.message_id,
+                "sender": new.sender,
+                "sender_domain": new.sender.rpartition("@")[2],
+                "subject": new.subject,
+                "source": new.source,
+                "received_at": new.received_at,
+                "recorded_at": new.recorded_at,
+                "outcome": new.outcome,
+                "reason": new.reason,
+                "ticket_id": new.ticket_id,
+                "redactions": dict(new.redactions),
+                "details": dict(new.details),
+            },
+        )
+        .scalar_one()
     )
-    session.add(row)
-    session.flush()
-    session.info.setdefault("inbound_rows", {})[row.id] = row  # completed later, no re-read
-    return row.id
+    return int(row_id)
 
 
 def forget_message(session: Session, row_id: int) -> None:
@@ -71,12 +107,12 @@ def complete_message(
     session: Session, row_id: int, outcome: str, reason: str, ticket_id: int | None
 ) -> None:
     """Fill in the decision of a record written before the decision was taken."""
-    row = session.info.get("inbound_rows", {}).pop(row_id, None) or session.get(
-        InboundMessageRow, row_id
+    done = session.connection().execute(
+        _COMPLETE_MESSAGE,
+        {"row_id": row_id, "outcome": outcome, "reason": reason, "ticket_id": ticket_id},
     )
-    if row is None:
+    if not done.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"no inbound message record {row_id}")
-    row.outcome, row.reason, row.ticket_id = outcome, reason, ticket_id
 
 
 def count_since(

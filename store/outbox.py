@@ -44,6 +44,9 @@ def message_id_for(row_id: int, domain: str) -> str:
     return f"<postdesk.{row_id}@{domain}>"
 
 
+_INSERT_OUTBOX = insert(OutboxRow.__table__).returning(OutboxRow.__table__.c.id)
+
+
 def new_message_id(domain: str) -> str:
     """A fresh Message-ID for an outbox row (stored in the row, so a resend reuses it)."""
     return f"<postdesk.{secrets.token_hex(10)}@{domain}>"
@@ -58,25 +61,29 @@ def enqueue(
         if exists is not None:
             return None
     # A Core insert with the Message-ID chosen up front: no flush, no second UPDATE.
-    row_id = session.execute(
-        insert(OutboxRow)
-        .values(
-            kind=mail.kind,
-            ticket_id=mail.ticket_id,
-            recipient=mail.recipient.lower(),
-            cc={"cc": list(mail.cc), "bcc": list(mail.bcc)},
-            dedupe_key=mail.dedupe_key,
-            context=mail.context,
-            automatic=mail.automatic,
-            status=mail.status,
-            attempts=0,
-            next_attempt_at=now,
-            last_error=mail.last_error,
-            message_id=new_message_id(message_id_domain),
-            created_at=now,
+    row_id = (
+        session.connection()
+        .execute(
+            _INSERT_OUTBOX,
+            {
+                "kind": mail.kind,
+                "ticket_id": mail.ticket_id,
+                "recipient": mail.recipient.lower(),
+                "cc": {"cc": list(mail.cc), "bcc": list(mail.bcc)},
+                "dedupe_key": mail.dedupe_key,
+                "context": mail.context,
+                "automatic": mail.automatic,
+                "status": mail.status,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": mail.last_error,
+                "message_id": new_message_id(message_id_domain),
+                "created_at": now,
+                "sent_at": None,
+            },
         )
-        .returning(OutboxRow.id)
-    ).scalar_one()
+        .scalar_one()
+    )
     return int(row_id)
 
 
