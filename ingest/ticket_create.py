@@ -117,14 +117,14 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
         inbound_message_id=c.message_row_id,
     )
     ticket = tickets.get_ticket(c.session, ticket.id)
-    target = options.sla_targets[priority]
+    first_target, resolution_target = options.sla_targets[priority]
     c.notices.confirmation(
         ticket,
         {
             "summary": summary(body),
             "sla": {
-                "first_response": _duration_text(target[0].total_seconds()),
-                "resolution": _duration_text(target[1].total_seconds()),
+                "first_response": _duration_text(first_target.total_seconds()),
+                "resolution": _duration_text(resolution_target.total_seconds()),
             },
             "notes": notes,
             "related": related.number if related else None,

@@ -136,8 +136,8 @@ def tickets(args: argparse.Namespace) -> int:
                 if args.json:
                     print_json([views.ticket_summary(session, t) for t in found])
                 else:
-                    for ticket in found:
-                        print(views.ticket_line(ticket))
+                    for listed in found:
+                        print(views.ticket_line(listed))
                     print(f"{len(found)} ticket(s)", file=sys.stderr)
                 return EXIT_OK
             ticket = ticket_store.find_ticket(session, args.number)
@@ -226,4 +226,3 @@ def outbox(args: argparse.Namespace) -> int:
         )
     finally:
         app.close()
-

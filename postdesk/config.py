@@ -104,13 +104,13 @@ def settings_from_mapping(
 
 
 def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
-    prefix = t.str("ticket_prefix", "SUP")
+    prefix = t.text("ticket_prefix", "SUP")
     if not _PREFIX.match(prefix):
         raise t.fail(
             "ticket_prefix", "1-10 capital letters or digits, starting with a letter", prefix
         )
     addresses = _support_addresses(t)
-    file_secret = t.str("secret_key", "")
+    file_secret = t.text("secret_key", "")
     secret = env.get("POSTDESK_SECRET_KEY") or file_secret
     if len(secret) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(
@@ -118,20 +118,20 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
             "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     categories = t.str_list("categories", DEFAULT_CATEGORIES)
-    default_category = t.str("default_category", "general")
+    default_category = t.text("default_category", "general")
     if default_category not in categories:
         raise t.fail("default_category", "one of desk.categories", default_category)
     for item in addresses:
         if item.category is not None and item.category not in categories:
             raise t.fail("support_addresses", "categories from desk.categories", item.category)
     settings = DeskSettings(
-        name=t.str("name", "Support"),
+        name=t.text("name", "Support"),
         ticket_prefix=prefix,
         support_addresses=addresses,
         unknown_senders=t.choice("unknown_senders", ("reject", "hold", "create"), "reject"),
-        reopen_window_days=t.int("reopen_window_days", 14),
+        reopen_window_days=t.whole("reopen_window_days", 14),
         secret_key=secret,
-        trust_staff_from=t.bool("trust_staff_from", False),
+        trust_staff_from=t.flag("trust_staff_from", False),
         categories=categories,
         default_category=default_category,
     )
@@ -147,7 +147,7 @@ def _support_addresses(t: Table) -> tuple[SupportAddress, ...]:
         inner = t.table("support_addresses")
         result = []
         for address in raw:
-            category = inner.str(address, required=True)
+            category = inner.text(address, required=True)
             result.append(SupportAddress(_checked_email(inner, address), category))
         inner.finish()
         return tuple(result)
@@ -164,7 +164,7 @@ def _checked_email(t: Table, value: str, *, key: str | None = None) -> str:
 
 
 def _database(t: Table, base: Path, env: Mapping[str, str]) -> DatabaseSettings:
-    file_url = t.str("url", "sqlite:///var/postdesk.db")
+    file_url = t.text("url", "sqlite:///var/postdesk.db")
     url = env.get("POSTDESK_DATABASE_URL") or file_url
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         raise t.fail("url", "a sqlite:/// or postgresql:// URL", url)
@@ -186,11 +186,11 @@ def _smtp(t: Table, base: Path) -> SmtpSettings:
     if (cert is None) != (key is None):
         raise t.fail("tls_key" if key is None else "tls_cert", "tls_cert and tls_key together", "")
     settings = SmtpSettings(
-        enabled=t.bool("enabled", True),
+        enabled=t.flag("enabled", True),
         host=host,
         port=port,
-        max_message_bytes=t.int("max_message_bytes", 25 * 1024 * 1024, minimum=1024),
-        max_recipients=t.int("max_recipients", 100, minimum=1),
+        max_message_bytes=t.whole("max_message_bytes", 25 * 1024 * 1024, minimum=1024),
+        max_recipients=t.whole("max_recipients", 100, minimum=1),
         tls_cert=cert,
         tls_key=key,
     )
@@ -199,20 +199,20 @@ def _smtp(t: Table, base: Path) -> SmtpSettings:
 
 
 def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
-    password_env = t.str("password_env", "")
-    file_password = t.str("password", "")
+    password_env = t.text("password_env", "")
+    file_password = t.text("password", "")
     password = (env.get(password_env, "") if password_env else "") or file_password
     account = ImapAccount(
-        name=t.str("name", f"imap{index}"),
-        host=t.str("host", required=True),
-        port=t.int("port", 993, minimum=1),
-        tls=t.bool("tls", True),
-        username=t.str("username", required=True),
+        name=t.text("name", f"imap{index}"),
+        host=t.text("host", required=True),
+        port=t.whole("port", 993, minimum=1),
+        tls=t.flag("tls", True),
+        username=t.text("username", required=True),
         password=password,
-        mailbox=t.str("mailbox", "INBOX"),
-        processed_mailbox=t.str("processed_mailbox", "postdesk/processed"),
-        idle=t.bool("idle", True),
-        poll_interval_seconds=t.float("poll_interval_seconds", 60.0, low=1.0, high=86400.0),
+        mailbox=t.text("mailbox", "INBOX"),
+        processed_mailbox=t.text("processed_mailbox", "postdesk/processed"),
+        idle=t.flag("idle", True),
+        poll_interval_seconds=t.number("poll_interval_seconds", 60.0, low=1.0, high=86400.0),
     )
     if not account.password:
         raise ConfigError(
@@ -224,7 +224,7 @@ def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
 
 
 def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) -> OutboundSettings:
-    file_password = t.str("password", "")
+    file_password = t.text("password", "")
     backoff = t.raw("backoff_seconds", [60, 300, 900, 3600, 7200])
     if not (
         isinstance(backoff, list) and backoff and all(isinstance(b, int) and b > 0 for b in backoff)
@@ -232,17 +232,17 @@ def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) 
         raise t.fail("backoff_seconds", "a non-empty list of positive whole seconds", backoff)
     settings = OutboundSettings(
         transport=t.choice("transport", ("smtp", "file"), "file"),
-        host=t.str("host", "127.0.0.1"),
-        port=t.int("port", 25, minimum=1),
-        starttls=t.bool("starttls", False),
-        username=t.str("username", ""),
+        host=t.text("host", "127.0.0.1"),
+        port=t.whole("port", 25, minimum=1),
+        starttls=t.flag("starttls", False),
+        username=t.text("username", ""),
         password=env.get("POSTDESK_OUTBOUND_PASSWORD") or file_password,
         from_address=t.email("from_address", desk.support_addresses[0].address),
         file_dir=t.path("file_dir", "var/outbox", base) or base / "var/outbox",
-        max_attempts=t.int("max_attempts", 8, minimum=1),
+        max_attempts=t.whole("max_attempts", 8, minimum=1),
         backoff_seconds=tuple(backoff),
-        per_ticket_hourly_limit=t.int("per_ticket_hourly_limit", 10, minimum=1),
-        per_address_daily_limit=t.int("per_address_daily_limit", 50, minimum=1),
+        per_ticket_hourly_limit=t.whole("per_ticket_hourly_limit", 10, minimum=1),
+        per_address_daily_limit=t.whole("per_address_daily_limit", 50, minimum=1),
     )
     t.finish()
     return settings
@@ -258,7 +258,7 @@ def _sla(t: Table) -> SlaSettings:
             resolution=sub.duration("resolution", resolution),
         )
         sub.finish()
-    business_hours = t.str("business_hours", "")
+    business_hours = t.text("business_hours", "")
     if business_hours and not re.match(
         r"^(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun) \d\d:\d\d-\d\d:\d\d$",
         business_hours,
@@ -266,7 +266,7 @@ def _sla(t: Table) -> SlaSettings:
         raise t.fail(
             "business_hours", '"mon-fri 09:00-17:00" or empty for calendar time', business_hours
         )
-    timezone = t.str("timezone", "UTC")
+    timezone = t.text("timezone", "UTC")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -279,10 +279,10 @@ def _sla(t: Table) -> SlaSettings:
             raise t.fail("holidays", "ISO dates like 2026-12-25", holiday) from exc
     settings = SlaSettings(
         targets=targets,
-        reminder_at=t.float("reminder_at", 0.75, low=0.05, high=0.99),
-        waiting_reminder_days=t.int("waiting_reminder_days", 3, minimum=1),
-        waiting_close_days=t.int("waiting_close_days", 7, minimum=1),
-        resolved_close_days=t.int("resolved_close_days", 7, minimum=1),
+        reminder_at=t.number("reminder_at", 0.75, low=0.05, high=0.99),
+        waiting_reminder_days=t.whole("waiting_reminder_days", 3, minimum=1),
+        waiting_close_days=t.whole("waiting_close_days", 7, minimum=1),
+        resolved_close_days=t.whole("resolved_close_days", 7, minimum=1),
         business_hours=business_hours or None,
         timezone=timezone,
         holidays=holidays,
@@ -294,8 +294,8 @@ def _sla(t: Table) -> SlaSettings:
 def _schedule(t: Table) -> ScheduleSettings:
     interval = t.duration("sweep_interval", "1m")
     settings = ScheduleSettings(
-        digest_cron=t.str("digest", "0 * * * *"),
-        daily_digest_cron=t.str("daily_digest", "0 7 * * *"),
+        digest_cron=t.text("digest", "0 * * * *"),
+        daily_digest_cron=t.text("daily_digest", "0 7 * * *"),
         sweep_interval_seconds=max(1, int(interval / timedelta(seconds=1))),
     )
     for key, value in (
@@ -319,19 +319,19 @@ def _ops(t: Table) -> OpsSettings:
 def _ingest(t: Table, base: Path) -> IngestSettings:
     settings = IngestSettings(
         data_dir=t.path("data_dir", "var/data", base) or base / "var/data",
-        max_attachment_bytes=t.int("max_attachment_bytes", 10 * 1024 * 1024, minimum=1),
-        max_message_bytes_attachments=t.int(
+        max_attachment_bytes=t.whole("max_attachment_bytes", 10 * 1024 * 1024, minimum=1),
+        max_message_bytes_attachments=t.whole(
             "max_message_bytes_attachments", 25 * 1024 * 1024, minimum=1
         ),
         blocked_extensions=tuple(
             e.lower().lstrip(".")
             for e in t.str_list("blocked_extensions", DEFAULT_BLOCKED_EXTENSIONS)
         ),
-        quarantine_retention_days=t.int("quarantine_retention_days", 30, minimum=1),
+        quarantine_retention_days=t.whole("quarantine_retention_days", 30, minimum=1),
         sender_rate_limit=t.rate_limit("sender_rate_limit", "30/10m"),
         domain_rate_limit=t.rate_limit("domain_rate_limit", "300/10m"),
         trusted_authserv_ids=tuple(v.lower() for v in t.str_list("trusted_authserv_ids")),
-        max_attempts=t.int("max_attempts", 5, minimum=1),
+        max_attempts=t.whole("max_attempts", 5, minimum=1),
     )
     t.finish()
     return settings
@@ -341,27 +341,27 @@ def _logging(t: Table, base: Path) -> LoggingSettings:
     settings = LoggingSettings(
         level=t.choice("level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         file=t.path("file", None, base),
-        json=t.bool("json", False),
+        json=t.flag("json", False),
     )
     t.finish()
     return settings
 
 
 def _field(t: Table) -> FieldSpec:
-    spec = FieldSpec(name=t.str("name", required=True).strip(), values=t.str_list("values"))
+    spec = FieldSpec(name=t.text("name", required=True).strip(), values=t.str_list("values"))
     t.finish()
     return spec
 
 
 def _http(t: Table) -> HttpSettings:
     host, port = t.host_port("listen", "127.0.0.1:8025")
-    settings = HttpSettings(enabled=t.bool("enabled", True), host=host, port=port)
+    settings = HttpSettings(enabled=t.flag("enabled", True), host=host, port=port)
     t.finish()
     return settings
 
 
 def _staff(t: Table) -> StaffMember:
-    member = StaffMember(name=t.str("name", required=True), email=t.email("email", required=True))
+    member = StaffMember(name=t.text("name", required=True), email=t.email("email", required=True))
     t.finish()
     return member
 
@@ -375,7 +375,7 @@ def _organisation(t: Table) -> Organisation:
         email = (match.group("angle") or match.group("bare")).lower()
         contacts.append(Contact(name=(match.group("name") or "").strip(), email=email))
     org = Organisation(
-        name=t.str("name", required=True),
+        name=t.text("name", required=True),
         domains=tuple(d.lower().lstrip("@") for d in t.str_list("domains")),
         contacts=tuple(contacts),
         partner_of=t.str_list("partner_of"),

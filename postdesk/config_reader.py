@@ -56,7 +56,7 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self._data
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+    def text(self, name: str, default: str | None = None, *, required: bool = False) -> str:
         value = self._get(name, default)
         if value is None:
             if required:
@@ -69,18 +69,18 @@ class Table:
         return value
 
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.str(name, default)
+        value = self.text(name, default)
         if value not in choices:
             raise self.fail(name, "one of " + ", ".join(choices), value)
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self._get(name, default)
         if not isinstance(value, bool):
             raise self.fail(name, "true or false", value)
         return value
 
-    def int(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def whole(self, name: str, default: int, *, minimum: int = 0) -> int:
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(name, "a whole number", value)
@@ -88,7 +88,7 @@ class Table:
             raise self.fail(name, f"a whole number >= {minimum}", value)
         return value
 
-    def float(self, name: str, default: float, *, low: float, high: float) -> float:
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(name, "a number", value)
@@ -103,7 +103,7 @@ class Table:
         return tuple(value)
 
     def email(self, name: str, default: str | None = None, *, required: bool = False) -> str:
-        value = self.str(name, default, required=required)
+        value = self.text(name, default, required=required)
         if value and not _EMAIL.match(value):
             raise self.fail(name, "an email address", value)
         return value.lower()
@@ -134,14 +134,14 @@ class Table:
         raise self.fail(name, '"COUNT/WINDOW" like "30/10m", or "off"', value)
 
     def path(self, name: str, default: str | None, base: Path) -> Path | None:
-        value = self.str(name, default)
+        value = self.text(name, default)
         if not value:
             return None
         path = Path(value).expanduser()
         return path if path.is_absolute() else (base / path)
 
     def host_port(self, name: str, default: str) -> tuple[str, int]:
-        value = self.str(name, default)
+        value = self.text(name, default)
         host, sep, port = value.rpartition(":")
         host = host.strip("[]")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:

@@ -116,7 +116,7 @@ class Daemon:
                 on_spooled=self.worker.wakeup.set,
             )
             self.pollers.append(poller)
-            self.metrics.track_imap(account.name, lambda p=poller: p.error_count)
+            self.metrics.track_imap(account.name, _error_count(poller))
             self._thread(f"imap-{account.name}", poller.run)
         self.closers += notify_wiring.start_notify(app, self.metrics, self.stop_event, self._thread)
         if settings.http.enabled:
@@ -145,6 +145,10 @@ class Daemon:
         if self.http is not None:
             self.http.stop()
         self.app.close()
+
+
+def _error_count(poller: ImapPoller) -> Callable[[], int]:
+    return lambda: poller.error_count
 
 
 async def _serve(daemon: Daemon) -> None:

@@ -65,7 +65,7 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
     )
 
 
-def outbox_worker(app: App) -> OutboxWorker:
+def outbox_worker(app: App, on_outcome: Callable[[str], None] | None = None) -> OutboxWorker:
     settings = app.settings
     return OutboxWorker(
         app.db,
@@ -73,6 +73,7 @@ def outbox_worker(app: App) -> OutboxWorker:
         renderer(settings),
         delivery_options(settings),
         clock=app.pipeline.clock,
+        on_outcome=on_outcome,
     )
 
 

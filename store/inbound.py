@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from store.errors import NotFound
 from store.records import MessageRecord, utc
-from store.schema import InboundMessageRow, OutboxRow, TicketRow
+from store.schema import Base, InboundMessageRow, OutboxRow, TicketRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class NewMessage:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-_MESSAGES = InboundMessageRow.__table__
+_MESSAGES = Base.metadata.tables[InboundMessageRow.__tablename__]
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 _COMPLETE_MESSAGE = (
     update(_MESSAGES)
@@ -111,7 +111,7 @@ def complete_message(
         _COMPLETE_MESSAGE,
         {"row_id": row_id, "outcome": outcome, "reason": reason, "ticket_id": ticket_id},
     )
-    if not done.rowcount:  # type: ignore[attr-defined]
+    if not done.rowcount:
         raise NotFound(f"no inbound message record {row_id}")
 
 

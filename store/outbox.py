@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.records import OutboxRecord
-from store.schema import OutboxRow
+from store.schema import Base, OutboxRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,8 @@ def message_id_for(row_id: int, domain: str) -> str:
     return f"<postdesk.{row_id}@{domain}>"
 
 
-_INSERT_OUTBOX = insert(OutboxRow.__table__).returning(OutboxRow.__table__.c.id)
+_OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
+_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 def new_message_id(domain: str) -> str:

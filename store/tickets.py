@@ -18,6 +18,7 @@ from store.records import AttachmentRecord, CommentRecord, TicketRecord
 from store.schema import (
     AttachmentRow,
     AuditEventRow,
+    Base,
     CommentRow,
     ContactRow,
     OrganisationRow,
@@ -68,9 +69,10 @@ class Subscriber:
 # Statements built once: hot-path inserts pass only their parameters (no per-call compile)
 # and run on the session's connection, past the ORM (whose rows they do not touch). Tickets
 # are flushed when created, so these rows' foreign keys always find them.
-_INSERT_COMMENT = insert(CommentRow.__table__).returning(CommentRow.__table__.c.id)
-_INSERT_AUDIT = insert(AuditEventRow.__table__)
-_INSERT_SUBSCRIBER = insert(SubscriberRow.__table__)
+_COMMENTS = Base.metadata.tables[CommentRow.__tablename__]
+_INSERT_COMMENT = insert(_COMMENTS).returning(_COMMENTS.c.id)
+_INSERT_AUDIT = insert(Base.metadata.tables[AuditEventRow.__tablename__])
+_INSERT_SUBSCRIBER = insert(Base.metadata.tables[SubscriberRow.__tablename__])
 
 _RELATIONS = {
     "assignee_id": "assignee",

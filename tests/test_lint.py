@@ -27,3 +27,13 @@ def test_ruff_check_passes() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_mypy_strict_passes() -> None:
+    """The packages type-check under mypy --strict (configured in pyproject.toml)."""
+    mypy = Path(sys.executable).parent / "mypy"
+    assert mypy.exists(), "mypy is not installed: `make test` installs it with the dev extras"
+    result = subprocess.run(
+        [str(mypy)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
