@@ -68,6 +68,7 @@ class RawMessage:
     mail_from: str = ""
     source: str = "cli"
     received_at: datetime | None = None
+    released: bool = False  # re-run from the quarantine: decide afresh, not "duplicate"
 
 
 class Outcome(StrEnum):

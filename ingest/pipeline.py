@@ -79,7 +79,7 @@ class Pipeline:
         received = raw.received_at or now
         key = dedupe_key(quick_message_id(raw.data), raw.data)
         seen = inbound.find_by_dedupe_key(session, key)
-        if seen is not None and seen.outcome in KEPT_FOR_RETRY:
+        if seen is not None and raw.released and seen.outcome in KEPT_FOR_RETRY:
             inbound.forget_message(session, seen.id)  # released from quarantine: decide afresh
         elif seen is not None:
             return self._duplicate(session, seen)

@@ -184,6 +184,7 @@ def quarantine(args: argparse.Namespace) -> int:
                 mail_from=item.mail_from,
                 source=item.source,
                 received_at=item.received_at,
+                released=True,
             )
             result = app.ingest(raw)  # quarantined again (with the new reason) if it still fails
             app.quarantine.remove(item.id)
