@@ -168,3 +168,21 @@ def test_outbox_list_and_flush(tmp_path: Path, sqlite_url: str) -> None:
     assert all(r["status"] == "sent" for r in cli.json("outbox", "list"))
     sweep = json.loads(cli.run("sweep", "--now", "2026-12-31T00:00:00Z").stdout)
     assert sweep["sweep"]["escalations"] == 2  # first response and resolution both breached
+
+
+def test_held_mail_is_released_by_quarantine_retry(tmp_path: Path, sqlite_url: str) -> None:
+    """Moderation: a stranger's mail is held; once the admin adds the contact, retry releases it."""
+    cli = make_cli(tmp_path, sqlite_url, desk={"unknown_senders": "hold"})
+    held = cli.json("ingest", "-", stdin=mail(sender="newbie@acme-partner.example"))
+    assert held["outcome"] == "held"
+    [item] = cli.json("quarantine", "list")
+    assert item["reason"].startswith("held for moderation")
+    config = cli.config.read_text().replace(
+        'contacts = ["erin@globex.example"]',
+        'contacts = ["erin@globex.example", "newbie@acme-partner.example"]',
+    )
+    cli.config.write_text(config)
+    [released] = cli.json("quarantine", "retry")
+    assert released["outcome"] == "created"
+    assert cli.json("quarantine", "list") == []
+    assert cli.json("tickets", "list")[0]["requester"] == "newbie@acme-partner.example"
