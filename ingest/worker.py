@@ -25,21 +25,25 @@ class WorkerSettings:
     max_attempts: int = 5
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    batch_size: int = 50  # messages decided in one transaction when several are waiting
 
 
 class SpoolWorker:
-    """Takes spool entries one at a time and hands them to `process`."""
+    """Takes spool entries and hands them to `process` (or, several at once, `process_batch`)."""
 
     def __init__(
         self,
         spool: Spool,
         process: Callable[[RawMessage], IngestResult],
         quarantine: Callable[[RawMessage, str, int], object],
+        *,
         settings: WorkerSettings | None = None,
         on_result: Callable[[IngestResult, SpoolEntry], None] | None = None,
+        process_batch: Callable[[list[RawMessage]], list[IngestResult]] | None = None,
     ) -> None:
         self.spool = spool
         self.process = process
+        self.process_batch = process_batch
         self.quarantine = quarantine
         self.settings = settings or WorkerSettings()
         self.on_result = on_result
@@ -57,18 +61,66 @@ class SpoolWorker:
         )
 
     def step(self) -> bool | None:
-        """Process one entry. True: done; False: nothing waiting; None: database unavailable."""
+        """Process waiting entries. True: done; False: nothing waiting; None: database down."""
         entry = self.spool.claim()
         if entry is None:
             return False
+        if self.process_batch is not None and self.settings.batch_size > 1:
+            batch = [entry]
+            while len(batch) < self.settings.batch_size:
+                more = self.spool.claim()
+                if more is None:
+                    break
+                batch.append(more)
+            if len(batch) > 1:
+                return self._step_batch(batch)
+        return self._step_one(entry)
+
+    def _step_batch(self, batch: list[SpoolEntry]) -> bool | None:
+        """Several entries in one transaction; a batch-level fault falls back to one by one."""
+        assert self.process_batch is not None
+        raws = [self._raw(entry) for entry in batch]
+        try:
+            results = self.process_batch(raws)
+        except StoreUnavailable as exc:
+            for entry in batch:
+                self.spool.release(entry, exc)
+            self._database_down()
+            return None
+        except Exception as exc:  # decide them one at a time, each with its own retries
+            log.warning("batch failed (%s); processing its messages one by one", type(exc).__name__)
+            for entry in batch:
+                if self._step_one(entry) is None:
+                    return None
+            return True
+        self._database_up()
+        for entry, result in zip(batch, results, strict=True):
+            self._done(entry, result)
+        return True
+
+    def _database_down(self) -> None:
+        if not self.database_down:
+            log.warning("database unavailable; messages stay in the spool until it is back")
+        self.database_down = True
+
+    def _database_up(self) -> None:
+        if self.database_down:
+            log.info("database reachable again; draining the spool")
+        self.database_down = False
+
+    def _done(self, entry: SpoolEntry, result: IngestResult) -> None:
+        self.spool.done(entry)
+        self.processed += 1
+        if self.on_result is not None:
+            self.on_result(result, entry)
+
+    def _step_one(self, entry: SpoolEntry) -> bool | None:
         raw = self._raw(entry)
         try:
             result = self.process(raw)
         except StoreUnavailable as exc:
             self.spool.release(entry, exc)
-            if not self.database_down:
-                log.warning("database unavailable; messages stay in the spool until it is back")
-            self.database_down = True
+            self._database_down()
             return None
         except Exception as exc:  # a bug on one message must not stop the others
             attempts = entry.attempts + 1
@@ -80,24 +132,17 @@ class SpoolWorker:
             else:
                 self.spool.release(entry, exc)
             return True
-        if self.database_down:
-            log.info("database reachable again; draining the spool")
-        self.database_down = False
-        self.spool.done(entry)
-        self.processed += 1
-        if self.on_result is not None:
-            self.on_result(result, entry)
+        self._database_up()
+        self._done(entry, result)
         return True
 
     def drain(self, limit: int = 1_000_000) -> int:
         """Process until the spool is empty (or the database is down); returns how many."""
-        done = 0
-        while done < limit:
-            outcome = self.step()
-            if not outcome:
+        before = self.processed
+        while self.processed - before < limit:
+            if not self.step():
                 break
-            done += 1
-        return done
+        return self.processed - before
 
     def run(self, stop: threading.Event) -> None:
         """The daemon loop: drain, then sleep until woken; back off while the database is down."""

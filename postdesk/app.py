@@ -147,13 +147,52 @@ class App:
             result = IngestResult(
                 Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
             )
+        self._finish(raw, result)
+        return result
+
+    def ingest_batch(self, raws: list[RawMessage]) -> list[IngestResult]:
+        """Process several messages in one transaction, a savepoint each (fast backlogs).
+
+        A message whose processing fails rolls back only its savepoint and is quarantined; one
+        that loses a dedupe race with another daemon is run again on its own afterwards.
+        """
+        results: list[IngestResult | None] = []
+        with self.db.transaction() as session:
+            for raw in raws:
+                savepoint = session.begin_nested()
+                try:
+                    result: IngestResult | None = self.pipeline.process(session, raw)
+                except IntegrityError:
+                    savepoint.rollback()
+                    result = None  # decided again below, in a fresh transaction
+                except StoreError:
+                    raise
+                except Exception as exc:  # one broken message must not stop the others
+                    savepoint.rollback()
+                    log.exception("processing failed (%s); quarantined", type(exc).__name__)
+                    result = IngestResult(
+                        Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
+                    )
+                else:
+                    savepoint.commit()
+                results.append(result)
+        done: list[IngestResult] = []
+        for raw, maybe in zip(raws, results, strict=True):
+            if maybe is None:
+                done.append(self.ingest(raw))
+            else:
+                self._finish(raw, maybe)
+                done.append(maybe)
+        return done
+
+    def _finish(self, raw: RawMessage, result: IngestResult) -> None:
+        """After commit: keep held/quarantined raw mail, wake the outbox worker, log one line."""
         if result.outcome in (Outcome.QUARANTINED, Outcome.HELD):
             # Held mail waits in the (encrypted) quarantine: `quarantine retry` releases it.
             self.quarantine_raw(raw, result.reason)
         elif result.outcome is not Outcome.DUPLICATE and self.after_commit is not None:
             self.after_commit()  # wake the outbox worker for the mails this message queued
         log_result(result, raw.source)
-        return result
 
     def _process(self, pipeline: Pipeline, raw: RawMessage, *, dry_run: bool) -> IngestResult:
         for attempt in (1, 2):

@@ -88,8 +88,9 @@ class Daemon:
             app.spool,
             app.ingest,
             app.quarantine_raw,
-            WorkerSettings(max_attempts=settings.ingest.max_attempts),
+            settings=WorkerSettings(max_attempts=settings.ingest.max_attempts),
             on_result=self._on_result,
+            process_batch=app.ingest_batch,
         )
         recovered = app.spool.recover()
         if recovered:

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from ingest.model import IngestResult, Outcome, RawMessage
-from postdesk.app import App, log_result
+from ingest.model import IngestResult, RawMessage
+from postdesk.app import App
 
 log = logging.getLogger("postdesk.import")
 BATCH_SIZE = 200
@@ -116,29 +116,9 @@ def _run_batch(
     counts: Counter[str],
     on_result: Callable[[IngestResult], None] | None,
 ) -> int:
-    quarantined: list[tuple[RawMessage, str]] = []
-    results: list[IngestResult] = []
-    with app.db.transaction() as session:
-        for data in batch:
-            raw = RawMessage(data=data, source=source)
-            savepoint = session.begin_nested()
-            try:
-                result = app.pipeline.process(session, raw)
-            except Exception as exc:  # one broken message must not stop the import
-                savepoint.rollback()
-                log.exception("import: processing failed (%s); quarantined", type(exc).__name__)
-                quarantined.append((raw, f"processing failed: {type(exc).__name__}"))
-                result = IngestResult(Outcome.QUARANTINED, None, None, quarantined[-1][1])
-            else:
-                savepoint.commit()
-                if result.outcome is Outcome.QUARANTINED:
-                    quarantined.append((raw, result.reason))
-            results.append(result)
-    for raw, reason in quarantined:
-        app.quarantine_raw(raw, reason)
+    results = app.ingest_batch([RawMessage(data=data, source=source) for data in batch])
     for result in results:
         counts[result.outcome.value] += 1
-        log_result(result, source)
         if on_result is not None:
             on_result(result)
     return len(batch)

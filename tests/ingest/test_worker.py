@@ -1,0 +1,102 @@
+"""The spool worker: batches, database outages, poison messages; entries go only after success."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.model import IngestResult, Outcome, RawMessage
+from ingest.spool import Spool
+from ingest.worker import SpoolWorker, WorkerSettings
+from store.errors import StoreUnavailable
+
+
+def _ok(raw: RawMessage) -> IngestResult:
+    return IngestResult(Outcome.CREATED, "SUP-1", None, "created")
+
+
+def _spool(tmp_path: Path, count: int) -> Spool:
+    spool = Spool(tmp_path / "spool")
+    for i in range(count):
+        spool.put(
+            f"Subject: {i}\r\n\r\nbody\r\n".encode(),
+            mail_from="a@b.example",
+            rcpts=["support@desk.example"],
+            source="smtp",
+        )
+    return spool
+
+
+def test_batches_are_processed_and_removed_after_success(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 7)
+    batches: list[int] = []
+
+    def batch(raws: list[RawMessage]) -> list[IngestResult]:
+        batches.append(len(raws))
+        assert all(r.rcpts == ("support@desk.example",) and r.source == "smtp" for r in raws)
+        return [_ok(r) for r in raws]
+
+    seen: list[str] = []
+    worker = SpoolWorker(
+        spool,
+        _ok,
+        lambda *a: None,
+        settings=WorkerSettings(batch_size=3),
+        process_batch=batch,
+        on_result=lambda r, e: seen.append(e.id),
+    )
+    assert worker.drain() == 7
+    assert batches == [3, 3]  # the seventh, alone, goes through `process`
+    assert len(seen) == 7 and spool.depth() == 0
+
+
+def test_database_outage_keeps_every_entry(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 4)
+
+    def down(raws: list[RawMessage]) -> list[IngestResult]:
+        raise StoreUnavailable("database unavailable")
+
+    worker = SpoolWorker(spool, _ok, lambda *a: None, process_batch=down)
+    assert worker.step() is None
+    assert worker.database_down
+    assert spool.depth() == 4 and spool.waiting() == 4
+    worker.process_batch = lambda raws: [_ok(r) for r in raws]
+    assert worker.drain() == 4
+    assert not worker.database_down and spool.depth() == 0
+
+
+def test_poison_message_is_quarantined_after_max_attempts(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 1)
+    quarantined: list[tuple[bytes, str, int]] = []
+
+    def boom(raw: RawMessage) -> IngestResult:
+        raise RuntimeError("bug")
+
+    worker = SpoolWorker(
+        spool,
+        boom,
+        lambda raw, reason, n: quarantined.append((raw.data, reason, n)),
+        settings=WorkerSettings(max_attempts=3),
+    )
+    for _ in range(3):
+        assert worker.step() is True
+    assert spool.depth() == 0
+    assert [(reason, n) for _, reason, n in quarantined] == [
+        ("processing failed 3 times: RuntimeError", 3)
+    ]
+
+
+def test_batch_fault_falls_back_to_one_by_one(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 3)
+
+    def broken_batch(raws: list[RawMessage]) -> list[IngestResult]:
+        raise ValueError("batch bug")
+
+    singles: list[bytes] = []
+
+    def single(raw: RawMessage) -> IngestResult:
+        singles.append(raw.data)
+        return _ok(raw)
+
+    worker = SpoolWorker(spool, single, lambda *a: None, process_batch=broken_batch)
+    assert worker.drain() == 3
+    assert len(singles) == 3 and spool.depth() == 0
