@@ -22,23 +22,8 @@ UNKNOWN_SENDER_INTERVAL = timedelta(hours=24)
 
 
 def ticket_context(ticket: TicketRecord) -> dict[str, Any]:
-    """The ticket snapshot every ticket mail carries."""
-    return {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "category": ticket.category,
-        "organisation": ticket.organisation,
-        "requester": ticket.requester,
-        "assignee": ticket.assignee,
-        "created_at": iso(ticket.created_at),
-        "first_response_due": iso(ticket.first_response_due),
-        "resolution_due": iso(ticket.resolution_due),
-        "support_address": ticket.support_address,
-        "fields": dict(ticket.fields),
-        "call_reference": ticket.call_reference,
-    }
+    """The `ticket` snapshot every row about a ticket carries (see TicketRecord.snapshot)."""
+    return ticket.snapshot()
 
 
 def summary(text: str) -> str:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ingest import thread
-from ingest.attachments import store_attachments
+from ingest import record, thread
 from ingest.commands import read_staff_commands
 from ingest.model import Outcome
 from ingest.thread import ThreadMatch
 from ingest.ticket_create import create_ticket
 from store import directory, tickets
-from store.tickets import NewComment
 
 if TYPE_CHECKING:
     from ingest.actions import Context, Decision
@@ -41,31 +39,17 @@ def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]
     ticket = match.ticket
     via = f"matched by {match.via}"
     if not ok:
-        tickets.add_comment(
-            c.session,
+        record.add_comment(
+            c,
             ticket.id,
-            NewComment(
-                author_email=c.sender.email,
-                author_role="staff",
-                public=False,
-                body=c.content.visible or "(no text)",
-                full_text=c.content.full_text,
-                html=None,
-                created_at=c.received_at,
-                redactions=c.content.redactions,
-                notes={"unverified_sender": why},
-                inbound_message_id=c.message_row_id,
-            ),
+            role="staff",
+            public=False,
+            body=c.content.visible,
+            notes={"unverified_sender": why},
+            keep_html=False,
+            keep_attachments=False,
         )
-        tickets.audit(
-            c.session,
-            ticket.id,
-            at=c.now,
-            actor=c.sender.email,
-            action="unverified_staff_mail",
-            details={"why": why},
-            inbound_message_id=c.message_row_id,
-        )
+        record.audit(c, ticket.id, "unverified_staff_mail", {"why": why})
         c.notices.unverified_staff(ticket, c.sender.email, why)
         return (
             Outcome.COMMENTED,
@@ -94,23 +78,7 @@ def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]
     public = not commands.internal
     body = commands.body.strip()
     if body or not commands.any:
-        comment = tickets.add_comment(
-            c.session,
-            ticket.id,
-            NewComment(
-                author_email=c.sender.email,
-                author_role="staff",
-                public=public,
-                body=body or "(no text)",
-                full_text=c.content.full_text,
-                html=c.content.html,
-                created_at=c.received_at,
-                redactions=c.content.redactions,
-                notes=notes,
-                inbound_message_id=c.message_row_id,
-            ),
-        )
-        store_attachments(c, ticket.id, comment.id)
+        record.add_comment(c, ticket.id, role="staff", public=public, body=body, notes=notes)
     if public and body and ticket.first_responded_at is None:
         changes["first_responded_at"] = c.received_at
     if changes:
@@ -120,15 +88,7 @@ def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]
             for k, v in changes.items()
             if k not in ("first_response_due", "resolution_due")
         }
-        tickets.audit(
-            c.session,
-            ticket.id,
-            at=c.now,
-            actor=c.sender.email,
-            action="staff_update",
-            details={"changes": shown, "from_status": ticket.status},
-            inbound_message_id=c.message_row_id,
-        )
+        record.audit(c, ticket.id, "staff_update", {"changes": shown, "from_status": ticket.status})
         ticket = updated
     if c.content.credential_exposed:
         tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ingest.attachments import store_attachments
+from ingest import record
 from ingest.commands import read_field_lines
 from ingest.model import Outcome
 from ingest.notices import summary
 from ingest.policy import may_watch, partner_clients
 from store import directory, tickets
 from store.records import TicketRecord
-from store.tickets import NewComment, NewTicket
+from store.tickets import NewTicket
 
 if TYPE_CHECKING:
     from ingest.actions import Context, Decision
@@ -81,40 +81,21 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
     )
     body = fields.body.strip() or "(no text)"
     notes = _notes(c, ignored, fields.custom)
-    comment = tickets.add_comment(
-        c.session,
-        ticket.id,
-        NewComment(
-            author_email=c.sender.email,
-            author_role="customer",
-            public=True,
-            body=body,
-            full_text=c.content.full_text,
-            html=c.content.html,
-            created_at=c.received_at,
-            redactions=c.content.redactions,
-            notes=notes,
-            inbound_message_id=c.message_row_id,
-        ),
-    )
-    store_attachments(c, ticket.id, comment.id)
+    record.add_comment(c, ticket.id, role="customer", public=True, body=body, notes=notes)
     watchers = add_watchers(c, ticket)
     if c.content.credential_exposed:
         tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)
-    tickets.audit(
-        c.session,
+    record.audit(
+        c,
         ticket.id,
-        at=c.now,
-        actor=c.sender.email,
-        action="created",
-        details={
+        "created",
+        {
             "priority": priority,
             "category": category,
             "watchers": watchers,
             "related": related.number if related else None,
             "redactions": c.content.redactions,
         },
-        inbound_message_id=c.message_row_id,
     )
     ticket = tickets.get_ticket(c.session, ticket.id)
     first_target, resolution_target = options.sla_targets[priority]

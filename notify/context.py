@@ -13,23 +13,8 @@ from store.records import OutboxRecord, TicketRecord, iso
 
 
 def ticket_context(ticket: TicketRecord) -> dict[str, Any]:
-    """The `ticket` snapshot every row about a ticket carries."""
-    return {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "category": ticket.category,
-        "organisation": ticket.organisation,
-        "requester": ticket.requester,
-        "assignee": ticket.assignee,
-        "created_at": iso(ticket.created_at),
-        "first_response_due": iso(ticket.first_response_due),
-        "resolution_due": iso(ticket.resolution_due),
-        "support_address": ticket.support_address,
-        "fields": dict(ticket.fields),
-        "call_reference": ticket.call_reference,
-    }
+    """The `ticket` snapshot every row about a ticket carries (see TicketRecord.snapshot)."""
+    return ticket.snapshot()
 
 
 @dataclass(frozen=True, slots=True)

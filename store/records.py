@@ -74,6 +74,25 @@ class TicketRecord:
     resolution_due: datetime | None
     first_responded_at: datetime | None
 
+    def snapshot(self) -> dict[str, Any]:
+        """The `ticket` context every outbox row about this ticket carries (JSON-ready)."""
+        return {
+            "number": self.number,
+            "subject": self.subject,
+            "status": self.status,
+            "priority": self.priority,
+            "category": self.category,
+            "organisation": self.organisation,
+            "requester": self.requester,
+            "assignee": self.assignee,
+            "created_at": iso(self.created_at),
+            "first_response_due": iso(self.first_response_due),
+            "resolution_due": iso(self.resolution_due),
+            "support_address": self.support_address,
+            "fields": dict(self.fields),
+            "call_reference": self.call_reference,
+        }
+
     @classmethod
     def from_row(cls, row: TicketRow) -> TicketRecord:
         return cls(
