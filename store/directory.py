@@ -60,6 +60,11 @@ def sync_directory(
         session.add(row)
         by_name[spec.name] = row
     session.flush()
+    wanted = [email for spec in orgs for _, email in spec.contacts]
+    contacts = {
+        row.email: row
+        for row in session.scalars(select(ContactRow).where(ContactRow.email.in_(wanted)))
+    }
     session.execute(delete(OrganisationDomainRow))
     session.execute(delete(PartnerLinkRow))
     for spec in orgs:
@@ -69,10 +74,11 @@ def sync_directory(
         for client in dict.fromkeys(spec.partner_of):
             session.add(PartnerLinkRow(partner_id=org_id, client_id=by_name[client].id))
         for name, email in spec.contacts:
-            contact = session.scalar(select(ContactRow).where(ContactRow.email == email))
+            contact = contacts.get(email)
             if contact is None:
                 contact = ContactRow(email=email, created_at=now, bouncing=False)
                 session.add(contact)
+                contacts[email] = contact
             contact.name = name
             contact.organisation_id = org_id
             contact.origin = "config"

@@ -151,6 +151,7 @@ class InboundMessageRow(Base):
         Index("ix_inbound_sender_time", "sender", "received_at"),
         Index("ix_inbound_domain_time", "sender_domain", "received_at"),
         Index("ix_inbound_message_id", "message_id"),
+        Index("ix_inbound_ticket", "ticket_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(512), unique=True)
@@ -221,6 +222,8 @@ class OutboxRow(Base):
         CheckConstraint("status IN ('pending','sent','dead','skipped')", name="ck_outbox_status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_recipient_time", "recipient", "created_at"),
+        Index("ix_outbox_message_id", "message_id"),
+        Index("ix_outbox_ticket", "ticket_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
