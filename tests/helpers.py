@@ -24,10 +24,11 @@ def example_config() -> dict[str, Any]:
     return copy.deepcopy(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
 
 
-def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def merge_config(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `overrides` into the configuration dict `base`, table by table."""
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            merge_config(base[key], value)
         else:
             base[key] = value
     return base
@@ -39,7 +40,7 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
     data["database"]["url"] = db_url
     data["ingest"]["data_dir"] = str(tmp_path / "data")
     data["outbound"]["file_dir"] = str(tmp_path / "outbox")
-    _merge(data, overrides)
+    merge_config(data, overrides)
     return settings_from_mapping(data, base=tmp_path, env={})
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import REPO_ROOT
 from tests.e2e.cli import POSTDESK, toml_dump
-from tests.helpers import example_config
+from tests.helpers import example_config, merge_config
 
 START_TIMEOUT = 30.0
 POLL_INTERVAL = 0.05
@@ -59,15 +59,6 @@ def wait_until(
 def on_the_wire(raw: bytes) -> bytes:
     """A message with CRLF line ends, as an MTA sends it (smtplib sends bytes unchanged)."""
     return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
-def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
 
 
 def child_env() -> dict[str, str]:
@@ -123,7 +114,7 @@ def serve_config(
     data["ingest"]["data_dir"] = str(folder / "data")
     data["outbound"]["file_dir"] = str(folder / "outbox")
     data["logging"]["file"] = str(folder / "postdesk.log")
-    _merge(data, overrides or {})
+    merge_config(data, overrides or {})
     (folder / "config.json").write_text(json.dumps(data))
     config = _write(folder, db_url, data, free_port(), free_port())
     if upgrade:
