@@ -245,16 +245,16 @@ def test_html_nested_blockquotes_and_unclosed_tags() -> None:
     ids=["on-line", "on-lines", "dash-lines", "from-lines", "long-lines", "address", "wrapped"],
 )
 def test_pathological_input_is_linear(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     strip_reply(text)
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 10.0  # CPU seconds; backtracking would take hours
 
 
 def test_pathological_html_is_linear() -> None:
     html = "<div>" * 20_000 + "<blockquote>x" * 20_000 + "</div>" * 40_000
-    started = time.perf_counter()
+    started = time.process_time()
     strip_html_reply(html)
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 10.0  # CPU seconds; backtracking would take hours
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)

@@ -203,12 +203,12 @@ def test_adversarial_inputs_scale_linearly() -> None:
     for name, build in _ADVERSARIAL.items():
         small, large = build(250_000), build(1_000_000)
         redact_text(small[:1000])
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         redact_text(small)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         redact_text(large)
-        t2 = time.perf_counter()
-        assert (t2 - t1) < max(10 * (t1 - t0), 0.5), name
+        t2 = time.process_time()
+        assert (t2 - t1) < max(10 * (t1 - t0), 2.0), name  # CPU time: 16x would be quadratic
 
 
 def test_reply_bodies_from_the_corpus_have_no_false_positives(corpus_dir: Path) -> None:
