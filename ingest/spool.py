@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -99,6 +100,8 @@ class Spool:
         self.new_dir = self.root / "new"
         self.cur_dir = self.root / "cur"
         self._on_put = on_put
+        self._listing: list[str] = []  # waiting ids not yet tried, newest first
+        self._listing_lock = threading.Lock()
         for directory in (self.root, self.tmp_dir, self.new_dir, self.cur_dir):
             ensure_private_dir(directory)
 
@@ -150,19 +153,26 @@ class Spool:
     def claim(self) -> SpoolEntry | None:
         """Take the oldest waiting entry (move ``new`` -> ``cur``); None when the queue is empty.
 
-        Safe across threads and processes: the rename succeeds for exactly one claimer.
+        Safe across threads and processes: the rename succeeds for exactly one claimer. The
+        folder is listed once per run of claims (not once per claim), so draining a long
+        queue after an outage stays linear.
         """
-        for entry_id in sorted(os.listdir(self.new_dir)):
-            target = self.cur_dir / entry_id
-            try:
-                os.rename(self.new_dir / entry_id, target)
-            except FileNotFoundError:
-                continue  # another worker was faster
-            if not (target / MESSAGE_FILE).is_file():
-                log.error("spool: entry %s has no message file; removed", entry_id)
-                shutil.rmtree(target, ignore_errors=True)
-                continue
-            return _entry_from_meta(entry_id, target, _read_meta(target))
+        with self._listing_lock:
+            for _ in range(2):  # the remembered listing, then one fresh listing
+                if not self._listing:
+                    self._listing = sorted(os.listdir(self.new_dir), reverse=True)
+                while self._listing:
+                    entry_id = self._listing.pop()
+                    target = self.cur_dir / entry_id
+                    try:
+                        os.rename(self.new_dir / entry_id, target)
+                    except FileNotFoundError:
+                        continue  # another worker was faster
+                    if not (target / MESSAGE_FILE).is_file():
+                        log.error("spool: entry %s has no message file; removed", entry_id)
+                        shutil.rmtree(target, ignore_errors=True)
+                        continue
+                    return _entry_from_meta(entry_id, target, _read_meta(target))
         return None
 
     def read(self, entry: SpoolEntry) -> bytes:
