@@ -118,14 +118,18 @@ class OutboxWorker:
                     self._log(mail, "skipped", reason)
                     skipped += 1
                     continue
-                references: tuple[str, ...] = ()
-                if mail.ticket_id is not None:
-                    references = tuple(thread_message_ids(session, mail.ticket_id))
                 cc = tuple(a for a in mail.cc if not _bouncing(session, a))
                 bcc = tuple(a for a in mail.bcc if not _bouncing(session, a))
                 message_id = mail.message_id or store_outbox.message_id_for(
                     mail.id, self.options.from_address.rpartition("@")[2]
                 )
+                references: tuple[str, ...] = ()
+                if mail.ticket_id is not None:
+                    references = tuple(
+                        thread_message_ids(
+                            session, mail.ticket_id, recipient=mail.recipient, exclude=message_id
+                        )
+                    )
                 headers = MailHeaders(
                     mail.id,
                     mail.kind,

@@ -162,20 +162,26 @@ def messages_for_ticket(session: Session, ticket_id: int) -> list[MessageRecord]
     return [MessageRecord.from_row(r) for r in rows]
 
 
-def thread_message_ids(session: Session, ticket_id: int) -> list[str]:
-    """Message-IDs of the ticket's thread, oldest first (for References on outgoing mail)."""
-    received = session.execute(
-        select(InboundMessageRow.recorded_at, InboundMessageRow.message_id).where(
-            InboundMessageRow.ticket_id == ticket_id, InboundMessageRow.message_id.is_not(None)
-        )
-    ).all()
-    sent = session.execute(
-        select(OutboxRow.created_at, OutboxRow.message_id).where(
-            OutboxRow.ticket_id == ticket_id, OutboxRow.message_id.is_not(None)
-        )
-    ).all()
-    ordered = sorted((r for r in [*received, *sent]), key=lambda r: r[0].replace(tzinfo=None))
-    return list(dict.fromkeys(str(r[1]) for r in ordered))
+def thread_message_ids(
+    session: Session, ticket_id: int, *, recipient: str | None = None, exclude: str | None = None
+) -> list[str]:
+    """Message-IDs of the ticket's thread, oldest first (for References on outgoing mail).
+
+    With `recipient`, only the mails that person has seen: the ones they sent and the ones we
+    sent them (no internal notes, no other people's notices). `exclude` is the mail's own id.
+    """
+    received_query = select(InboundMessageRow.recorded_at, InboundMessageRow.message_id).where(
+        InboundMessageRow.ticket_id == ticket_id, InboundMessageRow.message_id.is_not(None)
+    )
+    sent_query = select(OutboxRow.created_at, OutboxRow.message_id).where(
+        OutboxRow.ticket_id == ticket_id, OutboxRow.message_id.is_not(None)
+    )
+    if recipient is not None:
+        received_query = received_query.where(InboundMessageRow.sender == recipient.lower())
+        sent_query = sent_query.where(OutboxRow.recipient == recipient.lower())
+    rows = [*session.execute(received_query).all(), *session.execute(sent_query).all()]
+    ordered = sorted(rows, key=lambda r: r[0].replace(tzinfo=None))
+    return [i for i in dict.fromkeys(str(r[1]) for r in ordered) if i != exclude]
 
 
 def ticket_exists(session: Session, ticket_id: int) -> bool:

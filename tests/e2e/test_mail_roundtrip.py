@@ -175,3 +175,41 @@ def test_every_mail_the_pipeline_queues_renders_and_sends(tmp_path: Path, sqlite
         assert message["Message-ID"] and message["Date"] and message["X-Loop"]
         assert "hunter2" not in path.read_text(errors="replace")
     desk.close()
+
+
+def test_references_hold_only_what_the_recipient_has_seen(tmp_path: Path, sqlite_url: str) -> None:
+    desk = Desk(tmp_path, sqlite_url, desk={"trust_staff_from": True})
+    created = desk.send(message_id="<first@acme.example>")
+    desk.clock.advance(minutes=1)
+    desk.send(subject=f"Re: [{created.ticket}]", body="More.\n", message_id="<second@acme.example>")
+    desk.clock.advance(minutes=1)
+    desk.send(
+        sender="alice@desk.example",
+        subject=f"Re: [{created.ticket}]",
+        body="#internal\nlegacy plan\n",
+        message_id="<note@desk.example>",
+    )
+    desk.send(
+        sender="alice@desk.example",
+        subject=f"Re: [{created.ticket}]",
+        body="Fixed, please check.\n",
+        message_id="<answer@desk.example>",
+    )
+    assert outbox_worker(desk.app).drain(desk.clock.now).dead == 0
+    rows = {r.kind: r for r in desk.outbox() if r.recipient == "carol@acme.example"}
+    team = [r.message_id for r in desk.outbox() if r.recipient == "team@desk.example"]
+    relay = email.message_from_bytes(
+        (tmp_path / "outbox" / f"{rows['staff_reply'].id}.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    references = str(relay["References"]).split()
+    # what Carol saw, oldest first, then the staff mail this one relays (its In-Reply-To)
+    assert references == [
+        "<first@acme.example>",
+        rows["confirmation"].message_id,
+        "<second@acme.example>",
+        "<answer@desk.example>",
+    ]
+    assert not set(references) & set(team)
+    assert "<note@desk.example>" not in references and relay["Message-ID"] not in references
+    desk.close()
