@@ -363,9 +363,13 @@ def test_findings_carry_no_values() -> None:
 
 @pytest.mark.parametrize(
     ("text", "word"),
-    [("my password is banana", "banana"), ("My password is banana.", "banana"),
-     ("Passwort ist Sommer", "Sommer"), ("mon mot de passe est soleil", "soleil"),
-     ("mi contraseña es manzana, gracias", "manzana")],
+    [
+        ("my password is banana", "banana"),
+        ("My password is banana.", "banana"),
+        ("Passwort ist Sommer", "Sommer"),
+        ("mon mot de passe est soleil", "soleil"),
+        ("mi contraseña es manzana, gracias", "manzana"),
+    ],
 )
 def test_plain_word_password_that_ends_the_clause_is_removed(text: str, word: str) -> None:
     result = redact_text(text)
@@ -375,9 +379,15 @@ def test_plain_word_password_that_ends_the_clause_is_removed(text: str, word: st
 
 @pytest.mark.parametrize(
     "text",
-    ["the password is wrong", "my password is not working", "my password is expired",
-     "my password is correct but login fails", "the password is case sensitive",
-     "Das Passwort ist falsch.", "le mot de passe est bloqué"],
+    [
+        "the password is wrong",
+        "my password is not working",
+        "my password is expired",
+        "my password is correct but login fails",
+        "the password is case sensitive",
+        "Das Passwort ist falsch.",
+        "le mot de passe est bloqué",
+    ],
 )
 def test_words_describing_a_password_stay(text: str) -> None:
     assert redact_text(text).text == text

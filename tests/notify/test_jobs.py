@@ -48,7 +48,9 @@ def test_first_response_reminder_at_75_percent_once(db: Database) -> None:
     assert row.context["percent"] == 75
     assert row.context["due"] == "2024-06-03T10:00:00Z"
     assert row.context["ticket"]["number"] == "SUP-1001"
-    assert row.automatic and re.fullmatch(r"<postdesk\.[0-9a-f]{20}@desk\.example>", row.message_id or "")
+    assert row.automatic and re.fullmatch(
+        r"<postdesk\.[0-9a-f]{20}@desk\.example>", row.message_id or ""
+    )
     assert sweep(db, _at(50), OPTIONS).mails == 0
     assert len(_rows(db)) == 1
 
