@@ -12,12 +12,21 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ingest.model import IngestResult, RawMessage
 from ingest.spool import Spool, SpoolEntry
 from store.errors import StoreUnavailable
 
 log = logging.getLogger("postdesk.worker")
+
+
+class StopSignal(Protocol):
+    """A threading.Event, or a multiprocessing one when the worker runs in its own process."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +153,7 @@ class SpoolWorker:
                 break
         return self.processed - before
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: StopSignal) -> None:
         """The daemon loop: drain, then sleep until woken; back off while the database is down."""
         delay = self.settings.backoff_initial
         while not stop.is_set():

@@ -1,7 +1,8 @@
 """`postdesk serve`: SMTP listener, IMAP pollers, spool worker, outbox worker, scheduler, HTTP.
 
-The SMTP listener runs in the asyncio loop of the main thread; the spool worker, the IMAP
-pollers and the outbox worker are threads; the scheduler is APScheduler's background
+The SMTP listener runs in the asyncio loop of the main thread; the spool worker runs in a
+process of its own (postdesk/spool_process.py); the IMAP pollers and the outbox worker are
+threads; the scheduler is APScheduler's background
 scheduler. SIGTERM or SIGINT: stop accepting (close the listener), let in-flight work
 finish, stop the threads, exit 0.
 """
@@ -16,25 +17,22 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ingest.imap import ImapAccount as PollerAccount
 from ingest.imap import ImapPoller, PollSettings
-from ingest.model import IngestResult
 from ingest.smtp import (
     SpoolingHandler,
     build_tls_context,
     start_smtp_server,
     support_address_matcher,
 )
-from ingest.spool import SpoolEntry
-from ingest.worker import SpoolWorker, WorkerSettings
 from postdesk import notify_wiring
 from postdesk.app import App
 from postdesk.http import HttpEndpoint
 from postdesk.metrics import Metrics
 from postdesk.settings import Settings
+from postdesk.spool_process import SpoolProcess
 from store import migrate
 from store.cursors import DatabaseCursorStore
 
@@ -53,7 +51,7 @@ class Daemon:
     threads: list[threading.Thread] = field(default_factory=list)
     pollers: list[ImapPoller] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
-    worker: SpoolWorker | None = None
+    spool_process: SpoolProcess | None = None
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
 
@@ -77,26 +75,20 @@ class Daemon:
         }
         return healthy, body
 
-    def _on_result(self, result: IngestResult, entry: SpoolEntry) -> None:
-        latency = (datetime.now(UTC) - entry.received_at).total_seconds()
-        self.metrics.observe(result, latency)
+    def _committed(self) -> None:
+        """The spool worker committed decisions: wake the outbox worker for their mails."""
+        if self.app.after_commit is not None:
+            self.app.after_commit()
 
     def start_threads(self) -> None:
         """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""
         app, settings = self.app, self.app.settings
-        self.worker = SpoolWorker(
-            app.spool,
-            app.ingest,
-            app.quarantine_raw,
-            settings=WorkerSettings(max_attempts=settings.ingest.max_attempts),
-            on_result=self._on_result,
-            process_batch=app.ingest_batch,
-        )
-        recovered = app.spool.recover()
+        recovered = app.spool.recover()  # before any worker runs: nothing is claimed now
         if recovered:
             log.info("spool: %d interrupted message(s) queued again", recovered)
         self.metrics.track_spool(app.spool.depth)
-        self._thread("spool-worker", self.worker.run)
+        self.spool_process = SpoolProcess(settings, self.metrics.observe, self._committed)
+        self.spool_process.start()
         cursors = DatabaseCursorStore(app.db)
         for account in settings.imap:
             poller = ImapPoller(
@@ -114,7 +106,7 @@ class Daemon:
                 app.spool,
                 cursors,
                 settings=PollSettings(poll_interval=account.poll_interval_seconds),
-                on_spooled=self.worker.wakeup.set,
+                on_spooled=self.spool_process.wakeup,
             )
             self.pollers.append(poller)
             self.metrics.track_imap(account.name, _error_count(poller))
@@ -134,8 +126,8 @@ class Daemon:
 
     def stop_threads(self) -> None:
         self.stop_event.set()
-        if self.worker is not None:
-            self.worker.wakeup.set()
+        if self.spool_process is not None:
+            self.spool_process.shutdown(STOP_TIMEOUT_SECONDS)
         for poller in self.pollers:
             poller.close()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
@@ -164,13 +156,13 @@ async def _serve(daemon: Daemon) -> None:
     spool_writers = ThreadPoolExecutor(max_workers=SPOOL_WRITERS, thread_name_prefix="spool-write")
     daemon.closers.append(lambda: spool_writers.shutdown(wait=True))
     if settings.smtp.enabled:
-        assert daemon.worker is not None
+        assert daemon.spool_process is not None
         handler = SpoolingHandler(
             daemon.app.spool,
             support_address_matcher(settings.support_address_list),
             max_message_bytes=settings.smtp.max_message_bytes,
             max_recipients=settings.smtp.max_recipients,
-            on_spooled=daemon.worker.wakeup.set,
+            on_spooled=daemon.spool_process.wakeup,
             executor=spool_writers,
         )
         tls = None
