@@ -136,20 +136,21 @@ def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int 
     if not message_ids:
         return None
     ids = list(dict.fromkeys(message_ids))[-50:]
-    sent = session.scalar(
+    connection = session.connection()
+    sent = connection.execute(
         select(OutboxRow.ticket_id)
         .where(OutboxRow.message_id.in_(ids), OutboxRow.ticket_id.is_not(None))
         .order_by(OutboxRow.id.desc())
         .limit(1)
-    )
+    ).scalar()
     if sent is not None:
         return int(sent)
-    received = session.scalar(
+    received = connection.execute(
         select(InboundMessageRow.ticket_id)
         .where(InboundMessageRow.message_id.in_(ids), InboundMessageRow.ticket_id.is_not(None))
         .order_by(InboundMessageRow.id.desc())
         .limit(1)
-    )
+    ).scalar()
     return int(received) if received is not None else None
 
 

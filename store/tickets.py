@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
@@ -72,7 +72,21 @@ class Subscriber:
 _COMMENTS = Base.metadata.tables[CommentRow.__tablename__]
 _INSERT_COMMENT = insert(_COMMENTS).returning(_COMMENTS.c.id)
 _INSERT_AUDIT = insert(Base.metadata.tables[AuditEventRow.__tablename__])
-_INSERT_SUBSCRIBER = insert(Base.metadata.tables[SubscriberRow.__tablename__])
+_SUBS = Base.metadata.tables[SubscriberRow.__tablename__]
+_INSERT_SUBSCRIBER = insert(_SUBS)
+_SUBSCRIBERS_OF = (
+    select(_SUBS.c.email, _SUBS.c.role, _SUBS.c.muted)
+    .where(_SUBS.c.ticket_id == bindparam("ticket_id"))
+    .order_by(_SUBS.c.role, _SUBS.c.email)
+)
+_SUBSCRIBER = select(_SUBS.c.email).where(
+    _SUBS.c.ticket_id == bindparam("ticket_id"), _SUBS.c.email == bindparam("email")
+)
+_SET_MUTED = (
+    update(_SUBS)
+    .where(_SUBS.c.ticket_id == bindparam("b_ticket"), _SUBS.c.email == bindparam("b_email"))
+    .values(muted=bindparam("b_muted"))
+)
 
 _RELATIONS = {
     "assignee_id": "assignee",
@@ -261,31 +275,26 @@ def audit(
 
 
 def subscribers(session: Session, ticket_id: int) -> list[Subscriber]:
-    rows = session.scalars(
-        select(SubscriberRow)
-        .where(SubscriberRow.ticket_id == ticket_id)
-        .order_by(SubscriberRow.role, SubscriberRow.email)
-    )
+    """Who gets mail about the ticket: the requester first, then watchers by address."""
+    rows = session.connection().execute(_SUBSCRIBERS_OF, {"ticket_id": ticket_id})
     return [Subscriber(r.email, r.role, r.muted) for r in rows]
 
 
 def add_watcher(session: Session, ticket_id: int, email: str) -> bool:
     """Add a watcher; False when the address already receives mail about the ticket."""
-    if session.get(SubscriberRow, (ticket_id, email.lower())) is not None:
+    key = {"ticket_id": ticket_id, "email": email.lower()}
+    if session.connection().execute(_SUBSCRIBER, key).first() is not None:
         return False
-    session.connection().execute(
-        _INSERT_SUBSCRIBER,
-        {"ticket_id": ticket_id, "email": email.lower(), "role": "watcher", "muted": False},
-    )
+    session.connection().execute(_INSERT_SUBSCRIBER, {**key, "role": "watcher", "muted": False})
     return True
 
 
 def set_muted(session: Session, ticket_id: int, email: str, muted: bool) -> bool:
-    row = session.get(SubscriberRow, (ticket_id, email.lower()))
-    if row is None:
-        return False
-    row.muted = muted
-    return True
+    """Stop (or resume) mail about the ticket to one subscriber; False if not subscribed."""
+    done = session.connection().execute(
+        _SET_MUTED, {"b_ticket": ticket_id, "b_email": email.lower(), "b_muted": muted}
+    )
+    return bool(done.rowcount)
 
 
 def comments(session: Session, ticket_id: int) -> list[CommentRecord]:
