@@ -1,7 +1,7 @@
 """`postdesk serve`: SMTP listener, IMAP pollers, spool worker, outbox worker, scheduler, HTTP.
 
-The SMTP listener runs in the asyncio loop of the main thread; the spool worker runs in a
-process of its own (postdesk/spool_process.py); the IMAP pollers and the outbox worker are
+The SMTP listener runs in the asyncio loop of the main thread; the spool worker and the
+outbox worker run in processes of their own (postdesk/workers.py); the IMAP pollers are
 threads; the scheduler is APScheduler's background
 scheduler. SIGTERM or SIGINT: stop accepting (close the listener), let in-flight work
 finish, stop the threads, exit 0.
@@ -21,6 +21,7 @@ from typing import Any
 
 from ingest.imap import ImapAccount as PollerAccount
 from ingest.imap import ImapPoller, PollSettings
+from ingest.model import IngestResult, Outcome
 from ingest.smtp import (
     SpoolingHandler,
     build_tls_context,
@@ -32,7 +33,7 @@ from postdesk.app import App
 from postdesk.http import HttpEndpoint
 from postdesk.metrics import Metrics
 from postdesk.settings import Settings
-from postdesk.spool_process import SpoolProcess
+from postdesk.workers import WorkerProcess, spool_worker_main
 from store import migrate
 from store.cursors import DatabaseCursorStore
 
@@ -51,7 +52,7 @@ class Daemon:
     threads: list[threading.Thread] = field(default_factory=list)
     pollers: list[ImapPoller] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
-    spool_process: SpoolProcess | None = None
+    spool_process: WorkerProcess | None = None
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
 
@@ -75,10 +76,14 @@ class Daemon:
         }
         return healthy, body
 
-    def _committed(self) -> None:
-        """The spool worker committed decisions: wake the outbox worker for their mails."""
-        if self.app.after_commit is not None:
-            self.app.after_commit()
+    def _spool_report(self, item: tuple[Any, ...]) -> None:
+        """A decision for /metrics, or a commit: wake the outbox worker for its mails."""
+        if item[0] == "committed":
+            if self.app.after_commit is not None:
+                self.app.after_commit()
+            return
+        _, outcome, redactions, latency = item
+        self.metrics.observe(IngestResult(Outcome(outcome), None, None, "", redactions), latency)
 
     def start_threads(self) -> None:
         """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""
@@ -87,7 +92,9 @@ class Daemon:
         if recovered:
             log.info("spool: %d interrupted message(s) queued again", recovered)
         self.metrics.track_spool(app.spool.depth)
-        self.spool_process = SpoolProcess(settings, self.metrics.observe, self._committed)
+        self.spool_process = WorkerProcess(
+            "spool-worker", spool_worker_main, settings, self._spool_report
+        )
         self.spool_process.start()
         cursors = DatabaseCursorStore(app.db)
         for account in settings.imap:

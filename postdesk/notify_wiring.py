@@ -21,12 +21,14 @@ from notify.transport import FileTransport, SmtpTransport, Transport
 from postdesk.app import App, sla_options
 from postdesk.metrics import Metrics
 from postdesk.settings import Settings
+from postdesk.workers import WorkerProcess, outbox_worker_main
 from store import outbox as outbox_store
 from store.records import iso
 from store.tickets import get_ticket
 
 log = logging.getLogger("postdesk.notify")
 PURGE_INTERVAL_SECONDS = 3600
+OUTBOX_STOP_SECONDS = 10.0
 ThreadStarter = Callable[[str, Callable[[threading.Event], None]], None]
 
 
@@ -108,14 +110,23 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
 def start_notify(
     app: App, metrics: Metrics, stop: threading.Event, start_thread: ThreadStarter
 ) -> list[Callable[[], None]]:
-    """Start the outbox worker thread and the scheduler; returns what stops them."""
-    worker = outbox_worker(app, on_outcome=lambda result: metrics.outbox_sent.labels(result).inc())
-    start_thread("outbox-worker", worker.run)
-    jobs = scheduler(app, on_mail_queued=worker.wake)
+    """Start the outbox worker process, the scheduler and the quarantine purge.
+
+    Returns what stops them. The outbox worker renders and sends in a process of its own, so
+    that composing mail never slows the SMTP listener.
+    """
+    outbox = WorkerProcess(
+        "outbox-worker",
+        outbox_worker_main,
+        app.settings,
+        lambda report: metrics.outbox_sent.labels(report[1]).inc(),
+    )
+    outbox.start()
+    jobs = scheduler(app, on_mail_queued=outbox.wakeup)
     jobs.start()
     start_thread("quarantine-purge", lambda stop: _purge_loop(app, stop))
-    app.after_commit = worker.wake
-    return [lambda: jobs.shutdown(wait=True), worker.wake]
+    app.after_commit = outbox.wakeup
+    return [lambda: jobs.shutdown(wait=True), lambda: outbox.shutdown(OUTBOX_STOP_SECONDS)]
 
 
 def _purge_loop(app: App, stop: threading.Event) -> None:

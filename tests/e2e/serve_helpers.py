@@ -222,6 +222,14 @@ class ServeProcess:
         finally:
             self._stderr.close()
 
+    def children(self) -> list[int]:
+        """Process ids of the daemon's child processes (Linux /proc)."""
+        pid = self.proc.pid
+        found: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+
     def kill(self) -> None:
         """SIGKILL (no clean-up at all) and reap the process."""
         if self.proc.poll() is None:

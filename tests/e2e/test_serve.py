@@ -260,6 +260,14 @@ def _send_burst(
     client.close()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
 def test_sigkill_under_load_loses_no_acknowledged_mail_and_records_none_twice(
     tmp_path: Path, sqlite_url: str, recorded: list[Recorded]
 ) -> None:
@@ -282,7 +290,14 @@ def test_sigkill_under_load_loses_no_acknowledged_mail_and_records_none_twice(
         for thread in senders:
             thread.start()
         wait_until(lambda: len(accepted) >= 80, timeout=120, what="80 messages accepted")
+        workers = daemon.children()
         daemon.kill()
+        # the worker processes die with it: none keeps deciding mail beside the restarted daemon
+        wait_until(
+            lambda: not any(_alive(pid) for pid in workers),
+            timeout=30,
+            what="the worker processes to end",
+        )
         for thread in senders:
             thread.join(60)
             assert not thread.is_alive()

@@ -1,0 +1,172 @@
+"""Workers in processes of their own, so that deciding and sending mail never slow accepting it.
+
+`serve` accepts mail (SMTP, IMAP) in its main process and writes it to the spool. Two child
+processes do the heavy work: the spool worker (claims spool entries, runs the pipeline) and
+the outbox worker (renders and sends mail). They share nothing with the parent but the spool
+folder (claims are renames, safe across processes) and the database. Each child reports back
+over a queue (decisions and deliveries for /metrics, commits so the outbox wakes at once),
+dies with its parent (Linux: PR_SET_PDEATHSIG) and is started again if it stops by itself.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing.synchronize import Event as ProcessEvent
+from typing import Any
+
+from ingest.model import IngestResult
+from ingest.spool import SpoolEntry
+from ingest.worker import SpoolWorker, WorkerSettings
+from postdesk.app import App
+from postdesk.logs import configure_logging
+from postdesk.settings import Settings
+
+log = logging.getLogger("postdesk.workers")
+PR_SET_PDEATHSIG = 1
+RESTART_DELAY_SECONDS = 2.0
+Report = tuple[Any, ...]
+ChildMain = Callable[[Settings, int, ProcessEvent, ProcessEvent, Any], None]
+
+
+def _child_setup(settings: Settings, parent: int) -> App:
+    """Die with the parent, leave Ctrl-C to the parent, log like the parent, build the app."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except OSError:
+            log.warning("worker process: cannot tie its life to the parent's")
+    if os.getppid() != parent:
+        os._exit(0)  # the parent died while this process was starting: nothing to serve
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging(settings.logging)
+    return App.build(settings)
+
+
+def _bridge(wake: ProcessEvent, stop: ProcessEvent, target: Callable[[], None]) -> None:
+    """Forward the parent's wake-ups to the worker's own event, until `stop`."""
+
+    def forward() -> None:
+        while not stop.is_set():
+            if wake.wait(1.0):
+                wake.clear()
+                target()
+        target()
+
+    threading.Thread(target=forward, name="wake-bridge", daemon=True).start()
+
+
+def spool_worker_main(
+    settings: Settings, parent: int, wake: ProcessEvent, stop: ProcessEvent, reports: Any
+) -> None:
+    """The spool worker child: drain the spool into the pipeline until `stop`."""
+    app = _child_setup(settings, parent)
+    app.after_commit = lambda: reports.put(("committed",))
+
+    def report(result: IngestResult, entry: SpoolEntry) -> None:
+        latency = (datetime.now(UTC) - entry.received_at).total_seconds()
+        reports.put(("result", result.outcome.value, dict(result.redactions), latency))
+
+    worker = SpoolWorker(
+        app.spool,
+        app.ingest,
+        app.quarantine_raw,
+        settings=WorkerSettings(max_attempts=settings.ingest.max_attempts),
+        on_result=report,
+        process_batch=app.ingest_batch,
+    )
+    _bridge(wake, stop, worker.wakeup.set)
+    try:
+        worker.run(stop)
+    finally:
+        app.close()
+
+
+def outbox_worker_main(
+    settings: Settings, parent: int, wake: ProcessEvent, stop: ProcessEvent, reports: Any
+) -> None:
+    """The outbox worker child: render and send due mail until `stop`."""
+    from postdesk.notify_wiring import outbox_worker  # noqa: PLC0415 - the child's own wiring
+
+    app = _child_setup(settings, parent)
+    worker = outbox_worker(app, on_outcome=lambda outcome: reports.put(("delivery", outcome)))
+    _bridge(wake, stop, worker.wake)
+    try:
+        worker.run(stop)  # type: ignore[arg-type]  # a process event has the same two methods
+    finally:
+        app.close()
+
+
+class WorkerProcess:
+    """Starts, watches and stops one worker child; hands its reports to `on_report`."""
+
+    def __init__(
+        self, name: str, main: ChildMain, settings: Settings, on_report: Callable[[Report], None]
+    ) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self.name = name
+        self.main = main
+        self.settings = settings
+        self.on_report = on_report
+        self.wake = self._context.Event()
+        self.stop_event = self._context.Event()
+        self.reports: Any = self._context.Queue()
+        self.process: Any = None
+        self._stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read, name=f"{name}-reports", daemon=True)
+
+    def _spawn(self) -> None:
+        self.process = self._context.Process(
+            target=self.main,
+            args=(self.settings, os.getpid(), self.wake, self.stop_event, self.reports),
+            name=f"postdesk-{self.name}",
+            daemon=True,
+        )
+        self.process.start()
+        log.info("%s process %s started", self.name, self.process.pid)
+
+    def start(self) -> None:
+        self._spawn()
+        self._reader.start()
+
+    def wakeup(self) -> None:
+        """Tell the worker there is new work (mail in the spool, rows in the outbox)."""
+        self.wake.set()
+
+    def _read(self) -> None:
+        """Pass reports on; start the child again if it died on its own."""
+        while not self._stopping.is_set():
+            try:
+                item = self.reports.get(timeout=0.5)
+            except queue.Empty:
+                if not self.process.is_alive() and not self._stopping.is_set():
+                    log.error(
+                        "%s process exited (%s); starting it again",
+                        self.name,
+                        self.process.exitcode,
+                    )
+                    self._stopping.wait(RESTART_DELAY_SECONDS)
+                    if not self._stopping.is_set():
+                        self._spawn()
+                continue
+            self.on_report(item)
+
+    def shutdown(self, timeout: float) -> None:
+        """Let the worker finish what it is doing, then stop it."""
+        self._stopping.set()  # first: a stopping worker must not be started again
+        self.stop_event.set()
+        self.wake.set()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            log.warning("%s did not stop in %.0f s; terminating it", self.name, timeout)
+            self.process.terminate()
+            self.process.join(5)
+        self._reader.join(2)
