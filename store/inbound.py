@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
-from store.records import MessageRecord, utc
+from store.records import MessageRecord
 from store.schema import Base, InboundMessageRow, OutboxRow, TicketRow
 
 
@@ -55,17 +55,7 @@ _BY_DEDUPE_KEY = select(
 
 def find_by_dedupe_key(session: Session, key: str) -> MessageRecord | None:
     found = session.connection().execute(_BY_DEDUPE_KEY, {"key": key}).first()
-    if found is None:
-        return None
-    return MessageRecord(
-        id=found.id,
-        message_id=found.message_id,
-        sender=found.sender,
-        outcome=found.outcome,
-        reason=found.reason,
-        received_at=utc(found.received_at) or found.received_at,
-        ticket_id=found.ticket_id,
-    )
+    return MessageRecord.from_row(found) if found is not None else None
 
 
 def record_message(session: Session, new: NewMessage) -> int:

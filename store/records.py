@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from store.schema import (
     AttachmentRow,
     CommentRow,
@@ -176,7 +178,8 @@ class MessageRecord:
     ticket_id: int | None
 
     @classmethod
-    def from_row(cls, row: InboundMessageRow) -> MessageRecord:
+    def from_row(cls, row: InboundMessageRow | Row[*tuple[Any, ...]]) -> MessageRecord:
+        """From an ORM row, or a Core result row with the same column names."""
         return cls(
             id=row.id,
             message_id=row.message_id,
