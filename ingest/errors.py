@@ -1,9 +1,11 @@
 """Errors raised by the ingest package.
 
-IngestError                 base
-├── PermanentIngestError    this message can never be processed: quarantine it
-│   └── (ingest.parse.UnparseableMessage is one)
-└── TransientIngestError    try again later (the database is down, a disk is full)
+    IngestError                 base
+    └── PermanentIngestError    this message can never be processed: quarantine it
+        └── ingest.parse.UnparseableMessage
+
+Transient faults (the database is down) are the store's `StoreUnavailable`: the spool worker
+keeps the message and retries.
 """
 
 
@@ -13,7 +15,3 @@ class IngestError(Exception):
 
 class PermanentIngestError(IngestError):
     """The message cannot be processed, now or later: it goes to quarantine."""
-
-
-class TransientIngestError(IngestError):
-    """Processing failed for a reason that may pass: keep the message and retry."""

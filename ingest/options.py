@@ -7,26 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 
-def calendar_dues(
-    targets: dict[str, tuple[timedelta, timedelta]],
-) -> Callable[[str, datetime], tuple[datetime, datetime]]:
-    """Due times in calendar time: received + target."""
-
-    def dues(priority: str, received_at: datetime) -> tuple[datetime, datetime]:
-        first, resolution = targets[priority]
-        return received_at + first, received_at + resolution
-
-    return dues
-
-
-DEFAULT_TARGETS = {
-    "urgent": (timedelta(hours=1), timedelta(hours=8)),
-    "high": (timedelta(hours=4), timedelta(days=2)),
-    "medium": (timedelta(hours=24), timedelta(days=5)),
-    "low": (timedelta(hours=48), timedelta(days=10)),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class RateWindow:
     count: int
@@ -39,6 +19,10 @@ class PipelineOptions:
 
     secret_key: str
     support_addresses: dict[str, str | None]  # address -> implied category
+    # priority -> (first response, resolution) targets, and the calculator of due times (calendar
+    # or business hours), both from the configuration: `postdesk.app.pipeline_options`
+    sla_targets: dict[str, tuple[timedelta, timedelta]]
+    due_times: Callable[[str, datetime], tuple[datetime, datetime]]
     ticket_prefix: str = "SUP"
     desk_name: str = "Support"
     categories: tuple[str, ...] = ("account", "billing", "technical", "feature_request", "general")
@@ -48,10 +32,6 @@ class PipelineOptions:
     trust_staff_from: bool = False
     trusted_authserv_ids: tuple[str, ...] = ()
     custom_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    sla_targets: dict[str, tuple[timedelta, timedelta]] = field(
-        default_factory=lambda: dict(DEFAULT_TARGETS)
-    )
-    due_times: Callable[[str, datetime], tuple[datetime, datetime]] | None = None
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_message_attachment_bytes: int = 25 * 1024 * 1024
     blocked_extensions: frozenset[str] = frozenset()
@@ -72,5 +52,4 @@ class PipelineOptions:
 
     def dues(self, priority: str, received_at: datetime) -> tuple[datetime, datetime]:
         """(first response due, resolution due) for a ticket received at `received_at`."""
-        calculate = self.due_times or calendar_dues(self.sla_targets)
-        return calculate(priority, received_at)
+        return self.due_times(priority, received_at)

@@ -28,6 +28,7 @@ from email.message import Message
 from mailparser.dates import parse_mail_date
 from mailparser.utils import get_addresses
 
+from ingest.errors import PermanentIngestError
 from ingest.model import Address, ParsedAttachment, ParsedMessage
 from ingest.parse_body import BodyReader
 from ingest.parse_decode import header_text, text_from_surrogates
@@ -35,7 +36,7 @@ from ingest.parse_decode import header_text, text_from_surrogates
 __all__ = ["UnparseableMessage", "normalise_message_id", "parse_message"]
 
 
-class UnparseableMessage(Exception):
+class UnparseableMessage(PermanentIngestError):
     """Permanent: the bytes hold nothing usable (no sender and no text), or are not a mail.
 
     The message says why, never the content. The pipeline quarantines such input.

@@ -28,6 +28,43 @@ def sanitise_html(html: str) -> str:
     return _CLEANER.clean(html)
 
 
+# Elements that start a block of text: shared by the HTML readers (quotes, redaction), each
+# of which adds the few it treats as blocks for its own purpose.
+BLOCK_ELEMENTS: frozenset[str] = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
 _SKIP = frozenset(
     {"script", "style", "head", "title", "template", "noscript", "object", "iframe", "svg",
      "math", "applet", "xml", "select"}

@@ -15,6 +15,8 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 
+from ingest.parse_html import BLOCK_ELEMENTS
+
 _VOID = frozenset(
     [
         "area",
@@ -33,42 +35,7 @@ _VOID = frozenset(
         "wbr",
     ]
 )
-_BLOCK = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "center",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "tfoot",
-        "thead",
-        "tr",
-        "ul",
-    ]
-)
+_BLOCK = BLOCK_ELEMENTS | {"center"}
 _SKIP = frozenset(["script", "style", "head", "title", "template", "noscript"])
 _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "protonmail_quote", "moz-forward-container")
 _QUOTE_IDS = ("olk_src_body_section",)

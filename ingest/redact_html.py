@@ -17,6 +17,7 @@ import html as htmllib
 import re
 from dataclasses import dataclass
 
+from ingest.parse_html import BLOCK_ELEMENTS
 from ingest.redact_engine import find_spans, redact
 from ingest.redact_model import Finding, Redaction, Span, marker
 
@@ -28,47 +29,7 @@ _TAG = re.compile(
 _ATTR = re.compile(r"""=[ \t\r\n]*(?:"([^"]*)"|'([^']*)'|([^\s"'>=`]+))""")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z0-9]{1,31};?)")
 _RAW = {name: re.compile(rf"</{name}", re.I) for name in ("script", "style", "textarea", "title")}
-_BLOCK = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "thead",
-        "tfoot",
-        "tr",
-        "ul",
-        "title",
-        "caption",
-    ]
-)
+_BLOCK = BLOCK_ELEMENTS | {"blockquote", "br", "caption", "figcaption", "hr", "title"}
 _CELL = frozenset({"td", "th"})
 
 

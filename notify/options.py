@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from notify.sla import BusinessCalendar
 
@@ -37,14 +36,6 @@ class SlaOptions:
     targets: Mapping[str, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     reminder_at: float = 0.75
     calendar: BusinessCalendar | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
-    """Where templates come from and the desk's name shown in mails."""
-
-    desk_name: str
-    templates_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

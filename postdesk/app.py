@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
@@ -243,7 +242,3 @@ def log_result(result: IngestResult, source: str) -> None:
         source,
         ",".join(f"{k}:{v}" for k, v in sorted(result.redactions.items())) or "-",
     )
-
-
-def data_path(settings: Settings, *parts: str) -> Path:
-    return settings.ingest.data_dir.joinpath(*parts)

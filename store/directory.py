@@ -190,12 +190,5 @@ def partner_clients(session: Session, organisation_id: int) -> frozenset[int]:
     return frozenset(rows)
 
 
-def organisation_name(session: Session, organisation_id: int | None) -> str | None:
-    if organisation_id is None:
-        return None
-    row = session.get(OrganisationRow, organisation_id)
-    return row.name if row else None
-
-
 def organisation_id_by_name(session: Session, name: str) -> int | None:
     return session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name))

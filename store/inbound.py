@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from store.errors import NotFound
 from store.records import MessageRecord
-from store.schema import Base, InboundMessageRow, OutboxRow, TicketRow
+from store.schema import Base, InboundMessageRow, OutboxRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +173,6 @@ def thread_message_ids(
     rows = [*session.execute(received_query).all(), *session.execute(sent_query).all()]
     ordered = sorted(rows, key=lambda r: r[0].replace(tzinfo=None))
     return [i for i in dict.fromkeys(str(r[1]) for r in ordered) if i != exclude]
-
-
-def ticket_exists(session: Session, ticket_id: int) -> bool:
-    return session.get(TicketRow, ticket_id) is not None
 
 
 def we_mailed(

@@ -142,10 +142,6 @@ def recent_to(session: Session, *, kind: str, recipient: str, since: datetime) -
     return found is not None
 
 
-def window(now: datetime, hours: float) -> datetime:
-    return now - timedelta(hours=hours)
-
-
 @dataclass(frozen=True, slots=True)
 class ClaimedMail:
     """A row leased for one delivery attempt (`attempt` counts this one)."""
