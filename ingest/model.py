@@ -56,7 +56,8 @@ class ParsedMessage:
     attachments: tuple[ParsedAttachment, ...]
     defects: tuple[str, ...]
     authentication_results: tuple[str, ...]
-    message: email.message.Message = field(repr=False, compare=False)
+    # The email package's tree, for the classifier; None once classified (`ingest.analyse`).
+    message: email.message.Message | None = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from ingest import authres, policy
 from ingest.actions import Actions, Context
-from ingest.classify import MessageKind, classify
+from ingest.analyse import Analysis, AnalysisOptions, analyse
+from ingest.classify import MessageKind
 from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
 from ingest.notices import Notices
 from ingest.options import PipelineOptions
-from ingest.parse import UnparseableMessage, normalise_message_id, parse_message
-from ingest.prepare import prepare
+from ingest.parse import normalise_message_id
 from ingest.ratelimit import flood_check
 from store import directory, inbound, tickets
 from store.blobs import BlobStore
@@ -71,10 +71,16 @@ class Pipeline:
         self.options = options
         self.blobs = blobs
         self.clock = clock
-        self.own_addresses = frozenset({*options.support_addresses, options.from_address} - {""})
+        self.analysis_options = AnalysisOptions.of(options)
 
-    def process(self, session: Session, raw: RawMessage) -> IngestResult:
-        """Decide and record what becomes of one message."""
+    def process(
+        self, session: Session, raw: RawMessage, analysis: Analysis | None = None
+    ) -> IngestResult:
+        """Decide and record what becomes of one message.
+
+        `analysis` is `analyse(raw, ...)` when a pre-stage already ran it (in another
+        process); without it the message is analysed here.
+        """
         now = self.clock()
         received = raw.received_at or now
         key = dedupe_key(quick_message_id(raw.data), raw.data)
@@ -83,14 +89,15 @@ class Pipeline:
             inbound.forget_message(session, seen.id)  # released from quarantine: decide afresh
         elif seen is not None:
             return self._duplicate(session, seen)
-        try:
-            parsed = parse_message(raw.data)
-        except UnparseableMessage as exc:
+        if analysis is None:
+            analysis = analyse(raw, self.analysis_options)
+        parsed, verdict = analysis.parsed, analysis.verdict
+        if parsed is None or verdict is None:
             return self._final(
                 session,
                 _Row(key, None, "", raw, received, now),
                 Outcome.QUARANTINED,
-                f"unparseable: {exc}",
+                analysis.problem,
             )
         if parsed.message_id and dedupe_key(parsed.message_id, raw.data) != key:
             key = dedupe_key(parsed.message_id, raw.data)
@@ -99,12 +106,6 @@ class Pipeline:
                 return self._duplicate(session, seen)
         sender = parsed.sender.email if parsed.sender else ""
         row = _Row(key, parsed.message_id, sender, raw, received, now)
-        verdict = classify(
-            parsed.message,
-            own_addresses=self.own_addresses,
-            loop_marker=self.options.from_address or None,
-            envelope_from=raw.mail_from if raw.source == "smtp" else None,
-        )
         if verdict.kind is MessageKind.BOUNCE:
             since = received - BOUNCE_LOOKBACK
             marked = [
@@ -117,13 +118,13 @@ class Pipeline:
             return self._final(session, row, Outcome.IGNORED, reason)
         if verdict.kind is MessageKind.AUTO_REPLY:
             return self._final(session, row, Outcome.IGNORED, verdict.reason)
-        if not sender:
+        content = analysis.content
+        if content is None:
             return self._final(session, row, Outcome.QUARANTINED, "no sender address could be read")
         notices = Notices(session, self.options, now, parsed.message_id)
         held = flood_check(session, self.options, notices, sender, received)
         if held is not None:
             return self._final(session, row, Outcome.HELD, held)
-        content = prepare(parsed, self.options)
         row_id = self._insert(
             session,
             row,

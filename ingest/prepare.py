@@ -10,14 +10,27 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Protocol
 
 from ingest.model import ParsedAttachment, ParsedMessage
-from ingest.options import PipelineOptions
 from ingest.quotes import strip_reply
 from ingest.redact import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
 
 _SCRIPT = re.compile(rb"<\s*script\b|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
 HTML_EXTENSIONS = ("htm", "html", "xhtml", "svg")
+
+
+class AttachmentLimits(Protocol):
+    """The configured limits on attachments (PipelineOptions and AnalysisOptions have them)."""
+
+    @property
+    def blocked_extensions(self) -> frozenset[str]: ...
+
+    @property
+    def max_attachment_bytes(self) -> int: ...
+
+    @property
+    def max_message_attachment_bytes(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +95,7 @@ def _blocked(item: ParsedAttachment, blocked: frozenset[str]) -> str | None:
     return None
 
 
-def prepare(parsed: ParsedMessage, options: PipelineOptions) -> Redacted:
+def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
     """Redact, strip quotes and check attachments."""
     subject = redact_text(parsed.subject)
     text = redact_text(parsed.text)

@@ -4,4 +4,7 @@ import sys
 
 from postdesk.cli import main
 
-sys.exit(main())
+# The guard matters: processes started by multiprocessing (spawn, forkserver) import the
+# main module again, and must not run the command a second time.
+if __name__ == "__main__":
+    sys.exit(main())

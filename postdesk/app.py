@@ -7,12 +7,13 @@ plain values the other packages take.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from ingest.analyse import Analysis
 from ingest.model import IngestResult, Outcome, RawMessage
 from ingest.options import PipelineOptions, RateWindow
 from ingest.pipeline import Pipeline
@@ -24,7 +25,7 @@ from notify.sla import make_due_calculator, parse_business_hours
 from postdesk.settings import RateLimit, Settings
 from store import directory
 from store.blobs import BlobStore
-from store.db import Database
+from store.db import Database, forget_cached
 from store.directory import OrganisationSpec, StaffSpec
 from store.errors import StoreError
 
@@ -149,32 +150,27 @@ class App:
         self._finish(raw, result)
         return result
 
-    def ingest_batch(self, raws: list[RawMessage]) -> list[IngestResult]:
-        """Process several messages in one transaction, a savepoint each (fast backlogs).
+    def ingest_batch(
+        self, raws: list[RawMessage], analyses: Sequence[Analysis | None] = ()
+    ) -> list[IngestResult]:
+        """Process several messages in one transaction (fast backlogs).
 
-        A message whose processing fails rolls back only its savepoint and is quarantined; one
-        that loses a dedupe race with another daemon is run again on its own afterwards.
+        `analyses`, when given, are the pre-stage's results for `raws` (None where it had
+        none). Should any message fail, the batch is rolled back and decided again with a
+        savepoint per message: the failing one is quarantined alone, and one that lost a
+        dedupe race with another daemon is run again on its own afterwards.
         """
-        results: list[IngestResult | None] = []
-        with self.db.transaction() as session:
-            for raw in raws:
-                savepoint = session.begin_nested()
-                try:
-                    result: IngestResult | None = self.pipeline.process(session, raw)
-                except IntegrityError:
-                    savepoint.rollback()
-                    result = None  # decided again below, in a fresh transaction
-                except StoreError:
-                    raise
-                except Exception as exc:  # one broken message must not stop the others
-                    savepoint.rollback()
-                    log.exception("processing failed (%s); quarantined", type(exc).__name__)
-                    result = IngestResult(
-                        Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
-                    )
-                else:
-                    savepoint.commit()
-                results.append(result)
+        prepared = [*analyses[: len(raws)], *[None] * (len(raws) - len(analyses))]
+        try:
+            with self.db.transaction() as session:
+                results: list[IngestResult | None] = [
+                    self.pipeline.process(session, raw, analysis)
+                    for raw, analysis in zip(raws, prepared, strict=True)
+                ]
+        except StoreError:
+            raise
+        except Exception:  # found again, and reported, message by message (below)
+            results = self._ingest_each_in_savepoint(raws, prepared)
         done: list[IngestResult] = []
         for raw, maybe in zip(raws, results, strict=True):
             if maybe is None:
@@ -183,6 +179,34 @@ class App:
                 self._finish(raw, maybe)
                 done.append(maybe)
         return done
+
+    def _ingest_each_in_savepoint(
+        self, raws: list[RawMessage], analyses: list[Analysis | None]
+    ) -> list[IngestResult | None]:
+        """One transaction, a savepoint per message; None for a message to run on its own."""
+        results: list[IngestResult | None] = []
+        with self.db.transaction() as session:
+            for raw, analysis in zip(raws, analyses, strict=True):
+                savepoint = session.begin_nested()
+                try:
+                    result: IngestResult | None = self.pipeline.process(session, raw, analysis)
+                except IntegrityError:
+                    savepoint.rollback()
+                    forget_cached(session)
+                    result = None  # decided again afterwards, in a fresh transaction
+                except StoreError:
+                    raise
+                except Exception as exc:  # one broken message must not stop the others
+                    savepoint.rollback()
+                    forget_cached(session)
+                    log.exception("processing failed (%s); quarantined", type(exc).__name__)
+                    result = IngestResult(
+                        Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
+                    )
+                else:
+                    savepoint.commit()
+                results.append(result)
+        return results
 
     def _finish(self, raw: RawMessage, result: IngestResult) -> None:
         """After commit: keep held/quarantined raw mail, wake the outbox worker, log one line."""

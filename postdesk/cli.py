@@ -36,6 +36,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(_config_path(args))
 
 
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postdesk", description="Email-to-ticket daemon.")
     parser.add_argument(
@@ -52,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("file", nargs="?", default="-")
     imp = sub.add_parser("import", help="import an mbox file or a Maildir folder")
     imp.add_argument("--json", action="store_true")
+    imp.add_argument(
+        "--jobs",
+        type=_non_negative,
+        default=None,
+        help="processes that parse and redact ahead of the database "
+        "(default: one per CPU for large mailboxes; 0: all in this process)",
+    )
     imp.add_argument("path")
     sub.add_parser("redact", help="redact secrets: text on stdin -> stdout")
 

@@ -90,7 +90,7 @@ def import_(args: argparse.Namespace) -> int:
 
     app = _app(args)
     try:
-        counts = import_path(app, Path(args.path))
+        counts = import_path(app, Path(args.path), jobs=args.jobs)
     except ImportSourceError as exc:
         raise CommandError(str(exc)) from exc
     finally:

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from ingest.analyse import Analysis, AnalysisOptions
 from ingest.model import IngestResult, RawMessage
+from ingest.prestage import PreStage
 from postdesk.app import App
 
 log = logging.getLogger("postdesk.import")
 BATCH_SIZE = 200
+# Below this many messages a pool of analysing processes costs more to start than it saves.
+PRESTAGE_MIN_MESSAGES = 2 * BATCH_SIZE
 
 
 class ImportSourceError(Exception):
@@ -82,42 +87,63 @@ class Progress:
             self.stream.write("\n")
 
 
+def default_jobs() -> int:
+    """Analysing processes for an import: one per CPU the process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def import_path(
     app: App,
     path: Path,
     *,
     progress_stream: TextIO = sys.stderr,
     on_result: Callable[[IngestResult], None] | None = None,
+    jobs: int | None = None,
 ) -> Counter[str]:
-    """Import every message; returns the count of each outcome."""
+    """Import every message; returns the count of each outcome.
+
+    `jobs` processes parse and redact a batch ahead of the database; 0: everything in this
+    process. By default one per CPU, unless the mailbox is too small for a pool to pay.
+    """
     total, messages = iter_messages(path)
     counts: Counter[str] = Counter()
     progress = Progress(total, progress_stream)
-    source = f"import:{path.name}"
-    batch: list[bytes] = []
+    batches = _batches(messages, f"import:{path.name}")
+    if jobs is None:
+        jobs = default_jobs() if total >= PRESTAGE_MIN_MESSAGES else 0
     done = 0
-    for data in messages:
-        batch.append(data)
-        if len(batch) >= BATCH_SIZE:
-            done += _run_batch(app, batch, source, counts, on_result)
-            batch = []
+    if jobs:
+        with PreStage(AnalysisOptions.of(app.pipeline.options), jobs) as prestage:
+            for batch, analyses in prestage.ahead(batches):
+                done += _run_batch(app, batch, analyses, counts, on_result)
+                progress.update(done, counts)
+    else:
+        for batch in batches:
+            done += _run_batch(app, batch, (), counts, on_result)
             progress.update(done, counts)
-    if batch:
-        done += _run_batch(app, batch, source, counts, on_result)
-    progress.update(done, counts)
     progress.finish()
     return counts
 
 
+def _batches(messages: Iterator[bytes], source: str) -> Iterator[list[RawMessage]]:
+    batch: list[RawMessage] = []
+    for data in messages:
+        batch.append(RawMessage(data=data, source=source))
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _run_batch(
     app: App,
-    batch: list[bytes],
-    source: str,
+    batch: list[RawMessage],
+    analyses: Sequence[Analysis | None],
     counts: Counter[str],
     on_result: Callable[[IngestResult], None] | None,
 ) -> int:
-    results = app.ingest_batch([RawMessage(data=data, source=source) for data in batch])
-    for result in results:
+    for result in app.ingest_batch(batch, analyses):
         counts[result.outcome.value] += 1
         if on_result is not None:
             on_result(result)

@@ -55,6 +55,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, connect_args=connect_args, **kwargs)
 
 
+def forget_cached(session: Session) -> None:
+    """Drop the per-transaction lookup caches (`store.directory`, `store.tickets`) after a
+    savepoint rollback: they may hold rows the rollback took away."""
+    session.info.clear()
+
+
 class Database:
     """An engine and its session factory."""
 

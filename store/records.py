@@ -6,7 +6,8 @@ store's own modules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,33 +98,91 @@ class TicketRecord:
 
     @classmethod
     def from_row(cls, row: TicketRow) -> TicketRecord:
-        return cls(
-            id=row.id,
-            number=row.number,
-            subject=row.subject,
-            status=row.status,
-            priority=row.priority,
-            category=row.category,
-            visibility=row.visibility,
-            organisation_id=row.organisation_id,
-            organisation=row.organisation.name if row.organisation else None,
-            requester_id=row.requester_id,
-            requester=row.requester.email,
-            assignee=row.assignee.name if row.assignee else None,
-            assignee_email=row.assignee.email if row.assignee else None,
-            support_address=row.support_address,
-            call_reference=row.call_reference,
-            fields=dict(row.fields or {}),
-            flags=tuple(sorted(k for k, v in (row.flags or {}).items() if v)),
-            related_ticket_id=row.related_ticket_id,
-            created_at=utc(row.created_at) or row.created_at,
-            updated_at=utc(row.updated_at) or row.updated_at,
-            last_activity_at=utc(row.last_activity_at) or row.last_activity_at,
-            status_changed_at=utc(row.status_changed_at) or row.status_changed_at,
-            first_response_due=utc(row.first_response_due),
-            resolution_due=utc(row.resolution_due),
-            first_responded_at=utc(row.first_responded_at),
+        """From an ORM row (its relationships give the names)."""
+        return cls.from_mapping(
+            {
+                **{c: getattr(row, c) for c in _TICKET_COLUMNS},
+                "requester": row.requester.email,
+                "organisation": row.organisation.name if row.organisation else None,
+                "assignee": row.assignee.name if row.assignee else None,
+                "assignee_email": row.assignee.email if row.assignee else None,
+            }
         )
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[Any, Any]) -> TicketRecord:
+        """From the ticket's columns plus `requester`, `organisation`, `assignee` and
+        `assignee_email` (the names joined in)."""
+        return cls(
+            id=row["id"],
+            number=f"{row['prefix']}-{row['id']}",
+            subject=row["subject"],
+            status=row["status"],
+            priority=row["priority"],
+            category=row["category"],
+            visibility=row["visibility"],
+            organisation_id=row["organisation_id"],
+            organisation=row["organisation"],
+            requester_id=row["requester_id"],
+            requester=row["requester"],
+            assignee=row["assignee"],
+            assignee_email=row["assignee_email"],
+            support_address=row["support_address"],
+            call_reference=row["call_reference"],
+            fields=dict(row["fields"] or {}),
+            flags=_set_flags(row["flags"]),
+            related_ticket_id=row["related_ticket_id"],
+            created_at=utc(row["created_at"]) or row["created_at"],
+            updated_at=utc(row["updated_at"]) or row["updated_at"],
+            last_activity_at=utc(row["last_activity_at"]) or row["last_activity_at"],
+            status_changed_at=utc(row["status_changed_at"]) or row["status_changed_at"],
+            first_response_due=utc(row["first_response_due"]),
+            resolution_due=utc(row["resolution_due"]),
+            first_responded_at=utc(row["first_responded_at"]),
+        )
+
+    def changed(self, columns: Mapping[str, Any]) -> TicketRecord:
+        """This record after an update of plain `columns` (not the ones that carry a name)."""
+        values: dict[str, Any] = {}
+        for name, value in columns.items():
+            if name == "flags":
+                values[name] = _set_flags(value)
+            elif name == "fields":
+                values[name] = dict(value or {})
+            elif isinstance(value, datetime):
+                values[name] = utc(value)
+            else:
+                values[name] = value
+        return replace(self, **values)
+
+
+_TICKET_COLUMNS = (
+    "id",
+    "prefix",
+    "subject",
+    "status",
+    "priority",
+    "category",
+    "visibility",
+    "organisation_id",
+    "requester_id",
+    "support_address",
+    "call_reference",
+    "fields",
+    "flags",
+    "related_ticket_id",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+    "status_changed_at",
+    "first_response_due",
+    "resolution_due",
+    "first_responded_at",
+)
+
+
+def _set_flags(flags: Mapping[str, Any] | None) -> tuple[str, ...]:
+    return tuple(sorted(k for k, v in (flags or {}).items() if v))
 
 
 @dataclass(frozen=True, slots=True)

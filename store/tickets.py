@@ -22,6 +22,7 @@ from store.schema import (
     CommentRow,
     ContactRow,
     OrganisationRow,
+    StaffRow,
     SubscriberRow,
     TicketRow,
 )
@@ -66,11 +67,13 @@ class Subscriber:
     muted: bool
 
 
-# Statements built once: hot-path inserts pass only their parameters (no per-call compile)
-# and run on the session's connection, past the ORM (whose rows they do not touch). Tickets
-# are flushed when created, so these rows' foreign keys always find them.
+# Statements built once: the hot path passes only their parameters (no per-call compile) and
+# runs them on the session's connection, past the ORM: a ticket is read and written as a
+# `TicketRecord`, kept per transaction (`_cache`), never as an ORM row.
 _COMMENTS = Base.metadata.tables[CommentRow.__tablename__]
 _INSERT_COMMENT = insert(_COMMENTS).returning(_COMMENTS.c.id)
+_ATTACHMENTS = Base.metadata.tables[AttachmentRow.__tablename__]
+_INSERT_ATTACHMENT = insert(_ATTACHMENTS).returning(_ATTACHMENTS.c.id)
 _INSERT_AUDIT = insert(Base.metadata.tables[AuditEventRow.__tablename__])
 _SUBS = Base.metadata.tables[SubscriberRow.__tablename__]
 _INSERT_SUBSCRIBER = insert(_SUBS)
@@ -88,70 +91,103 @@ _SET_MUTED = (
     .values(muted=bindparam("b_muted"))
 )
 
-_RELATIONS = {
-    "assignee_id": "assignee",
-    "organisation_id": "organisation",
-    "requester_id": "requester",
-}
+_TICKETS = Base.metadata.tables[TicketRow.__tablename__]
+_CONTACTS = Base.metadata.tables[ContactRow.__tablename__]
+_ORGS = Base.metadata.tables[OrganisationRow.__tablename__]
+_STAFF = Base.metadata.tables[StaffRow.__tablename__]
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+# One ticket with the names the record carries (requester, organisation, assignee).
+_TICKET_BY_ID = (
+    select(
+        _TICKETS,
+        _CONTACTS.c.email.label("requester"),
+        _ORGS.c.name.label("organisation"),
+        _STAFF.c.name.label("assignee"),
+        _STAFF.c.email.label("assignee_email"),
+    )
+    .join(_CONTACTS, _CONTACTS.c.id == _TICKETS.c.requester_id)
+    .outerjoin(_ORGS, _ORGS.c.id == _TICKETS.c.organisation_id)
+    .outerjoin(_STAFF, _STAFF.c.id == _TICKETS.c.assignee_id)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+)
+_UPDATE_TICKET = _TICKETS.update().where(_TICKETS.c.id == bindparam("b_id"))
+# Changing one of these columns changes a name the record carries: the ticket is read again.
+_NAMED_BY = frozenset({"assignee_id", "organisation_id", "requester_id"})
 
 
-def _rows(session: Session) -> dict[int, TicketRow]:
-    """Tickets this session touched, held strongly: the identity map alone holds them weakly,
-    and a row collected between two steps of one message would be read again."""
-    return session.info.setdefault("ticket_rows", {})  # type: ignore[no-any-return]
+def _cache(session: Session) -> dict[int, TicketRecord]:
+    """Tickets this transaction read or wrote, as records; writes here replace them."""
+    return session.info.setdefault("ticket_records", {})  # type: ignore[no-any-return]
 
 
-def _row(session: Session, ticket_id: int) -> TicketRow:
-    rows = _rows(session)
-    row = rows.get(ticket_id)
+def _load(session: Session, ticket_id: int) -> TicketRecord | None:
+    row = session.connection().execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first()
     if row is None:
-        row = session.get(TicketRow, ticket_id)
-        if row is None:
-            raise NotFound(f"no ticket with id {ticket_id}")
-        rows[ticket_id] = row
-    return row
+        return None
+    record = TicketRecord.from_mapping(row._mapping)
+    _cache(session)[ticket_id] = record
+    return record
+
+
+def _record(session: Session, ticket_id: int) -> TicketRecord:
+    record = _cache(session).get(ticket_id) or _load(session, ticket_id)
+    if record is None:
+        raise NotFound(f"no ticket with id {ticket_id}")
+    return record
+
+
+def _write(session: Session, ticket: TicketRecord, values: dict[str, Any]) -> TicketRecord:
+    """Update columns of a ticket; returns (and caches) the record as it now is."""
+    session.connection().execute(_UPDATE_TICKET.values(**values), {"b_id": ticket.id})
+    if _NAMED_BY.intersection(values):
+        _cache(session).pop(ticket.id, None)
+        return _record(session, ticket.id)
+    record = ticket.changed(values)
+    _cache(session)[ticket.id] = record
+    return record
 
 
 def create_ticket(session: Session, new: NewTicket) -> TicketRecord:
     """Insert a ticket; the database allocates its number."""
-    row = TicketRow(
-        prefix=new.prefix,
-        subject=new.subject,
-        status="open",
-        priority=new.priority,
-        category=new.category,
-        visibility=new.visibility,
-        organisation_id=new.organisation_id,
-        requester_id=new.requester_id,
-        support_address=new.support_address,
-        call_reference=new.call_reference,
-        fields=dict(new.fields),
-        flags={},
-        related_ticket_id=new.related_ticket_id,
-        created_at=new.created_at,
-        updated_at=new.created_at,
-        last_activity_at=new.created_at,
-        status_changed_at=new.created_at,
-        first_response_due=new.first_response_due,
-        resolution_due=new.resolution_due,
+    created = new.created_at
+    ticket_id = (
+        session.connection()
+        .execute(
+            _INSERT_TICKET,
+            {
+                "prefix": new.prefix,
+                "subject": new.subject,
+                "status": "open",
+                "priority": new.priority,
+                "category": new.category,
+                "visibility": new.visibility,
+                "organisation_id": new.organisation_id,
+                "requester_id": new.requester_id,
+                "support_address": new.support_address,
+                "call_reference": new.call_reference,
+                "fields": dict(new.fields),
+                "flags": {},
+                "related_ticket_id": new.related_ticket_id,
+                "created_at": created,
+                "updated_at": created,
+                "last_activity_at": created,
+                "status_changed_at": created,
+                "first_response_due": new.first_response_due,
+                "resolution_due": new.resolution_due,
+            },
+        )
+        .scalar_one()
     )
-    requester = session.get(ContactRow, new.requester_id)
-    assert requester is not None
-    row.requester = requester
-    if new.organisation_id is not None:
-        row.organisation = session.get(OrganisationRow, new.organisation_id)
-    session.add(row)
-    session.flush()
-    _rows(session)[row.id] = row
+    ticket = _record(session, int(ticket_id))
     session.connection().execute(
         _INSERT_SUBSCRIBER,
-        {"ticket_id": row.id, "email": requester.email, "role": "requester", "muted": False},
+        {"ticket_id": ticket.id, "email": ticket.requester, "role": "requester", "muted": False},
     )
-    return TicketRecord.from_row(row)
+    return ticket
 
 
 def get_ticket(session: Session, ticket_id: int) -> TicketRecord:
-    return TicketRecord.from_row(_row(session, ticket_id))
+    return _record(session, ticket_id)
 
 
 def find_ticket(session: Session, number: str) -> TicketRecord | None:
@@ -159,36 +195,28 @@ def find_ticket(session: Session, number: str) -> TicketRecord | None:
     prefix, _, digits = number.strip().rpartition("-")
     if not prefix or not digits.isdigit() or len(digits) > 12:
         return None
-    try:
-        row = _row(session, int(digits))
-    except NotFound:
+    ticket = _cache(session).get(int(digits)) or _load(session, int(digits))
+    if ticket is None or ticket.number.rpartition("-")[0].upper() != prefix.upper():
         return None
-    if row.prefix.upper() != prefix.upper():
-        return None
-    return TicketRecord.from_row(row)
+    return ticket
 
 
 def update_ticket(session: Session, ticket_id: int, now: datetime, **changes: Any) -> TicketRecord:
     """Change columns of a ticket (status, priority, assignee_id, dues, ...) and touch it."""
-    row = _row(session, ticket_id)
-    if "status" in changes and changes["status"] != row.status:
-        row.status_changed_at = now
-    for name, value in changes.items():
-        if not hasattr(TicketRow, name):
+    for name in changes:
+        if name not in _TICKETS.c or name in ("id", "prefix"):
             raise AttributeError(f"tickets have no column {name!r}")
-        setattr(row, name, value)
-    row.updated_at = now
-    session.flush()
-    stale = [rel for fk, rel in _RELATIONS.items() if fk in changes]
-    if stale:
-        session.expire(row, stale)  # the foreign key moved: load the related row again
-    return TicketRecord.from_row(row)
+    ticket = _record(session, ticket_id)
+    values = {**changes, "updated_at": now}
+    if "status" in changes and changes["status"] != ticket.status:
+        values["status_changed_at"] = now
+    return _write(session, ticket, values)
 
 
 def set_flag(session: Session, ticket_id: int, flag: str, now: datetime) -> None:
-    row = _row(session, ticket_id)
-    row.flags = {**(row.flags or {}), flag: True}
-    row.updated_at = now
+    ticket = _record(session, ticket_id)
+    flags = dict.fromkeys(ticket.flags, True) | {flag: True}
+    _write(session, ticket, {"flags": flags, "updated_at": now})
 
 
 def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRecord:
@@ -207,8 +235,10 @@ def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRec
         "created_at": new.created_at,
     }
     comment_id = session.connection().execute(_INSERT_COMMENT, values).scalar_one()
-    ticket = _row(session, ticket_id)
-    ticket.updated_at = ticket.last_activity_at = new.created_at
+    ticket = _record(session, ticket_id)
+    when = new.created_at
+    if ticket.updated_at != when or ticket.last_activity_at != when:
+        _write(session, ticket, {"updated_at": when, "last_activity_at": when})
     return CommentRecord(
         id=int(comment_id),
         author=new.author_email,
@@ -234,20 +264,25 @@ def add_attachment(
     content_id: str | None,
     created_at: datetime,
 ) -> AttachmentRecord:
-    row = AttachmentRow(
-        ticket_id=ticket_id,
-        comment_id=comment_id,
-        filename=filename,
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
-        inline=inline,
-        content_id=content_id,
-        created_at=created_at,
+    attachment_id = (
+        session.connection()
+        .execute(
+            _INSERT_ATTACHMENT,
+            {
+                "ticket_id": ticket_id,
+                "comment_id": comment_id,
+                "filename": filename,
+                "content_type": content_type,
+                "size": size,
+                "sha256": sha256,
+                "inline": inline,
+                "content_id": content_id,
+                "created_at": created_at,
+            },
+        )
+        .scalar_one()
     )
-    session.add(row)
-    session.flush()
-    return AttachmentRecord.from_row(row)
+    return AttachmentRecord(int(attachment_id), filename, content_type, size, sha256, inline)
 
 
 def audit(

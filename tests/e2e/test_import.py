@@ -128,8 +128,8 @@ def write_maildir(path: Path, messages: list[bytes]) -> Path:
     return path
 
 
-def import_json(cli: Cli, path: Path) -> dict[str, int]:
-    result = cli.run("import", "--json", str(path))
+def import_json(cli: Cli, path: Path, *options: str) -> dict[str, int]:
+    result = cli.run("import", "--json", *options, str(path))
     assert b"msg/s" not in result.stderr, "no progress bar when standard error is not a terminal"
     summary: dict[str, int] = json.loads(result.stdout)
     return summary
@@ -172,6 +172,24 @@ def test_import_mbox_records_each_message_once(tmp_path: Path, db_url: str) -> N
     assert again == ALL_DUPLICATE, "the quarantined mail too: only `quarantine retry` re-runs it"
     assert ticket_state(cli) == before, "a second import changes no ticket and queues no mail"
     assert len(cli.json("quarantine", "list")) == 1, "no second quarantined copy"
+
+
+def test_import_with_analysing_processes_decides_the_same(tmp_path: Path, db_url: str) -> None:
+    """`--jobs 2`: parsing and redaction run in two processes a batch ahead; same decisions."""
+    cli = make_cli(tmp_path, db_url)
+    mbox = write_mbox(tmp_path / "backlog.mbox", backlog())
+
+    assert import_json(cli, mbox, "--jobs", "2") == EXPECTED
+    check_decisions(cli)
+    assert import_json(cli, mbox, "--jobs", "2") == ALL_DUPLICATE
+
+
+def test_import_jobs_must_not_be_negative(tmp_path: Path, sqlite_url: str) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    mbox = write_mbox(tmp_path / "backlog.mbox", backlog()[:1])
+    result = cli.run("import", "--jobs", "-1", str(mbox), check=False)
+    assert result.returncode == 2
+    assert b"must be 0 or more" in result.stderr
 
 
 def test_import_maildir_matches_the_mbox_result(tmp_path: Path, sqlite_url: str) -> None:

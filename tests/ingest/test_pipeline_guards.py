@@ -218,7 +218,7 @@ def test_processing_failure_quarantines_instead_of_losing(desk: Desk, monkeypatc
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr("ingest.pipeline.prepare", boom)
+    monkeypatch.setattr("ingest.analyse.prepare", boom)
     result = desk.app.ingest(RawMessage(data=mail(), source="cli"))
     assert result.outcome is Outcome.QUARANTINED
     assert "RuntimeError" in result.reason

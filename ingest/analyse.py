@@ -1,0 +1,73 @@
+"""The database-free half of the pipeline: parse, classify, redact, strip quotes.
+
+`analyse` reads everything the pipeline needs from the raw bytes without touching the
+store, so it can run in another process (`ingest.prestage`) while the database half decides
+the messages before it. Its result is a plain, picklable value: the email package's message
+tree is dropped once it has been classified, and the content is already redacted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ingest.classify import Classification, MessageKind, classify
+from ingest.model import ParsedMessage, RawMessage
+from ingest.options import PipelineOptions
+from ingest.parse import UnparseableMessage, parse_message
+from ingest.prepare import Redacted, prepare
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """What analysis needs of the desk's configuration (picklable, unlike PipelineOptions)."""
+
+    own_addresses: frozenset[str]
+    loop_marker: str | None
+    blocked_extensions: frozenset[str]
+    max_attachment_bytes: int
+    max_message_attachment_bytes: int
+
+    @classmethod
+    def of(cls, options: PipelineOptions) -> AnalysisOptions:
+        return cls(
+            own_addresses=frozenset({*options.support_addresses, options.from_address} - {""}),
+            loop_marker=options.from_address or None,
+            blocked_extensions=options.blocked_extensions,
+            max_attachment_bytes=options.max_attachment_bytes,
+            max_message_attachment_bytes=options.max_message_attachment_bytes,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the bytes of one message say, before any decision.
+
+    `parsed` is None when nothing usable could be read (`problem` says why). `content` is
+    the redacted content of a person's mail with a sender; None for bounces, auto-replies
+    and mail without a sender address, whose content is never stored.
+    """
+
+    parsed: ParsedMessage | None
+    problem: str
+    verdict: Classification | None
+    content: Redacted | None
+
+
+def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
+    """Parse, classify and (for a person's mail) redact one message."""
+    try:
+        parsed = parse_message(raw.data)
+    except UnparseableMessage as exc:
+        return Analysis(None, f"unparseable: {exc}", None, None)
+    assert parsed.message is not None  # set by parse_message, dropped below
+    verdict = classify(
+        parsed.message,
+        own_addresses=options.own_addresses,
+        loop_marker=options.loop_marker,
+        envelope_from=raw.mail_from if raw.source == "smtp" else None,
+    )
+    content = None
+    if verdict.kind is MessageKind.PERSON and parsed.sender is not None and parsed.sender.email:
+        content = prepare(parsed, options)
+    return Analysis(dataclasses.replace(parsed, message=None), "", verdict, content)

@@ -1,0 +1,110 @@
+"""Analysis in worker processes, a batch ahead of the database half of the pipeline.
+
+Parsing, classifying and redacting take about half of a message's CPU time and need no
+database, so `import` (and the spool worker) hand them to a pool of processes: while the
+main process decides and commits one batch, the pool analyses the next. Results come back
+in order. A message the pool could not analyse comes back as None and is analysed again in
+the main process, where its failure takes the pipeline's usual road (quarantine).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+
+from ingest.analyse import Analysis, AnalysisOptions, analyse
+from ingest.model import RawMessage
+
+log = logging.getLogger("postdesk.prestage")
+PR_SET_PDEATHSIG = 1
+CHUNKS_PER_WORKER = 2  # a batch is cut in this many chunks per worker, to even out the load
+
+_options: AnalysisOptions | None = None
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the process that started it dies.
+
+    A pool worker's parent is the forkserver, which exits when the main process does.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except OSError:
+            log.warning("worker process: cannot tie its life to the parent's")
+
+
+def _start_worker(options: AnalysisOptions, main: int) -> None:
+    global _options  # noqa: PLW0603 - the one value a pool worker keeps between calls
+    die_with_parent()
+    try:
+        os.kill(main, 0)
+    except ProcessLookupError:
+        os._exit(0)  # the main process died while this one was starting
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _options = options
+
+
+def _analyse_chunk(raws: list[RawMessage]) -> list[Analysis | None]:
+    assert _options is not None, "pool worker started without its options"
+    results: list[Analysis | None] = []
+    for raw in raws:
+        try:
+            results.append(analyse(raw, _options))
+        except Exception:  # analysed again in the parent, which quarantines it
+            results.append(None)
+    return results
+
+
+class PreStage:
+    """A pool of `workers` processes running `analyse`."""
+
+    def __init__(self, options: AnalysisOptions, workers: int) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("forkserver"),
+            initializer=_start_worker,
+            initargs=(options, os.getpid()),
+        )
+
+    def submit(self, raws: list[RawMessage]) -> list[Future[list[Analysis | None]]]:
+        """Start analysing `raws`; `collect` the returned futures for the results, in order."""
+        size = max(1, -(-len(raws) // (self.workers * CHUNKS_PER_WORKER)))
+        return [
+            self._pool.submit(_analyse_chunk, raws[i : i + size]) for i in range(0, len(raws), size)
+        ]
+
+    @staticmethod
+    def collect(futures: list[Future[list[Analysis | None]]]) -> list[Analysis | None]:
+        return [analysis for future in futures for analysis in future.result()]
+
+    def ahead(
+        self, batches: Iterable[list[RawMessage]]
+    ) -> Iterator[tuple[list[RawMessage], list[Analysis | None]]]:
+        """Each batch with its analyses, the next batch already being analysed meanwhile."""
+        pending: deque[tuple[list[RawMessage], list[Future[list[Analysis | None]]]]] = deque()
+        for batch in batches:
+            pending.append((batch, self.submit(batch)))
+            if len(pending) > 1:
+                done, futures = pending.popleft()
+                yield done, self.collect(futures)
+        while pending:
+            done, futures = pending.popleft()
+            yield done, self.collect(futures)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> PreStage:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

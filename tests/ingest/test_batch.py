@@ -1,0 +1,106 @@
+"""Batches: the analysing pre-stage in other processes, and a batch with a failing message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.analyse import Analysis, AnalysisOptions, analyse
+from ingest.model import Outcome, RawMessage
+from ingest.prestage import PreStage
+from store import directory
+from tests.helpers import mail
+from tests.ingest.desk import Desk
+
+
+@pytest.fixture
+def desk(tmp_path: Path, sqlite_url: str) -> Iterator[Desk]:
+    d = Desk(tmp_path, sqlite_url)
+    yield d
+    d.close()
+
+
+def _raws(desk: Desk) -> list[RawMessage]:
+    first = "<batch.1@acme.example>"
+    messages = [
+        mail(message_id=first, body="My password is Tr0ub4dor&3, the export fails.\n"),
+        mail(
+            sender="Erin <erin@globex.example>",
+            subject="Invoice",
+            message_id="<batch.2@globex.example>",
+            body="Invoice 2026-114 is wrong.\n",
+        ),
+        mail(
+            subject="Re: Cannot export call history",
+            message_id="<batch.3@acme.example>",
+            headers={"In-Reply-To": first},
+            body="Still broken.\n",
+        ),
+        b"\x00\x01 not a mail",
+    ]
+    return [RawMessage(data=m, source="cli", received_at=desk.clock.now) for m in messages]
+
+
+def test_prestage_gives_what_analyse_gives_in_order(desk: Desk) -> None:
+    options = AnalysisOptions.of(desk.app.pipeline.options)
+    raws = _raws(desk)
+    expected = [analyse(raw, options) for raw in raws]
+    with PreStage(options, workers=2) as prestage:
+        batches = list(prestage.ahead([raws[:3], raws[3:], raws]))
+    assert [batch for batch, _ in batches] == [raws[:3], raws[3:], raws]
+    assert [a for _, analyses in batches for a in analyses] == [*expected, *expected]
+    first = expected[0]
+    assert isinstance(first, Analysis) and first.content is not None
+    assert "Tr0ub4dor&3" not in first.content.full_text, "the pre-stage hands back redacted text"
+    assert first.parsed is not None and first.parsed.message is None, "no email tree crosses over"
+    assert expected[3].parsed is None and expected[3].problem.startswith("unparseable")
+
+
+def test_batch_with_analyses_decides_like_one_by_one(desk: Desk) -> None:
+    raws = _raws(desk)
+    options = AnalysisOptions.of(desk.app.pipeline.options)
+    analyses = [analyse(raw, options) for raw in raws[:2]]  # the rest: analysed in process
+    results = desk.app.ingest_batch(raws, analyses)
+    assert [r.outcome for r in results] == [
+        Outcome.CREATED,
+        Outcome.CREATED,
+        Outcome.COMMENTED,
+        Outcome.QUARANTINED,
+    ]
+    assert results[2].ticket == results[0].ticket
+
+
+def test_failing_message_rolls_back_only_itself_and_leaves_no_stale_cache(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is decided again with a savepoint each; the failing mail is quarantined, and
+    a contact created inside its rolled-back savepoint is not remembered by the caches."""
+    from ingest import ticket_create
+
+    real_create = ticket_create.tickets.create_ticket
+
+    def create_or_fail(session, new):  # type: ignore[no-untyped-def]
+        if "Boom" in new.subject:
+            raise RuntimeError("injected fault")
+        return real_create(session, new)
+
+    monkeypatch.setattr(ticket_create.tickets, "create_ticket", create_or_fail)
+    newcomer = "newcomer@acme.example"  # not a contact yet: created before the fault
+    raws = [
+        RawMessage(data=mail(sender=newcomer, subject="Boom", message_id="<b1@acme.example>")),
+        RawMessage(data=mail(sender=newcomer, subject="Fine", message_id="<b2@acme.example>")),
+        RawMessage(data=mail(subject="Also fine", message_id="<b3@acme.example>")),
+    ]
+    results = desk.app.ingest_batch(raws)
+    assert [r.outcome for r in results] == [
+        Outcome.QUARANTINED,
+        Outcome.CREATED,
+        Outcome.CREATED,
+    ]
+    assert "RuntimeError" in results[0].reason
+    assert len(desk.app.quarantine.list()) == 1
+    assert desk.ticket(results[1].ticket or "")["requester"] == newcomer
+    with desk.app.db.transaction() as session:
+        assert directory.find_contact(session, newcomer) is not None
