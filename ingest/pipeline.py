@@ -9,7 +9,7 @@ never be used comes back as `quarantined` and the caller keeps the raw bytes enc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -72,6 +72,12 @@ class Pipeline:
         self.blobs = blobs
         self.clock = clock
         self.analysis_options = AnalysisOptions.of(options)
+
+    def prefetch(self, session: Session, raws: Sequence[RawMessage]) -> None:
+        """Look up a batch's dedupe keys in one query before its messages are processed."""
+        inbound.prefetch_dedupe_keys(
+            session, [dedupe_key(quick_message_id(raw.data), raw.data) for raw in raws]
+        )
 
     def process(
         self, session: Session, raw: RawMessage, analysis: Analysis | None = None

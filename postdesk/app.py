@@ -163,10 +163,12 @@ class App:
         prepared = [*analyses[: len(raws)], *[None] * (len(raws) - len(analyses))]
         try:
             with self.db.transaction() as session:
+                self.pipeline.prefetch(session, raws)
                 results: list[IngestResult | None] = [
                     self.pipeline.process(session, raw, analysis)
                     for raw, analysis in zip(raws, prepared, strict=True)
                 ]
+                self.blobs.sync()  # attachment files on disk before the rows naming them
         except StoreError:
             raise
         except Exception:  # found again, and reported, message by message (below)
@@ -186,6 +188,7 @@ class App:
         """One transaction, a savepoint per message; None for a message to run on its own."""
         results: list[IngestResult | None] = []
         with self.db.transaction() as session:
+            self.pipeline.prefetch(session, raws)
             for raw, analysis in zip(raws, analyses, strict=True):
                 savepoint = session.begin_nested()
                 try:
@@ -206,6 +209,7 @@ class App:
                 else:
                     savepoint.commit()
                 results.append(result)
+            self.blobs.sync()
         return results
 
     def _finish(self, raw: RawMessage, result: IngestResult) -> None:
@@ -224,6 +228,7 @@ class App:
                     result = pipeline.process(session, raw)
                     if dry_run:
                         raise DryRun(result)
+                    self.blobs.sync()
                     return result
             except IntegrityError:
                 # Another daemon recorded the same message at the same moment: run it again
@@ -253,6 +258,7 @@ class App:
         return purged
 
     def close(self) -> None:
+        self.blobs.close()
         self.db.dispose()
 
 

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from store.records import ContactRecord
 from store.schema import (
+    Base,
     ContactRow,
     OrganisationDomainRow,
     OrganisationRow,
@@ -101,6 +102,16 @@ def _sync_staff(session: Session, staff: list[StaffSpec]) -> None:
         session.add(row)
 
 
+_CONTACTS = Base.metadata.tables[ContactRow.__tablename__]
+_CONTACT_BY_EMAIL = select(
+    _CONTACTS.c.id,
+    _CONTACTS.c.email,
+    _CONTACTS.c.name,
+    _CONTACTS.c.organisation_id,
+    _CONTACTS.c.bouncing,
+).where(_CONTACTS.c.email == bindparam("email"))
+
+
 def _cache(session: Session, name: str) -> dict[str, object]:
     """A lookup cache that lives as long as the session (one transaction or import batch)."""
     return session.info.setdefault(name, {})  # type: ignore[no-any-return]
@@ -110,8 +121,8 @@ def find_contact(session: Session, email: str) -> ContactRecord | None:
     key = email.lower()
     cache = _cache(session, "contacts")
     if key not in cache:
-        row = session.scalar(select(ContactRow).where(ContactRow.email == key))
-        cache[key] = ContactRecord.from_row(row) if row else None
+        row = session.connection().execute(_CONTACT_BY_EMAIL, {"email": key}).first()
+        cache[key] = ContactRecord(*row) if row else None
     found = cache[key]
     assert found is None or isinstance(found, ContactRecord)
     return found

@@ -42,24 +42,50 @@ _COMPLETE_MESSAGE = (
 )
 
 
-_BY_DEDUPE_KEY = select(
+_RECORD_COLUMNS = select(
     _MESSAGES.c.id,
+    _MESSAGES.c.dedupe_key,
     _MESSAGES.c.message_id,
     _MESSAGES.c.sender,
     _MESSAGES.c.outcome,
     _MESSAGES.c.reason,
     _MESSAGES.c.received_at,
     _MESSAGES.c.ticket_id,
-).where(_MESSAGES.c.dedupe_key == bindparam("key"))
+)
+_BY_DEDUPE_KEY = _RECORD_COLUMNS.where(_MESSAGES.c.dedupe_key == bindparam("key"))
+_BY_DEDUPE_KEYS = _RECORD_COLUMNS.where(
+    _MESSAGES.c.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+PREFETCH_CHUNK = 500  # keys per query (well below every database's parameter limit)
+
+
+def _known_keys(session: Session) -> dict[str, MessageRecord | None]:
+    """Dedupe keys looked up in advance for a batch (`prefetch_dedupe_keys`)."""
+    return session.info.setdefault("dedupe_keys", {})  # type: ignore[no-any-return]
+
+
+def prefetch_dedupe_keys(session: Session, keys: Sequence[str]) -> None:
+    """Look up a batch's dedupe keys with one query; `find_by_dedupe_key` then answers from it."""
+    known = _known_keys(session)
+    wanted = [k for k in dict.fromkeys(keys) if k not in known]
+    for start in range(0, len(wanted), PREFETCH_CHUNK):
+        chunk = wanted[start : start + PREFETCH_CHUNK]
+        found = session.connection().execute(_BY_DEDUPE_KEYS, {"keys": chunk})
+        records = {row.dedupe_key: MessageRecord.from_row(row) for row in found}
+        known.update({key: records.get(key) for key in chunk})
 
 
 def find_by_dedupe_key(session: Session, key: str) -> MessageRecord | None:
+    known = _known_keys(session)
+    if key in known:
+        return known[key]
     found = session.connection().execute(_BY_DEDUPE_KEY, {"key": key}).first()
     return MessageRecord.from_row(found) if found is not None else None
 
 
 def record_message(session: Session, new: NewMessage) -> int:
     """Store the decision record; returns its id. The unique dedupe key guards double inserts."""
+    _known_keys(session).pop(new.dedupe_key, None)  # from now on, ask the database
     row_id = (
         session.connection()
         .execute(
@@ -87,6 +113,9 @@ def record_message(session: Session, new: NewMessage) -> int:
 
 def forget_message(session: Session, row_id: int) -> None:
     """Delete a decision record (a quarantined message that is being retried)."""
+    known = _known_keys(session)
+    for key in [k for k, record in known.items() if record is not None and record.id == row_id]:
+        del known[key]
     row = session.get(InboundMessageRow, row_id)
     if row is not None:
         session.delete(row)
@@ -121,26 +150,34 @@ def count_since(
     return int(session.scalar(query) or 0)
 
 
+_OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
+# The newest ticket among mails we sent, then among mails we received, with these ids.
+_TICKET_OF_SENT = (
+    select(_OUTBOX.c.ticket_id)
+    .where(_OUTBOX.c.message_id.in_(bindparam("ids", expanding=True)))
+    .where(_OUTBOX.c.ticket_id.is_not(None))
+    .order_by(_OUTBOX.c.id.desc())
+    .limit(1)
+)
+_TICKET_OF_RECEIVED = (
+    select(_MESSAGES.c.ticket_id)
+    .where(_MESSAGES.c.message_id.in_(bindparam("ids", expanding=True)))
+    .where(_MESSAGES.c.ticket_id.is_not(None))
+    .order_by(_MESSAGES.c.id.desc())
+    .limit(1)
+)
+
+
 def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int | None:
     """The ticket of the newest message (received or sent by us) among `message_ids`."""
     if not message_ids:
         return None
-    ids = list(dict.fromkeys(message_ids))[-50:]
+    ids = {"ids": list(dict.fromkeys(message_ids))[-50:]}
     connection = session.connection()
-    sent = connection.execute(
-        select(OutboxRow.ticket_id)
-        .where(OutboxRow.message_id.in_(ids), OutboxRow.ticket_id.is_not(None))
-        .order_by(OutboxRow.id.desc())
-        .limit(1)
-    ).scalar()
+    sent = connection.execute(_TICKET_OF_SENT, ids).scalar()
     if sent is not None:
         return int(sent)
-    received = connection.execute(
-        select(InboundMessageRow.ticket_id)
-        .where(InboundMessageRow.message_id.in_(ids), InboundMessageRow.ticket_id.is_not(None))
-        .order_by(InboundMessageRow.id.desc())
-        .limit(1)
-    ).scalar()
+    received = connection.execute(_TICKET_OF_RECEIVED, ids).scalar()
     return int(received) if received is not None else None
 
 

@@ -6,12 +6,14 @@ comment, audit events, outbox rows) is one transaction.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from store.errors import NotFound
 from store.records import AttachmentRecord, CommentRecord, TicketRecord
@@ -110,7 +112,6 @@ _TICKET_BY_ID = (
     .outerjoin(_STAFF, _STAFF.c.id == _TICKETS.c.assignee_id)
     .where(_TICKETS.c.id == bindparam("ticket_id"))
 )
-_UPDATE_TICKET = _TICKETS.update().where(_TICKETS.c.id == bindparam("b_id"))
 # Changing one of these columns changes a name the record carries: the ticket is read again.
 _NAMED_BY = frozenset({"assignee_id", "organisation_id", "requester_id"})
 
@@ -136,9 +137,17 @@ def _record(session: Session, ticket_id: int) -> TicketRecord:
     return record
 
 
+@functools.cache
+def _update_statement(columns: frozenset[str]) -> Update:
+    """UPDATE tickets SET <columns> WHERE id = :b_id, built once per set of columns."""
+    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
+    return update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id")).values(values)
+
+
 def _write(session: Session, ticket: TicketRecord, values: dict[str, Any]) -> TicketRecord:
     """Update columns of a ticket; returns (and caches) the record as it now is."""
-    session.connection().execute(_UPDATE_TICKET.values(**values), {"b_id": ticket.id})
+    statement = _update_statement(frozenset(values))
+    session.connection().execute(statement, {**values, "b_id": ticket.id})
     if _NAMED_BY.intersection(values):
         _cache(session).pop(ticket.id, None)
         return _record(session, ticket.id)
