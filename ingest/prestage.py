@@ -74,6 +74,7 @@ class PreStage:
             initializer=_start_worker,
             initargs=(options, os.getpid()),
         )
+        self._pool.submit(_analyse_chunk, [])  # start a worker now, not with the first mail
 
     def submit(self, raws: list[RawMessage]) -> list[Future[list[Analysis | None]]]:
         """Start analysing `raws`; `collect` the returned futures for the results, in order."""

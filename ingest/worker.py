@@ -11,14 +11,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
+from ingest.analyse import Analysis
 from ingest.model import IngestResult, RawMessage
+from ingest.prestage import PreStage
 from ingest.spool import Spool, SpoolEntry
 from store.errors import StoreUnavailable
 
 log = logging.getLogger("postdesk.worker")
+BatchProcess = Callable[[list[RawMessage], list[Analysis | None]], list[IngestResult]]
+Analyses = list[Future[list[Analysis | None]]]
 
 
 class StopSignal(Protocol):
@@ -48,11 +53,15 @@ class SpoolWorker:
         *,
         settings: WorkerSettings | None = None,
         on_result: Callable[[IngestResult, SpoolEntry], None] | None = None,
-        process_batch: Callable[[list[RawMessage]], list[IngestResult]] | None = None,
+        process_batch: BatchProcess | None = None,
+        prestage: PreStage | None = None,
     ) -> None:
         self.spool = spool
         self.process = process
         self.process_batch = process_batch
+        self.prestage = prestage
+        # Entries claimed and being analysed by the pre-stage while the batch before is decided.
+        self._ahead: tuple[list[SpoolEntry], list[RawMessage], Analyses] | None = None
         self.quarantine = quarantine
         self.settings = settings or WorkerSettings()
         self.on_result = on_result
@@ -71,26 +80,68 @@ class SpoolWorker:
 
     def step(self) -> bool | None:
         """Process waiting entries. True: done; False: nothing waiting; None: database down."""
+        if self.prestage is not None and self.process_batch is not None:
+            return self._step_ahead()
         entry = self.spool.claim()
         if entry is None:
             return False
         if self.process_batch is not None and self.settings.batch_size > 1:
-            batch = [entry]
-            while len(batch) < self.settings.batch_size:
-                more = self.spool.claim()
-                if more is None:
-                    break
-                batch.append(more)
+            batch = self._claim_more([entry])
             if len(batch) > 1:
-                return self._step_batch(batch)
+                return self._step_batch(batch, [self._raw(e) for e in batch], [])
         return self._step_one(entry)
 
-    def _step_batch(self, batch: list[SpoolEntry]) -> bool | None:
+    def _claim_more(self, batch: list[SpoolEntry]) -> list[SpoolEntry]:
+        while len(batch) < self.settings.batch_size:
+            more = self.spool.claim()
+            if more is None:
+                break
+            batch.append(more)
+        return batch
+
+    def _analysing(self) -> tuple[list[SpoolEntry], list[RawMessage], Analyses] | None:
+        """Claim a batch and start its analysis in the pre-stage; None when nothing waits."""
+        assert self.prestage is not None
+        batch = self._claim_more([])
+        if not batch:
+            return None
+        raws = [self._raw(entry) for entry in batch]
+        return batch, raws, self.prestage.submit(raws)
+
+    def _step_ahead(self) -> bool | None:
+        """Decide one batch while the pre-stage analyses the next one."""
+        assert self.prestage is not None
+        current, self._ahead = self._ahead or self._analysing(), None
+        if current is None:
+            return False
+        batch, raws, futures = current
+        self._ahead = self._analysing()
+        try:
+            analyses = self.prestage.collect(futures)
+        except Exception as exc:  # a broken pool: analyse in this process instead
+            log.warning("pre-stage failed (%s); analysing here", type(exc).__name__)
+            analyses = []
+        outcome = self._step_batch(batch, raws, analyses)
+        if outcome is None:
+            self.release_ahead(StoreUnavailable("database unavailable"))
+        return outcome
+
+    def release_ahead(self, error: BaseException) -> None:
+        """Give back the entries claimed for the next batch (the database is down)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            for future in ahead[2]:
+                future.cancel()
+            for entry in ahead[0]:
+                self.spool.release(entry, error)
+
+    def _step_batch(
+        self, batch: list[SpoolEntry], raws: list[RawMessage], analyses: list[Analysis | None]
+    ) -> bool | None:
         """Several entries in one transaction; a batch-level fault falls back to one by one."""
         assert self.process_batch is not None
-        raws = [self._raw(entry) for entry in batch]
         try:
-            results = self.process_batch(raws)
+            results = self.process_batch(raws, analyses)
         except StoreUnavailable as exc:
             for entry in batch:
                 self.spool.release(entry, exc)
@@ -166,3 +217,18 @@ class SpoolWorker:
             if outcome is False:
                 self.wakeup.wait(1.0)
                 self.wakeup.clear()
+        self.finish_ahead()
+
+    def finish_ahead(self) -> None:
+        """Decide the batch the pre-stage is analysing, if any (when stopping)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and self.prestage is not None:
+            batch, raws, futures = ahead
+            try:
+                analyses = self.prestage.collect(futures)
+            except Exception:  # analysed here instead
+                analyses = []
+            if self._step_batch(batch, raws, analyses) is None:
+                log.warning(
+                    "database unavailable at stop; %d message(s) stay in the spool", len(batch)
+                )

@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
+from ingest.analyse import AnalysisOptions
 from ingest.model import IngestResult
+from ingest.prestage import PreStage
 from ingest.spool import SpoolEntry
 from ingest.worker import SpoolWorker, WorkerSettings
 from postdesk.app import App
@@ -33,6 +35,7 @@ from postdesk.settings import Settings
 log = logging.getLogger("postdesk.workers")
 PR_SET_PDEATHSIG = 1
 RESTART_DELAY_SECONDS = 2.0
+PRESTAGE_WORKERS = 1  # the spool worker's analysing process (the listeners need a core too)
 Report = tuple[Any, ...]
 ChildMain = Callable[[Settings, int, ProcessEvent, ProcessEvent, Any], None]
 
@@ -75,6 +78,11 @@ def spool_worker_main(
         latency = (datetime.now(UTC) - entry.received_at).total_seconds()
         reports.put(("result", result.outcome.value, dict(result.redactions), latency))
 
+    # Parsing and redaction of the next batch run in another process meanwhile. That process
+    # is this one's child: allowed although this one is a daemon of serve's, as it dies with
+    # this one (PR_SET_PDEATHSIG via its forkserver) and is shut down below.
+    multiprocessing.current_process().daemon = False
+    prestage = PreStage(AnalysisOptions.of(app.pipeline.options), PRESTAGE_WORKERS)
     worker = SpoolWorker(
         app.spool,
         app.ingest,
@@ -82,11 +90,13 @@ def spool_worker_main(
         settings=WorkerSettings(max_attempts=settings.ingest.max_attempts),
         on_result=report,
         process_batch=app.ingest_batch,
+        prestage=prestage,
     )
     _bridge(wake, stop, worker.wakeup.set)
     try:
         worker.run(stop)
     finally:
+        prestage.close()
         app.close()
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.analyse import Analysis, AnalysisOptions
 from ingest.model import IngestResult, Outcome, RawMessage
+from ingest.prestage import PreStage
 from ingest.spool import Spool
 from ingest.worker import SpoolWorker, WorkerSettings
 from store.errors import StoreUnavailable
@@ -30,7 +32,7 @@ def test_batches_are_processed_and_removed_after_success(tmp_path: Path) -> None
     spool = _spool(tmp_path, 7)
     batches: list[int] = []
 
-    def batch(raws: list[RawMessage]) -> list[IngestResult]:
+    def batch(raws: list[RawMessage], _analyses: list[Analysis | None]) -> list[IngestResult]:
         batches.append(len(raws))
         assert all(r.rcpts == ("support@desk.example",) and r.source == "smtp" for r in raws)
         return [_ok(r) for r in raws]
@@ -52,14 +54,14 @@ def test_batches_are_processed_and_removed_after_success(tmp_path: Path) -> None
 def test_database_outage_keeps_every_entry(tmp_path: Path) -> None:
     spool = _spool(tmp_path, 4)
 
-    def down(raws: list[RawMessage]) -> list[IngestResult]:
+    def down(raws: list[RawMessage], _analyses: list[Analysis | None]) -> list[IngestResult]:
         raise StoreUnavailable("database unavailable")
 
     worker = SpoolWorker(spool, _ok, lambda *a: None, process_batch=down)
     assert worker.step() is None
     assert worker.database_down
     assert spool.depth() == 4 and spool.waiting() == 4
-    worker.process_batch = lambda raws: [_ok(r) for r in raws]
+    worker.process_batch = lambda raws, _analyses: [_ok(r) for r in raws]
     assert worker.drain() == 4
     assert not worker.database_down and spool.depth() == 0
 
@@ -88,7 +90,9 @@ def test_poison_message_is_quarantined_after_max_attempts(tmp_path: Path) -> Non
 def test_batch_fault_falls_back_to_one_by_one(tmp_path: Path) -> None:
     spool = _spool(tmp_path, 3)
 
-    def broken_batch(raws: list[RawMessage]) -> list[IngestResult]:
+    def broken_batch(
+        raws: list[RawMessage], _analyses: list[Analysis | None]
+    ) -> list[IngestResult]:
         raise ValueError("batch bug")
 
     singles: list[bytes] = []
@@ -100,3 +104,54 @@ def test_batch_fault_falls_back_to_one_by_one(tmp_path: Path) -> None:
     worker = SpoolWorker(spool, single, lambda *a: None, process_batch=broken_batch)
     assert worker.drain() == 3
     assert len(singles) == 3 and spool.depth() == 0
+
+
+OPTIONS = AnalysisOptions(frozenset({"support@desk.example"}), None, frozenset(), 1 << 20, 1 << 22)
+
+
+def test_prestage_analyses_the_next_batch_while_one_is_decided(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 7)
+    decided: list[list[str]] = []
+
+    def batch(raws: list[RawMessage], analyses: list[Analysis | None]) -> list[IngestResult]:
+        assert len(analyses) == len(raws)
+        decided.append([a.parsed.subject for a in analyses if a is not None and a.parsed])
+        # the next batch was claimed (and handed to the pre-stage) before this one is decided
+        assert spool.waiting() == max(0, 7 - 3 * (len(decided) + 1))
+        return [_ok(r) for r in raws]
+
+    with PreStage(OPTIONS, workers=1) as prestage:
+        worker = SpoolWorker(
+            spool,
+            _ok,
+            lambda *a: None,
+            settings=WorkerSettings(batch_size=3),
+            process_batch=batch,
+            prestage=prestage,
+        )
+        assert worker.drain() == 7
+    assert [len(d) for d in decided] == [3, 3, 1]
+    assert [s for d in decided for s in d] == [str(i) for i in range(7)], "in spool order"
+    assert spool.depth() == 0
+
+
+def test_prestage_outage_gives_back_the_batch_ahead_too(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 5)
+
+    def down(raws: list[RawMessage], _analyses: list[Analysis | None]) -> list[IngestResult]:
+        raise StoreUnavailable("database unavailable")
+
+    with PreStage(OPTIONS, workers=1) as prestage:
+        worker = SpoolWorker(
+            spool,
+            _ok,
+            lambda *a: None,
+            settings=WorkerSettings(batch_size=3),
+            process_batch=down,
+            prestage=prestage,
+        )
+        assert worker.step() is None
+        assert spool.depth() == 5 and spool.waiting() == 5, "nothing stays claimed"
+        worker.process_batch = lambda raws, _analyses: [_ok(r) for r in raws]
+        assert worker.drain() == 5
+    assert spool.depth() == 0
