@@ -55,7 +55,7 @@ class Notices:
         full = {**context, "in_reply_to": self.in_reply_to}
         if ticket is not None:
             full["ticket"] = ticket_context(ticket)
-        outbox.enqueue(
+        outbox.queue(
             self.session,
             NewMail(
                 kind=kind,

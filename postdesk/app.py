@@ -23,7 +23,7 @@ from notify.options import SlaOptions
 from notify.options import SlaTarget as NotifySlaTarget
 from notify.sla import make_due_calculator, parse_business_hours
 from postdesk.settings import RateLimit, Settings
-from store import directory
+from store import directory, writebehind
 from store.blobs import BlobStore
 from store.db import Database, forget_cached
 from store.directory import OrganisationSpec, StaffSpec
@@ -163,6 +163,7 @@ class App:
         prepared = [*analyses[: len(raws)], *[None] * (len(raws) - len(analyses))]
         try:
             with self.db.transaction() as session:
+                writebehind.enable(session)  # audit and outbox rows: one INSERT each, at commit
                 self.pipeline.prefetch(session, raws)
                 results: list[IngestResult | None] = [
                     self.pipeline.process(session, raw, analysis)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import writebehind
 from store.errors import StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -56,8 +57,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def forget_cached(session: Session) -> None:
-    """Drop the per-transaction lookup caches (`store.directory`, `store.tickets`) after a
-    savepoint rollback: they may hold rows the rollback took away."""
+    """Drop the per-transaction lookup caches (`store.directory`, `store.tickets`,
+    `store.inbound`) after a savepoint rollback: they may hold rows the rollback took away.
+    (Sessions that roll back savepoints do not defer writes: see `store.writebehind`.)"""
     session.info.clear()
 
 
@@ -68,6 +70,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_commit", writebehind.flush)
 
     @property
     def is_postgresql(self) -> bool:

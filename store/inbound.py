@@ -169,7 +169,11 @@ _TICKET_OF_RECEIVED = (
 
 
 def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int | None:
-    """The ticket of the newest message (received or sent by us) among `message_ids`."""
+    """The ticket of the newest message (received or sent by us) among `message_ids`.
+
+    Outbox rows still deferred in this batch (`store.writebehind`) are not looked at: they
+    have not been sent, so no mail can answer them yet.
+    """
     if not message_ids:
         return None
     ids = {"ids": list(dict.fromkeys(message_ids))[-50:]}
@@ -216,7 +220,8 @@ def we_mailed(
     session: Session, recipient: str, original_message_id: str | None, since: datetime
 ) -> bool:
     """Whether a bounce for `recipient` answers our mail: its returned Message-ID is one of
-    ours, or (when the bounce names none) we mailed that address since `since`."""
+    ours, or (when the bounce names none) we mailed that address since `since`. Rows still
+    deferred in this batch (`store.writebehind`) are unsent, so no bounce can answer them."""
     query = select(OutboxRow.id).where(OutboxRow.recipient == recipient.lower())
     if original_message_id:
         query = query.where(OutboxRow.message_id == original_message_id)

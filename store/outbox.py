@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from store import writebehind
 from store.records import OutboxRecord
 from store.schema import Base, OutboxRow
 
@@ -46,6 +47,7 @@ def message_id_for(row_id: int, domain: str) -> str:
 
 _OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
 _INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_INSERT_OUTBOX_ROW = insert(_OUTBOX)  # without RETURNING: deferred rows go in many at once
 
 
 def new_message_id(domain: str) -> str:
@@ -53,45 +55,54 @@ def new_message_id(domain: str) -> str:
     return f"<postdesk.{secrets.token_hex(10)}@{domain}>"
 
 
+def _row_values(mail: NewMail, now: datetime, message_id_domain: str) -> dict[str, Any]:
+    # The Message-ID is chosen up front: no flush, no second UPDATE.
+    return {
+        "kind": mail.kind,
+        "ticket_id": mail.ticket_id,
+        "recipient": mail.recipient.lower(),
+        "cc": {"cc": list(mail.cc), "bcc": list(mail.bcc)},
+        "dedupe_key": mail.dedupe_key,
+        "context": mail.context,
+        "automatic": mail.automatic,
+        "status": mail.status,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": mail.last_error,
+        "message_id": new_message_id(message_id_domain),
+        "created_at": now,
+        "sent_at": None,
+    }
+
+
 def enqueue(
     session: Session, mail: NewMail, *, now: datetime, message_id_domain: str
 ) -> int | None:
     """Add a row; returns its id, or None when a row with the same dedupe key exists."""
+    writebehind.flush(session)
     if mail.dedupe_key is not None:
         exists = session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == mail.dedupe_key))
         if exists is not None:
             return None
-    # A Core insert with the Message-ID chosen up front: no flush, no second UPDATE.
-    row_id = (
-        session.connection()
-        .execute(
-            _INSERT_OUTBOX,
-            {
-                "kind": mail.kind,
-                "ticket_id": mail.ticket_id,
-                "recipient": mail.recipient.lower(),
-                "cc": {"cc": list(mail.cc), "bcc": list(mail.bcc)},
-                "dedupe_key": mail.dedupe_key,
-                "context": mail.context,
-                "automatic": mail.automatic,
-                "status": mail.status,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": mail.last_error,
-                "message_id": new_message_id(message_id_domain),
-                "created_at": now,
-                "sent_at": None,
-            },
-        )
-        .scalar_one()
-    )
+    values = _row_values(mail, now, message_id_domain)
+    row_id = session.connection().execute(_INSERT_OUTBOX, values).scalar_one()
     return int(row_id)
+
+
+def queue(session: Session, mail: NewMail, *, now: datetime, message_id_domain: str) -> None:
+    """Add a row when its id is not needed: deferred to the batch's commit where it can be
+    (`store.writebehind`); at once when it has a dedupe key (the check needs the table)."""
+    if mail.dedupe_key is not None:
+        enqueue(session, mail, now=now, message_id_domain=message_id_domain)
+    else:
+        writebehind.add(session, _INSERT_OUTBOX_ROW, _row_values(mail, now, message_id_domain))
 
 
 def count_recent(
     session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
 ) -> int:
     """Automatic mails queued for `recipient` since an instant (optionally about one ticket)."""
+    writebehind.flush(session)
     query = (
         select(func.count())
         .select_from(OutboxRow)
@@ -110,6 +121,7 @@ def count_recent(
 def list_rows(
     session: Session, *, status: str | None = None, limit: int | None = None
 ) -> list[OutboxRecord]:
+    writebehind.flush(session)
     query = select(OutboxRow).order_by(OutboxRow.id)
     if status:
         query = query.where(OutboxRow.status == status)
@@ -120,6 +132,7 @@ def list_rows(
 
 def retry_dead(session: Session, now: datetime) -> int:
     """Put every dead row back in the queue, due now; returns how many."""
+    writebehind.flush(session)
     result = session.execute(
         update(OutboxRow)
         .where(OutboxRow.status == "dead")
@@ -130,6 +143,7 @@ def retry_dead(session: Session, now: datetime) -> int:
 
 def recent_to(session: Session, *, kind: str, recipient: str, since: datetime) -> bool:
     """Whether a mail of `kind` went (or is queued) to `recipient` since an instant."""
+    writebehind.flush(session)
     found = session.scalar(
         select(OutboxRow.id)
         .where(
@@ -163,6 +177,7 @@ def claim_due(
     session: Session, *, now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedMail]:
     """Lease up to `limit` rows due at `now`: attempts + 1, next_attempt_at = now + lease."""
+    writebehind.flush(session)
     rows = session.scalars(
         select(OutboxRow)
         .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
@@ -229,6 +244,7 @@ def count_sent(
     session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
 ) -> int:
     """Automatic mails actually sent to `recipient` since an instant (optionally per ticket)."""
+    writebehind.flush(session)
     query = (
         select(func.count())
         .select_from(OutboxRow)
@@ -246,5 +262,6 @@ def count_sent(
 
 def count_by_status(session: Session) -> dict[str, int]:
     """How many rows are in each status (for metrics and the digest)."""
+    writebehind.flush(session)
     rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
     return {str(status): int(count) for status, count in rows}

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
+from store import writebehind
 from store.errors import NotFound
 from store.records import AttachmentRecord, CommentRecord, TicketRecord
 from store.schema import (
@@ -305,7 +306,8 @@ def audit(
     inbound_message_id: int | None = None,
 ) -> None:
     """Record one change: who, what, when, via which message."""
-    session.connection().execute(
+    writebehind.add(
+        session,
         _INSERT_AUDIT,
         {
             "ticket_id": ticket_id,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from ingest.analyse import Analysis, AnalysisOptions, analyse
 from ingest.model import Outcome, RawMessage
@@ -104,3 +105,22 @@ def test_failing_message_rolls_back_only_itself_and_leaves_no_stale_cache(
     assert desk.ticket(results[1].ticket or "")["requester"] == newcomer
     with desk.app.db.transaction() as session:
         assert directory.find_contact(session, newcomer) is not None
+
+
+def test_rows_deferred_in_a_batch_are_seen_by_later_messages_and_committed(desk: Desk) -> None:
+    """Outbox rows wait for the batch's commit, yet a later message of the same batch sees
+    them: a stranger writing twice is told once."""
+    stranger = "someone@elsewhere.example"
+    raws = [
+        RawMessage(data=mail(sender=stranger, subject=f"Help {i}", message_id=f"<s{i}@x.example>"))
+        for i in range(2)
+    ]
+    results = desk.app.ingest_batch([*raws, RawMessage(data=mail(message_id="<ok@acme.example>"))])
+    assert [r.outcome for r in results] == [Outcome.REJECTED, Outcome.REJECTED, Outcome.CREATED]
+    assert "told how to get access" in results[0].reason
+    assert "already told within 24 hours" in results[1].reason
+    assert [r.recipient for r in desk.outbox("unknown_sender")] == [stranger]
+    assert {r.kind for r in desk.outbox()} >= {"confirmation", "new_ticket_notice"}
+    with desk.app.db.transaction() as session:
+        count = session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+    assert count >= 1, "the created ticket's audit event was written at commit"
