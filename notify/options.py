@@ -54,6 +54,8 @@ class DeliveryOptions:
     lease_seconds: int = 300
     batch_size: int = 20
     idle_poll_seconds: float = 15.0
+    # The relay connection is kept while mail keeps coming, closed after this long without.
+    connection_idle_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,15 @@
 """The outbox worker: claim due rows, render, send, and settle each as sent, retry, dead or skipped.
 
-A row is leased in the claiming transaction (attempt counted, `next_attempt_at` pushed by
-the lease), sent outside any transaction, and marked sent only after the relay's 250. A
-crash mid-send leaves the lease to expire, and the row is retried; its Message-ID is the
-row's, so a resend is recognisable. Transient failures back off (`backoff_seconds`, the last
-value repeating) up to `max_attempts`; a 5xx or an unrenderable template is dead at once.
+Rows go in batches: one transaction claims a batch, each mail is rendered and sent outside
+any transaction, and one transaction settles the batch (and at least every half lease, so a
+slow relay never lets a claim expire with outcomes unrecorded). A row is leased in the
+claiming transaction (attempt counted, `next_attempt_at` pushed by the lease) and marked sent
+only after the relay's 250. A crash before the batch is settled leaves the leases to expire,
+and those rows are retried: delivery is at least once, and a resend is recognisable because
+its Message-ID is the row's. The transport's connection is reused across batches: `drain`
+closes it when it is done, `run` once no mail has gone out for `connection_idle_seconds`.
+Transient failures back off (`backoff_seconds`, the last value repeating) up to
+`max_attempts`; a 5xx or an unrenderable template is dead at once.
 Automatic mail over the per-ticket/per-address limits, or to a bouncing contact, is skipped.
 One log line per delivery: row id, kind, ticket, outcome; never a body.
 """
@@ -81,6 +86,7 @@ class OutboxWorker:
         self.transport = transport
         self.renderer = renderer
         self.options = options
+        self._exempt = frozenset(a.lower() for a in options.exempt_recipients)
         self.clock = clock
         self._wakeup = threading.Event()
 
@@ -90,16 +96,21 @@ class OutboxWorker:
         return timedelta(seconds=steps[min(attempt, len(steps)) - 1])
 
     def drain(self, now: datetime | None = None) -> DrainReport:
-        """Deliver every row due at `now` (default: the clock), then return what happened."""
-        now = now or self.clock()
+        """Deliver every row due at `now` (default: the clock), then close the connection."""
+        try:
+            return self._drain(now or self.clock())
+        finally:
+            self.transport.close()
+
+    def _drain(self, now: datetime) -> DrainReport:
         counts = {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "lost": 0}
         for _ in range(MAX_BATCHES_PER_DRAIN):
             prepared, skipped = self._claim(now)
             counts["skipped"] += skipped
             if not prepared and not skipped:
                 break
-            for item in prepared:
-                counts[self._deliver(item, now)] += 1
+            for outcome in self._deliver_batch(prepared, now):
+                counts[outcome] += 1
         return DrainReport(**counts)
 
     def _claim(self, now: datetime) -> tuple[list[_Prepared], int]:
@@ -157,27 +168,46 @@ class OutboxWorker:
             return "recipient is marked bouncing"
         if not mail.automatic or mail.kind in UNLIMITED_KINDS:
             return None
-        if mail.recipient.lower() in {a.lower() for a in self.options.exempt_recipients}:
+        if mail.recipient.lower() in self._exempt:
             return None
         limit = self.options.per_ticket_hourly_limit
-        if mail.ticket_id is not None:
-            hourly = store_outbox.count_sent(
+        daily = self.options.per_address_daily_limit
+        today = batch[(mail.recipient, None)] + store_outbox.count_sent(
+            session, recipient=mail.recipient, since=now - timedelta(days=1)
+        )
+        # The mails about this ticket in the last hour are some of today's: only when today's
+        # reach the ticket limit can this ticket's have, so only then are they counted.
+        if mail.ticket_id is not None and today >= limit:
+            hourly = batch[(mail.recipient, mail.ticket_id)] + store_outbox.count_sent(
                 session,
                 recipient=mail.recipient,
                 since=now - timedelta(hours=1),
                 ticket_id=mail.ticket_id,
             )
-            if hourly + batch[(mail.recipient, mail.ticket_id)] >= limit:
+            if hourly >= limit:
                 return f"rate limited: {limit} automatic mails per hour about this ticket"
-        daily = self.options.per_address_daily_limit
-        today = store_outbox.count_sent(
-            session, recipient=mail.recipient, since=now - timedelta(days=1)
-        )
-        if today + batch[(mail.recipient, None)] >= daily:
+        if today >= daily:
             return f"rate limited: {daily} automatic mails per day to this address"
         return None
 
-    def _deliver(self, item: _Prepared, now: datetime) -> str:
+    def _deliver_batch(self, prepared: list[_Prepared], now: datetime) -> list[str]:
+        """Send each claimed mail, then settle the batch in one transaction: every half lease
+        too, and also when an unexpected error stops the batch (for the mails already sent)."""
+        outcomes: list[str] = []
+        deliveries: list[tuple[ClaimedMail, Delivery]] = []
+        settle_by = time.monotonic() + self.options.lease_seconds / 2
+        try:
+            for item in prepared:
+                deliveries.append((item.mail, self._send(item, now)))
+                if time.monotonic() >= settle_by:
+                    outcomes += self._settle(deliveries, now)
+                    deliveries = []
+                    settle_by = time.monotonic() + self.options.lease_seconds / 2
+        finally:
+            outcomes += self._settle(deliveries, now)
+        return outcomes
+
+    def _send(self, item: _Prepared, now: datetime) -> Delivery:
         mail = item.mail
         try:
             rendered = self.renderer.render(mail.kind, mail.context)
@@ -191,37 +221,43 @@ class OutboxWorker:
                 now=now,
             )
         except (TemplateProblem, ValueError, TypeError) as exc:
-            delivery = Delivery("permanent", f"cannot render: {exc}"[:500])
-        else:
-            delivery = self.transport.send(outgoing)
-        return self._settle(mail, delivery, now)
+            return Delivery("permanent", f"cannot render: {exc}"[:500])
+        return self.transport.send(outgoing)
 
-    def _settle(self, mail: ClaimedMail, delivery: Delivery, now: datetime) -> str:
+    def _settle(self, deliveries: list[tuple[ClaimedMail, Delivery]], now: datetime) -> list[str]:
+        """Record what became of each mail (one transaction), then log and report it."""
+        if not deliveries:
+            return []
         with self.db.transaction() as session:
-            if delivery.outcome == "sent":
-                outcome = "sent"
-                done = store_outbox.mark_sent(session, mail.id, attempt=mail.attempt, now=now)
-            elif delivery.outcome == "permanent" or mail.attempt >= self.options.max_attempts:
-                outcome = "dead"
-                error = delivery.detail
-                if delivery.outcome != "permanent":
-                    error = f"gave up after {mail.attempt} attempts: {delivery.detail}"
-                done = store_outbox.mark_dead(session, mail.id, attempt=mail.attempt, error=error)
-            else:
-                outcome = "retried"
-                done = store_outbox.mark_retry(
-                    session,
-                    mail.id,
-                    attempt=mail.attempt,
-                    next_attempt_at=now + self.backoff(mail.attempt),
-                    error=delivery.detail,
-                )
-        if not done:
-            outcome = "lost"
-        self._log(mail, outcome, delivery.detail)
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
-        return outcome
+            outcomes = [self._record(session, mail, delivery, now) for mail, delivery in deliveries]
+        for (mail, delivery), outcome in zip(deliveries, outcomes, strict=True):
+            self._log(mail, outcome, delivery.detail)
+            if self.on_outcome is not None:
+                self.on_outcome(outcome)
+        return outcomes
+
+    def _record(
+        self, session: Session, mail: ClaimedMail, delivery: Delivery, now: datetime
+    ) -> str:
+        if delivery.outcome == "sent":
+            outcome = "sent"
+            done = store_outbox.mark_sent(session, mail.id, attempt=mail.attempt, now=now)
+        elif delivery.outcome == "permanent" or mail.attempt >= self.options.max_attempts:
+            outcome = "dead"
+            error = delivery.detail
+            if delivery.outcome != "permanent":
+                error = f"gave up after {mail.attempt} attempts: {delivery.detail}"
+            done = store_outbox.mark_dead(session, mail.id, attempt=mail.attempt, error=error)
+        else:
+            outcome = "retried"
+            done = store_outbox.mark_retry(
+                session,
+                mail.id,
+                attempt=mail.attempt,
+                next_attempt_at=now + self.backoff(mail.attempt),
+                error=delivery.detail,
+            )
+        return outcome if done else "lost"
 
     def _log(self, mail: ClaimedMail, outcome: str, detail: str) -> None:
         ticket = mail.context.get("ticket")
@@ -244,19 +280,34 @@ class OutboxWorker:
         self._wakeup.set()
 
     def run(self, stop: threading.Event) -> None:
-        """Drain every `idle_poll_seconds` or on `wake()`, until `stop` is set (run in a thread)."""
+        """Drain every `idle_poll_seconds` or on `wake()`, until `stop` is set (run in a thread).
+
+        The transport's connection stays open from one drain to the next while mail keeps
+        coming, and is closed once none has gone out for `connection_idle_seconds`.
+        """
         next_drain = 0.0
-        while not stop.is_set():
-            if self._wakeup.is_set() or time.monotonic() >= next_drain:
-                self._wakeup.clear()
-                try:
-                    self.drain()
-                except StoreUnavailable as exc:
-                    log.warning("outbox worker: %s", exc)
-                except Exception:
-                    log.exception("outbox worker: unexpected error; retrying after the idle wait")
-                next_drain = time.monotonic() + self.options.idle_poll_seconds
-            self._wakeup.wait(timeout=max(0.0, min(0.5, next_drain - time.monotonic())))
+        close_at: float | None = None  # when the held connection has been idle long enough
+        try:
+            while not stop.is_set():
+                if self._wakeup.is_set() or time.monotonic() >= next_drain:
+                    self._wakeup.clear()
+                    try:
+                        if self._drain(self.clock()).total:
+                            close_at = time.monotonic() + self.options.connection_idle_seconds
+                    except StoreUnavailable as exc:
+                        log.warning("outbox worker: %s", exc)
+                    except Exception:
+                        log.exception(
+                            "outbox worker: unexpected error; retrying after the idle wait"
+                        )
+                        self.transport.close()
+                    next_drain = time.monotonic() + self.options.idle_poll_seconds
+                if close_at is not None and time.monotonic() >= close_at:
+                    self.transport.close()
+                    close_at = None
+                self._wakeup.wait(timeout=max(0.0, min(0.5, next_drain - time.monotonic())))
+        finally:
+            self.transport.close()
 
 
 def _bouncing(session: Session, address: str) -> bool:

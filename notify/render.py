@@ -4,7 +4,9 @@ Templates live in `templates/<kind>.subject.j2`, `<kind>.txt.j2` and `<kind>.htm
 A configured templates directory is searched first, so it overrides any built-in file
 (layouts and includes too). HTML templates are autoescaped; text and subject are not.
 A missing key or a typo fails loudly as `TemplateProblem`: the row goes dead with the
-reason, never out half-rendered.
+reason, never out half-rendered. Templates are compiled once per `Renderer` and not checked
+for changes afterwards (jinja2 `auto_reload` off): edited templates take effect when the
+worker starts again.
 """
 
 from __future__ import annotations
@@ -110,29 +112,32 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,
         )
         self.environment.filters["when"] = _when
         self.environment.filters["label"] = _label
         self.environment.globals["desk_name"] = desk_name
+        self._compiled: dict[str, jinja2.Template] = {}  # by file name, compiled once
 
     def render(self, kind: str, context: Mapping[str, Any]) -> RenderedMail:
         """Render the three parts of `kind` with `context`; `TemplateProblem` on any error."""
         values = dict(context)
         values.setdefault("kind", kind)
-        parts: dict[str, str] = {}
-        for part in PARTS:
-            name = f"{kind}.{part}.j2"
-            try:
-                parts[part] = self.environment.get_template(name).render(values)
-            except jinja2.TemplateNotFound as exc:
-                raise TemplateProblem(
-                    f"template {exc.name} not found for mail kind {kind!r}"
-                ) from exc
-            except jinja2.UndefinedError as exc:
-                raise TemplateProblem(f"template {name}: {exc.message}") from exc
-            except jinja2.TemplateError as exc:
-                raise TemplateProblem(f"template {name}: {type(exc).__name__}: {exc}") from exc
-            except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                raise TemplateProblem(f"template {name}: bad context value ({exc})") from exc
-        subject = " ".join(parts["subject"].split())
-        return RenderedMail(subject=subject, text=parts["txt"], html=parts["html"])
+        subject, text, html = (self._render_part(kind, part, values) for part in PARTS)
+        return RenderedMail(subject=" ".join(subject.split()), text=text, html=html)
+
+    def _render_part(self, kind: str, part: str, values: dict[str, Any]) -> str:
+        name = f"{kind}.{part}.j2"
+        try:
+            template = self._compiled.get(name)
+            if template is None:
+                template = self._compiled[name] = self.environment.get_template(name)
+            return template.render(values)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateProblem(f"template {exc.name} not found for mail kind {kind!r}") from exc
+        except jinja2.UndefinedError as exc:
+            raise TemplateProblem(f"template {name}: {exc.message}") from exc
+        except jinja2.TemplateError as exc:
+            raise TemplateProblem(f"template {name}: {type(exc).__name__}: {exc}") from exc
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise TemplateProblem(f"template {name}: bad context value ({exc})") from exc

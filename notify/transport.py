@@ -1,8 +1,10 @@
 """Transports: hand a finished message to an SMTP relay, or write it to a file.
 
-A transport is anything with `send(mail) -> Delivery`. The outcome is "sent" (the relay
-answered 250 / the file is in place), "transient" (4xx, connection or TLS trouble, auth
-refused: retry later) or "permanent" (5xx for the recipient or the message: the row is dead).
+A transport is anything with `send(mail) -> Delivery` and `close()`. The outcome is "sent"
+(the relay answered 250 / the file is in place), "transient" (4xx, connection or TLS trouble,
+auth refused: retry later) or "permanent" (5xx for the recipient or the message, an address
+the relay cannot be given: the row is dead). `close()` lets go of a connection a transport
+holds between mails; the next `send` opens a new one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from notify.message import OutgoingMail
 from notify.options import SmtpRelayOptions
@@ -36,6 +38,10 @@ class Transport(Protocol):
         """Deliver the mail; never raises for delivery problems."""
         ...
 
+    def close(self) -> None:
+        """Let go of whatever is held between mails (a relay connection)."""
+        ...
+
 
 def _reply(code: int, text: bytes | str) -> Delivery:
     message = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
@@ -43,32 +49,49 @@ def _reply(code: int, text: bytes | str) -> Delivery:
     return Delivery("permanent" if 500 <= code < 600 else "transient", detail)
 
 
+class _RelayClient(smtplib.SMTP):
+    """`smtplib.SMTP` noting whether the current mail's DATA began: a connection lost before
+    that point took nothing, so the mail may go again at once over a new connection."""
+
+    data_began = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_began = True
+        return super().data(msg)
+
+
 class SmtpTransport:
-    """Deliver through an SMTP relay (optional STARTTLS and AUTH), one connection per mail."""
+    """Deliver through an SMTP relay (optional STARTTLS and AUTH), one connection for many mails.
+
+    The connection opened for a mail stays open for the next ones until `close()` (the worker
+    closes it once no mail has gone out for a while). After a refused transaction smtplib
+    resets it (RSET) and it carries the next mail. When the relay has dropped a reused
+    connection, or closes it (421), before the mail's DATA began, nothing was taken: the mail
+    goes again at once over a new connection. A connection lost later than that makes the
+    attempt transient like any other: the row is retried after its backoff and may then reach
+    its recipients twice (at least once; the Message-ID is the same, so it is recognisable).
+    Not thread-safe: one transport per worker.
+    """
 
     def __init__(
         self, options: SmtpRelayOptions, *, tls_context: ssl.SSLContext | None = None
     ) -> None:
         self.options = options
         self.tls_context = tls_context
+        self._client: _RelayClient | None = None
 
     def send(self, mail: OutgoingMail) -> Delivery:
         """Hand `mail` to the relay and classify its answer."""
         opts = self.options
+        reused = self._client is not None
         try:
-            with smtplib.SMTP(
-                opts.host,
-                opts.port,
-                timeout=opts.timeout_seconds,
-                local_hostname=opts.local_hostname,
-            ) as client:
-                client.ehlo()
-                if opts.starttls:
-                    client.starttls(context=self.tls_context or ssl.create_default_context())
-                    client.ehlo()
-                if opts.username:
-                    client.login(opts.username, opts.password)
-                refused = client.sendmail(mail.envelope_from, list(mail.recipients), mail.data)
+            try:
+                refused = self._hand_over(mail)
+            except (smtplib.SMTPException, OSError) as exc:
+                if not (reused and self._nothing_taken(exc)):
+                    raise
+                self._drop()  # the relay closed the idle connection: open a new one, once
+                refused = self._hand_over(mail)
         except smtplib.SMTPAuthenticationError as exc:
             detail = _reply(exc.smtp_code, exc.smtp_error).detail
             return Delivery(
@@ -84,15 +107,77 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:
             return _reply(exc.smtp_code, exc.smtp_error)
         except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
             return Delivery(
                 "transient",
                 f"relay {opts.host}:{opts.port} unreachable: {type(exc).__name__}: {exc}"[:500],
             )
+        except UnicodeEncodeError:  # smtplib speaks ASCII only (no SMTPUTF8)
+            self._drop()
+            return Delivery(
+                "permanent", "an envelope address is not ASCII; the relay cannot take it"
+            )
+        finally:
+            if self._client is not None and self._client.sock is None:
+                self._client = None  # smtplib closed it (421, lost connection)
         if mail.recipients[0] in refused:
             code, text = refused[mail.recipients[0]]
             return _reply(code, text)
         note = f" (refused: {', '.join(sorted(refused))})" if refused else ""
         return Delivery("sent", f"250 accepted by {opts.host}:{opts.port}{note}")
+
+    def close(self) -> None:
+        """Say QUIT and close the held connection, if any."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+    def _hand_over(self, mail: OutgoingMail) -> dict[str, tuple[int, bytes]]:
+        """MAIL, RCPT for each recipient and DATA over the held (or a new) connection; the
+        recipients the relay refused while accepting the mail for the others."""
+        client = self._client or self._connect()
+        client.data_began = False
+        return client.sendmail(mail.envelope_from, list(mail.recipients), mail.data)
+
+    def _connect(self) -> _RelayClient:
+        opts = self.options
+        client = _RelayClient(
+            opts.host, opts.port, timeout=opts.timeout_seconds, local_hostname=opts.local_hostname
+        )
+        try:
+            client.ehlo()
+            if opts.starttls:
+                client.starttls(context=self.tls_context or ssl.create_default_context())
+                client.ehlo()
+            if opts.username:
+                client.login(opts.username, opts.password)
+        except BaseException:
+            client.close()
+            raise
+        self._client = client
+        return client
+
+    def _nothing_taken(self, exc: smtplib.SMTPException | OSError) -> bool:
+        """Whether `exc` on the reused connection means the relay had closed it, or was closing
+        it, before the mail's DATA began (so nothing was taken)."""
+        client = self._client
+        if client is None or client.data_began:
+            return False
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            return any(code == 421 for code, _ in exc.recipients.values())
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return exc.smtp_code == 421
+        return isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError)
+
+    def _drop(self) -> None:
+        """Close the held connection without a QUIT (it failed, or is no longer wanted)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 class FileTransport:
@@ -120,3 +205,6 @@ class FileTransport:
         except OSError as exc:
             return Delivery("transient", f"cannot write {target}: {exc.strerror or exc}")
         return Delivery("sent", f"written to {target}")
+
+    def close(self) -> None:
+        """Nothing is held between files."""

@@ -154,7 +154,12 @@ class Captured:
 
 
 class CaptureHandler:
-    """Records every accepted message; answers DATA with queued replies on demand."""
+    """Records every accepted message; answers DATA with queued replies on demand.
+
+    It also counts connections and can misbehave the way relays do: close a connection after
+    a number of mails (421 at the next MAIL FROM), or drop it without an answer at the n-th
+    MAIL FROM or the n-th DATA of its life (the message is then not kept).
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -162,6 +167,39 @@ class CaptureHandler:
         self.data_replies: list[str] = []
         self.rcpt_replies: dict[str, str] = {}
         self.received = threading.Event()
+        self.connections = 0  # opened so far
+        self.open_connections = 0
+        self.mails_per_connection: int | None = None
+        self.drop_at_mail: set[int] = set()
+        self.drop_in_data: set[int] = set()
+        self._mail_commands = 0
+        self._data_commands = 0
+
+    def connected(self) -> None:
+        with self.lock:
+            self.connections += 1
+            self.open_connections += 1
+
+    def disconnected(self) -> None:
+        with self.lock:
+            self.open_connections -= 1
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        with self.lock:
+            self._mail_commands += 1
+            drop = self._mail_commands in self.drop_at_mail
+            carried = getattr(session, "mails", 0)
+            session.mails = carried + 1  # type: ignore[attr-defined]
+        if drop:
+            await _hang_up(server)
+        if self.mails_per_connection is not None and carried >= self.mails_per_connection:
+            server.loop.call_soon(_close, server)
+            return "421 4.7.0 relay.test too many messages in this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -174,6 +212,11 @@ class CaptureHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self.lock:
+            self._data_commands += 1
+            drop = self._data_commands in self.drop_in_data
+        if drop:
+            await _hang_up(server)
+        with self.lock:
             if self.data_replies:
                 return self.data_replies.pop(0)
             content = envelope.original_content or b""
@@ -182,6 +225,30 @@ class CaptureHandler:
             )
         self.received.set()
         return "250 2.0.0 queued"
+
+
+def _close(server: SMTP) -> None:
+    if server.transport is not None:
+        server.transport.close()
+
+
+async def _hang_up(server: SMTP) -> None:
+    """Close the connection without answering (the session's task ends with it)."""
+    _close(server)
+    await asyncio.get_running_loop().create_future()
+
+
+class CountingSMTP(SMTP):
+    """An aiosmtpd session that tells its `CaptureHandler` when its connection opens and ends."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.transport is None:  # not the STARTTLS upgrade of a connection already counted
+            self.event_handler.connected()
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self.event_handler.disconnected()
+        super().connection_lost(error)
 
 
 class CaptureServer:
@@ -199,7 +266,7 @@ class CaptureServer:
 
         async def serve() -> asyncio.base_events.Server:
             return await self.loop.create_server(
-                lambda: SMTP(self.handler, hostname="relay.test", decode_data=False),
+                lambda: CountingSMTP(self.handler, hostname="relay.test", decode_data=False),
                 "127.0.0.1",
                 0,
             )

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+from notify.message import OutgoingMail
 from notify.options import DeliveryOptions, SmtpRelayOptions
 from notify.outbox import OutboxWorker
 from notify.render import Renderer
-from notify.transport import FileTransport, SmtpTransport, Transport
+from notify.transport import Delivery, FileTransport, SmtpTransport, Transport
 from store import outbox as store_outbox
 from store.db import Database
 from store.directory import mark_bouncing
@@ -306,3 +307,40 @@ def test_run_loop_delivers_on_wake_and_stops(
         thread.join(timeout=30)
     assert not thread.is_alive()
     assert len(smtp_server.handler.messages) == 1
+
+
+class _FailingTransport:
+    """Writes files, but raises an unexpected error (a bug, not a delivery problem) on the
+    `fail_at`-th mail."""
+
+    def __init__(self, directory: Path, fail_at: int) -> None:
+        self.files = FileTransport(directory)
+        self.fail_at = fail_at
+        self.sent = 0
+
+    def send(self, mail: OutgoingMail) -> Delivery:
+        if self.sent + 1 == self.fail_at:
+            raise RuntimeError("bug in a transport")
+        self.sent += 1
+        return self.files.send(mail)
+
+    def close(self) -> None:
+        self.files.close()
+
+
+def test_an_error_mid_batch_still_records_the_mails_already_sent(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    ticket = make_ticket(sqlite_db)
+    rows = [_enqueue(sqlite_db, ticket, kind="staff_reply", automatic=False) for _ in range(5)]
+    worker = _worker(sqlite_db, _FailingTransport(tmp_path, fail_at=3), lease_seconds=300)
+    with pytest.raises(RuntimeError, match="bug in a transport"):
+        worker.drain(T0)
+    assert [_row(sqlite_db, r).status for r in rows] == [
+        "sent",
+        "sent",
+        "pending",
+        "pending",
+        "pending",
+    ]
+    assert _row(sqlite_db, rows[2]).next_attempt_at == T0 + timedelta(seconds=300)  # leased
