@@ -194,6 +194,17 @@ def messages_for_ticket(session: Session, ticket_id: int) -> list[MessageRecord]
     return [MessageRecord.from_row(r) for r in rows]
 
 
+# A ticket's thread: the mails received and sent (with a Message-ID), or those one person saw.
+_RECEIVED_IN = select(_MESSAGES.c.recorded_at, _MESSAGES.c.message_id).where(
+    _MESSAGES.c.ticket_id == bindparam("ticket_id"), _MESSAGES.c.message_id.is_not(None)
+)
+_SENT_IN = select(_OUTBOX.c.created_at, _OUTBOX.c.message_id).where(
+    _OUTBOX.c.ticket_id == bindparam("ticket_id"), _OUTBOX.c.message_id.is_not(None)
+)
+_RECEIVED_FROM = _RECEIVED_IN.where(_MESSAGES.c.sender == bindparam("person"))
+_SENT_TO = _SENT_IN.where(_OUTBOX.c.recipient == bindparam("person"))
+
+
 def thread_message_ids(
     session: Session, ticket_id: int, *, recipient: str | None = None, exclude: str | None = None
 ) -> list[str]:
@@ -202,16 +213,16 @@ def thread_message_ids(
     With `recipient`, only the mails that person has seen: the ones they sent and the ones we
     sent them (no internal notes, no other people's notices). `exclude` is the mail's own id.
     """
-    received_query = select(InboundMessageRow.recorded_at, InboundMessageRow.message_id).where(
-        InboundMessageRow.ticket_id == ticket_id, InboundMessageRow.message_id.is_not(None)
-    )
-    sent_query = select(OutboxRow.created_at, OutboxRow.message_id).where(
-        OutboxRow.ticket_id == ticket_id, OutboxRow.message_id.is_not(None)
-    )
-    if recipient is not None:
-        received_query = received_query.where(InboundMessageRow.sender == recipient.lower())
-        sent_query = sent_query.where(OutboxRow.recipient == recipient.lower())
-    rows = [*session.execute(received_query).all(), *session.execute(sent_query).all()]
+    connection = session.connection()
+    if recipient is None:
+        params: dict[str, Any] = {"ticket_id": ticket_id}
+        rows = [*connection.execute(_RECEIVED_IN, params), *connection.execute(_SENT_IN, params)]
+    else:
+        params = {"ticket_id": ticket_id, "person": recipient.lower()}
+        rows = [
+            *connection.execute(_RECEIVED_FROM, params),
+            *connection.execute(_SENT_TO, params),
+        ]
     ordered = sorted(rows, key=lambda r: r[0].replace(tzinfo=None))
     return [i for i in dict.fromkeys(str(r[1]) for r in ordered) if i != exclude]
 

@@ -13,13 +13,15 @@ each applies only while the row is still the claimed attempt.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from store import writebehind
 from store.records import OutboxRecord
@@ -209,13 +211,27 @@ def claim_due(
     return claimed
 
 
-def _claimed(row_id: int, attempt: int) -> list[ColumnElement[bool]]:
-    return [OutboxRow.id == row_id, OutboxRow.status == "pending", OutboxRow.attempts == attempt]
+@functools.cache
+def _settle_statement(columns: frozenset[str]) -> Update:
+    """UPDATE outbox SET <columns> WHERE it is still the claimed attempt; built once each."""
+    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
+    return (
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.id == bindparam("b_id"),
+            _OUTBOX.c.status == "pending",
+            _OUTBOX.c.attempts == bindparam("b_attempt"),
+        )
+        .values(values)
+    )
 
 
 def _settle(session: Session, row_id: int, attempt: int, **values: Any) -> bool:
-    result = session.execute(update(OutboxRow).where(*_claimed(row_id, attempt)).values(**values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = _settle_statement(frozenset(values))
+    result = session.connection().execute(
+        statement, {**values, "b_id": row_id, "b_attempt": attempt}
+    )
+    return bool(result.rowcount)
 
 
 def mark_sent(session: Session, row_id: int, *, attempt: int, now: datetime) -> bool:
@@ -240,24 +256,30 @@ def mark_skipped(session: Session, row_id: int, *, attempt: int, reason: str) ->
     return _settle(session, row_id, attempt, status="skipped", last_error=reason)
 
 
+_SENT_TO = (
+    select(func.count())
+    .select_from(_OUTBOX)
+    .where(
+        _OUTBOX.c.recipient == bindparam("recipient"),
+        _OUTBOX.c.status == "sent",
+        _OUTBOX.c.sent_at >= bindparam("since"),
+        _OUTBOX.c.automatic.is_(True),
+    )
+)
+_SENT_TO_ABOUT = _SENT_TO.where(_OUTBOX.c.ticket_id == bindparam("ticket_id"))
+
+
 def count_sent(
     session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
 ) -> int:
     """Automatic mails actually sent to `recipient` since an instant (optionally per ticket)."""
     writebehind.flush(session)
-    query = (
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(
-            OutboxRow.recipient == recipient.lower(),
-            OutboxRow.status == "sent",
-            OutboxRow.sent_at >= since,
-            OutboxRow.automatic.is_(True),
-        )
-    )
+    params: dict[str, Any] = {"recipient": recipient.lower(), "since": since}
+    statement = _SENT_TO
     if ticket_id is not None:
-        query = query.where(OutboxRow.ticket_id == ticket_id)
-    return int(session.scalar(query) or 0)
+        statement, params = _SENT_TO_ABOUT, {**params, "ticket_id": ticket_id}
+    found = session.connection().execute(statement, params).scalar()
+    return int(found or 0)
 
 
 def count_by_status(session: Session) -> dict[str, int]:
