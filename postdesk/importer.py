@@ -21,6 +21,7 @@ from ingest.analyse import Analysis, AnalysisOptions
 from ingest.model import IngestResult, RawMessage
 from ingest.prestage import PreStage
 from postdesk.app import App
+from postdesk.mbox import Mbox
 
 log = logging.getLogger("postdesk.import")
 BATCH_SIZE = 200
@@ -46,15 +47,8 @@ def iter_messages(path: Path) -> tuple[int, Iterator[bytes]]:
         return len(keys), (box.get_bytes(k) for k in keys)
     if not path.is_file():
         raise ImportSourceError(f"{path} does not exist")
-    mbox = mailbox.mbox(path, factory=None, create=False)
-    keys = list(mbox.keys())
-
-    def read() -> Iterator[bytes]:
-        for key in keys:
-            data = mbox.get_bytes(key)
-            yield data.split(b"\n", 1)[1] if data.startswith(b"From ") else data
-
-    return len(keys), read()
+    mbox = Mbox(path)
+    return len(mbox), iter(mbox)
 
 
 class Progress:
