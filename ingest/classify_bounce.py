@@ -10,9 +10,10 @@ always from two signals unless one is conclusive on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from enum import StrEnum
+from functools import cached_property
 
 from ingest.classify_dsn import (
     DsnRecipient,
@@ -62,15 +63,34 @@ class ReportFinding:
     recipients: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Envelope:
-    """Sender facts the bounce rules need, read once from the message."""
+    """Sender facts the bounce rules need, read once from the message.
 
+    `from_names` and `exclude` are read when a rule first asks: most mail is a person's,
+    and only bounce rules look at them.
+    """
+
+    message: Message = field(repr=False)
+    own_addresses: frozenset[str]
     from_addresses: tuple[str, ...]
-    from_names: tuple[str, ...]
     null_sender: bool
     auto_submitted: bool
-    exclude: frozenset[str]
+
+    @cached_property
+    def from_names(self) -> tuple[str, ...]:
+        return tuple(display_names(self.message, "From"))
+
+    @cached_property
+    def exclude(self) -> frozenset[str]:
+        """Addresses that are not failed recipients: ours and the bounce's own."""
+        message = self.message
+        return frozenset(
+            self.own_addresses.union(self.from_addresses)
+            .union(addresses(message, "To"))
+            .union(addresses(message, "Return-Path"))
+            .union(addresses(message, "Reply-To"))
+        )
 
 
 def find_report(message: Message, envelope: Envelope) -> ReportFinding | None:
@@ -233,16 +253,10 @@ def read_envelope(
         has_header(message, "Return-Path") and return_path.strip("<> ") == ""
     )
     auto_submitted = header_text(message, "Auto-Submitted").split(";", 1)[0].strip().lower()
-    exclude = frozenset(
-        own_addresses.union(from_addresses)
-        .union(addresses(message, "To"))
-        .union(addresses(message, "Return-Path"))
-        .union(addresses(message, "Reply-To"))
-    )
     return Envelope(
+        message=message,
+        own_addresses=own_addresses,
         from_addresses=from_addresses,
-        from_names=tuple(display_names(message, "From")),
         null_sender=null_sender,
         auto_submitted=bool(auto_submitted) and auto_submitted != "no",
-        exclude=exclude,
     )
