@@ -35,6 +35,9 @@ from postdesk.settings import Settings
 log = logging.getLogger("postdesk.workers")
 PR_SET_PDEATHSIG = 1
 RESTART_DELAY_SECONDS = 2.0
+# The outbox worker yields the CPU to the listeners and the spool worker when both want it:
+# a notice may wait a few seconds under a burst, an SMTP client should not.
+OUTBOX_NICENESS = 10
 PRESTAGE_WORKERS = 1  # the spool worker's analysing process (the listeners need a core too)
 Report = tuple[Any, ...]
 ChildMain = Callable[[Settings, int, ProcessEvent, ProcessEvent, Any], None]
@@ -107,6 +110,7 @@ def outbox_worker_main(
     from postdesk.notify_wiring import outbox_worker  # noqa: PLC0415 - the child's own wiring
 
     app = _child_setup(settings, parent)
+    os.nice(OUTBOX_NICENESS)  # under a burst, taking mail in goes before sending notices
     worker = outbox_worker(app, on_outcome=lambda outcome: reports.put(("delivery", outcome)))
     _bridge(wake, stop, worker.wake)
     try:
