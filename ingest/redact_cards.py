@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import accumulate
 
 from ingest.redact_model import Span
+from ingest.redact_views import TextViews, byte_table
 
 _SEPS = " .\\-\u00a0\u202f"
 # A run of digits and separators with room for 13 digits; split into groups in Python.
 _CANDIDATE = re.compile(rf"\d[\d{_SEPS}]{{12,}}")
+# The same runs are found on the byte view (redact_views), where every ASCII digit is "0",
+# every separator " " and every other character "x": a run starts at a digit that follows
+# no digit, and 13 characters must follow it (most digits fail that test at once, without
+# a look behind); its digits are then counted. A "?" there may stand for another digit or
+# for U+202F, so it counts as a digit too, and a run that holds one is read on the text.
+_RUN_VIEW = byte_table(
+    {
+        **{c: ord("0") for c in b"0123456789?"},
+        **{c: ord(" ") for c in b" .-\xa0"},
+    },
+    ord("x"),
+)
+_RUN = re.compile(rb"0[0 ]{12}(?<!0[\x00-\xff]{13})[0 ]*+")
 _SPLIT = re.compile(rf"([{_SEPS}]+)")
 _EDGE_GROUPS = 32  # a line of hundreds of number groups is a table: look at its ends only
+_LONG_RUN = 2 * _EDGE_GROUPS + 8  # more separators: split off only the groups at both ends
 _REFERENCE_BEFORE = re.compile(
     r"(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
     r"account|ean|gtin|isbn|upc|bestellung|bestell|rechnung|auftrag|sendung|kunden|vertrag|"
@@ -152,15 +169,32 @@ def _card_extras(text: str, end: int) -> list[Span]:
 _LABELS = {"card_cvv": "card security code", "card_expiry": "card expiry"}
 
 
-def find_cards(text: str, low: str) -> list[Span]:
-    """Spans of card numbers (and their CVV/expiry) in text; `low` is text.lower()."""
+def find_cards(views: TextViews) -> list[Span]:
+    """Spans of card numbers (and their CVV/expiry) in the text."""
+    text, low = views.text, views.low
     spans: list[Span] = []
-    for c in _CANDIDATE.finditer(text):
-        run = c.group()
-        seps = run.count(" ") + run.count("-") + run.count(".")
-        if len(run) - seps - run.count("\u00a0") - run.count("\u202f") >= 13:
-            spans.extend(_cards_in(text, low, c.start(), run))
+    for start, end in _digit_runs(views):
+        spans.extend(_cards_in(text, low, start, text[start:end]))
     return spans
+
+
+def _digit_runs(views: TextViews) -> list[tuple[int, int]]:
+    """(start, end) of each run of digits and separators that holds 13 digits or more."""
+    runs = []
+    view = views.encoded.translate(_RUN_VIEW)
+    for m in _RUN.finditer(view):
+        start, end = m.span()
+        if view.count(b"0", start, end) < 13:
+            continue
+        if views.encoded.find(b"?", start, end) < 0:
+            runs.append((start, end))
+            continue
+        for c in _CANDIDATE.finditer(views.text, start, end):
+            run = c.group()
+            seps = run.count(" ") + run.count("-") + run.count(".")
+            if len(run) - seps - run.count("\u00a0") - run.count("\u202f") >= 13:
+                runs.append(c.span())
+    return runs
 
 
 def _group_starts(count: int) -> Iterable[int]:
@@ -170,18 +204,51 @@ def _group_starts(count: int) -> Iterable[int]:
     return (*range(_EDGE_GROUPS), *range(count - _EDGE_GROUPS, count))
 
 
+@dataclass(frozen=True, slots=True)
+class _Groups:
+    """Consecutive digit groups of a run: seps[k] follows groups[k]; groups[0] is at offset."""
+
+    offset: int
+    groups: list[str]
+    seps: list[str]
+
+
 def _cards_in(text: str, low: str, run_start: int, run: str) -> list[Span]:
+    parts = _SPLIT.split(run, maxsplit=_LONG_RUN)
+    if len(parts) <= 2 * _LONG_RUN or not _SPLIT.search(parts[-1]):
+        groups, seps = parts[0::2], parts[1::2]
+        if not groups[-1]:
+            groups.pop()  # the run ended with separators
+        return _cards_among(text, low, _Groups(run_start, groups, seps), _group_starts(len(groups)))
+    # A table of numbers: only the groups at both ends are split off and looked at; a card
+    # spans at most five groups, so the windows at the two ends never meet.
+    head = _Groups(run_start, parts[0:-1:2], parts[1:-1:2])
+    starts = range(_EDGE_GROUPS)
+    return _cards_among(text, low, head, starts) + _cards_among(
+        text, low, _last_groups(run_start, run), starts
+    )
+
+
+def _last_groups(run_start: int, run: str) -> _Groups:
+    """The last _EDGE_GROUPS groups of a run, split off the reversed run (the rest of it is
+    never split)."""
+    parts = _SPLIT.split(run[::-1], maxsplit=_EDGE_GROUPS + 1)
+    end = run_start + len(run)
+    if not parts[0]:  # the run ended with separators
+        end -= len(parts[1])
+        parts = parts[2:]
+    pieces = [part[::-1] for part in reversed(parts[: 2 * _EDGE_GROUPS - 1])]
+    return _Groups(end - sum(map(len, pieces)), pieces[0::2], pieces[1::2])
+
+
+def _cards_among(text: str, low: str, run: _Groups, starts: Iterable[int]) -> list[Span]:
+    """Cards that begin at one of the `starts` (group indexes) of `run`."""
+    groups, seps = run.groups, run.seps
+    lengths = (len(group) + len(sep) for group, sep in zip(groups, seps, strict=False))
+    offsets = list(accumulate(lengths, initial=run.offset))
     spans: list[Span] = []
-    parts = _SPLIT.split(run)
-    groups, seps = parts[0::2], parts[1::2]
-    if groups and not groups[-1]:
-        groups.pop()  # the run ended with separators
-    offsets, pos = [], run_start
-    for k, group in enumerate(groups):
-        offsets.append(pos)
-        pos += len(group) + (len(seps[k]) if k < len(seps) else 0)
     resume = 0
-    for i in _group_starts(len(groups)):
+    for i in starts:
         if i < resume or groups[i][0] not in "2345678":
             continue
         for j in _windows(groups, seps, i):

@@ -10,22 +10,16 @@ from ingest.redact_cards import find_cards
 from ingest.redact_keywords import find_keyword_secrets
 from ingest.redact_model import Finding, Redaction, Span, marker
 from ingest.redact_tokens import find_shaped
-
-
-def lower_same_length(text: str) -> str:
-    """text.lower() with the same offsets (U+0130 is the one character that lengthens)."""
-    if "\u0130" in text:
-        text = text.replace("\u0130", "i")
-    return text.lower()
+from ingest.redact_views import TextViews
 
 
 def find_spans(text: str) -> list[Span]:
     """Every secret in text as non-overlapping spans, in order."""
     if not text:
         return []
-    low = lower_same_length(text)
-    candidates = find_cards(text, low)
-    candidates.extend(find_keyword_secrets(text, low))
+    views = TextViews.of(text)
+    candidates = find_cards(views)
+    candidates.extend(find_keyword_secrets(views))
     candidates.extend(find_shaped(text))
     return merge(candidates)
 

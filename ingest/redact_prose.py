@@ -185,6 +185,11 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
     return found if ok else None
 
 
+def _pair_before(low: str, start: int) -> bool:
+    """ "user/pass: bob/hunter2": the password after "pass" belongs to the login handler."""
+    return _PAIR_BEFORE.search(low, max(0, start - 16), start) is not None
+
+
 def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
     """A password after a password keyword (any language, prose or config syntax)."""
     m = _AFTER_PASSWORD.match(low, end)
@@ -197,16 +202,13 @@ def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
         if start == 0 or low[start - 1] != "<":
             return []
         how = "sep"
-    keyword = low[start:end]
-    if _PAIR_BEFORE.search(low, max(0, start - 16), start):
-        return []  # "user/pass: bob/hunter2" belongs to the login handler
-    if keyword == "pin":
-        if how not in ("sep", "verb"):
+    if low[start:end] == "pin":
+        pin = _PIN.match(text, m.end()) if how in ("sep", "verb") else None
+        if pin is None or _pair_before(low, start):
             return []
-        pin = _PIN.match(text, m.end())
-        return [Span.of(pin.start(), pin.end(), "password", "pin")] if pin else []
+        return [Span.of(pin.start(), pin.end(), "password", "pin")]
     found = _password_value(text, m.end(), how)
-    if found is None:
+    if found is None or _pair_before(low, start):
         return []
     line_start = max(low.rfind("\n", max(0, start - 400), start) + 1, start - 400)
     if (

@@ -46,9 +46,7 @@ def handle_secret(text: str, low: str, start: int, end: int) -> list[Span]:
     how = m.lastgroup or "bare"
     if how == "bare" and m.group("tail"):
         return []
-    if is_marker_at(text, m.end()):
-        return []
-    found = generic_value(text, m.end())
+    found = generic_value(text, m.end())  # None where a marker ("[... removed]") starts
     if found is None:
         return []
     value = text[found[0] : found[1]]

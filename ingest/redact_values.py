@@ -163,7 +163,7 @@ def generic_value(text: str, pos: int) -> tuple[int, int] | None:
 
 def is_marker_at(text: str, pos: int) -> bool:
     """True when a redaction marker already starts at pos (redacting twice changes nothing)."""
-    return _MARKER_AHEAD.match(text, pos) is not None
+    return text.startswith("[", pos) and _MARKER_AHEAD.match(text, pos) is not None
 
 
 def is_masked(value: str) -> bool:
