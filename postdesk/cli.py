@@ -106,14 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    if command == "redact":  # text in, text out: starts without the application's imports
+        from postdesk.redact_command import redact
+
+        return redact
     from postdesk import commands
 
-    return {
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "serve": commands.serve,
         "ingest": commands.ingest,
         "import": commands.import_,
-        "redact": commands.redact,
         "tickets": commands.tickets,
         "sweep": commands.sweep,
         "outbox": commands.outbox,
@@ -121,6 +124,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "db": commands.db,
         "check-config": commands.check_config,
     }
+    return handlers[command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = None if args.command == "redact" else _settings(args)
         configure_logging(settings.logging if settings else None, verbose=args.verbose)
         args.settings = settings
-        return _handlers()[args.command](args)
+        return _handler(args.command)(args)
     except ConfigError as exc:
         print(f"postdesk: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

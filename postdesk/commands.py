@@ -104,20 +104,6 @@ def import_(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def redact(args: argparse.Namespace) -> int:
-    from ingest.redact import redact_text
-
-    del args
-    text = sys.stdin.buffer.read().decode("utf-8", errors="surrogateescape")
-    result = redact_text(text)
-    sys.stdout.buffer.write(result.text.encode("utf-8", errors="surrogateescape"))
-    sys.stdout.flush()
-    if result.findings:
-        counts = ", ".join(f"{k}: {v}" for k, v in result.counts().items())
-        print(f"postdesk redact: removed {counts}", file=sys.stderr)
-    return EXIT_OK
-
-
 def tickets(args: argparse.Namespace) -> int:
     from postdesk import views
 
