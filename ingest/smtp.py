@@ -89,7 +89,12 @@ class SpoolingHandler:
     """aiosmtpd handler: RCPT checks against ``accepts``; DATA -> ``spool.put`` -> 250.
 
     The fsyncing ``put`` runs in ``executor`` (default: the loop's default executor). Give it
-    a dedicated one when other work may fill the default pool, or acceptance stalls behind it.
+    a dedicated one when other work may fill the default pool, or acceptance stalls behind it;
+    give it one thread per concurrent session, so that their fsyncs overlap (one journal
+    commit can then cover several).
+    ``on_spooled`` (wake the worker) runs in the loop's default executor, never in the event
+    loop and never in a spool writer (waking another process can block until it runs): once
+    for all the messages spooled while a call was pending.
     """
 
     def __init__(
@@ -110,6 +115,7 @@ class SpoolingHandler:
         self.max_recipients = max_recipients
         self.on_spooled = on_spooled
         self.executor = executor
+        self._wakeup_pending = False
 
     async def handle_RCPT(
         self,
@@ -135,11 +141,12 @@ class SpoolingHandler:
         if len(raw) > self.max_message_bytes:
             return REPLY_MESSAGE_TOO_BIG
         rcpts = list(envelope.rcpt_tos)
+        loop = asyncio.get_running_loop()
         try:
             put = functools.partial(
                 self.spool.put, raw, mail_from=envelope.mail_from or "", rcpts=rcpts, source="smtp"
             )
-            entry = await asyncio.get_running_loop().run_in_executor(self.executor, put)
+            entry = await loop.run_in_executor(self.executor, put)
         except Exception as exc:
             log.error(
                 "smtp: could not store a message from %s (%s); answered 451",
@@ -154,12 +161,18 @@ class SpoolingHandler:
             len(raw),
             len(rcpts),
         )
-        if self.on_spooled is not None:
-            try:
-                self.on_spooled()
-            except Exception as exc:
-                log.warning("smtp: on_spooled callback failed: %s", type(exc).__name__)
+        if self.on_spooled is not None and not self._wakeup_pending:
+            self._wakeup_pending = True
+            loop.run_in_executor(None, self._wake_worker, self.on_spooled)
         return REPLY_QUEUED.format(entry_id=entry.id)
+
+    def _wake_worker(self, on_spooled: Callable[[], None]) -> None:
+        # Cleared before the call: a message spooled during it schedules another call.
+        self._wakeup_pending = False
+        try:
+            on_spooled()
+        except Exception as exc:
+            log.warning("smtp: on_spooled callback failed: %s", type(exc).__name__)
 
 
 def _peer(session: Session) -> str:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from ingest import spool as spool_module
 from ingest.smtp import (
     REPLY_STORAGE_FAILURE,
     SpoolingHandler,
@@ -272,6 +273,83 @@ def test_dedicated_executor_keeps_accepting_when_the_default_pool_is_busy(
 
     assert asyncio.run(main()) == {}
     assert [raw for _, raw in _all_entries(spool)] == [RAW]
+
+
+def _send_concurrently(port: int, messages: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """Each message in its own session, all sessions at once; the reply to each DATA."""
+    replies: list[tuple[int, bytes]] = []
+    start = threading.Barrier(len(messages))
+
+    def session(raw: bytes) -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.ehlo()
+            smtp.mail("alice@customer.example")
+            smtp.rcpt("support@example.com")
+            start.wait(timeout=30)
+            replies.append(smtp.data(raw))
+
+    threads = [threading.Thread(target=session, args=(raw,)) for raw in messages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return replies
+
+
+def test_concurrent_sessions_all_get_250_and_every_entry_is_complete(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    messages = [RAW + f"message {n}\r\n".encode() * (n + 1) for n in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as writers:
+        replies = _serve(
+            _handler(spool, executor=writers), lambda port: _send_concurrently(port, messages)
+        )
+    assert [code for code, _ in replies] == [250] * 16
+    assert sorted(raw for _, raw in _all_entries(spool)) == sorted(messages)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_failed_directory_fsync_answers_451_to_every_session_and_leaves_no_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path)
+
+    def failing_fsync(path: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(spool_module, "fsync_directory", failing_fsync)
+    messages = [RAW + f"message {n}\r\n".encode() for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as writers:
+        replies = _serve(
+            _handler(spool, executor=writers), lambda port: _send_concurrently(port, messages)
+        )
+    assert [code for code, _ in replies] == [451] * 8
+    assert all(text.startswith(b"4.3.0") for _, text in replies)
+    assert spool.depth() == 0 and list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_worker_is_woken_outside_the_event_loop_and_the_spool_writers(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    seen: list[tuple[str, int]] = []  # (thread name, messages waiting) at each wake-up
+
+    def on_spooled() -> None:
+        seen.append((threading.current_thread().name, spool.waiting()))
+
+    async def main() -> None:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="spool-writer") as writers:
+            handler = _handler(spool, on_spooled=on_spooled, executor=writers)
+            server = await start_smtp_server(handler, "127.0.0.1", 0, hostname="localhost")
+            port = server.sockets[0].getsockname()[1]
+            try:
+                await asyncio.wait_for(asyncio.to_thread(_send, port, ["support@example.com"]), 60)
+            finally:
+                server.close()
+                await server.wait_closed()
+
+    asyncio.run(main())  # returns after the default executor finished its jobs
+    assert seen, "on_spooled was not called"
+    for thread_name, waiting in seen:
+        assert thread_name != "MainThread" and not thread_name.startswith("spool-writer")
+        assert waiting == 1  # called once the message was in the spool
 
 
 def test_silent_client_is_disconnected_after_the_idle_timeout(tmp_path: Path) -> None:
