@@ -82,8 +82,10 @@ class Progress:
 
 
 def default_jobs() -> int:
-    """Analysing processes for an import: one per CPU the process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """Analysing processes for an import: one per CPU the process may use, but the one the
+    database half needs (at least one)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) - 1)
 
 
 def import_path(
@@ -97,7 +99,7 @@ def import_path(
     """Import every message; returns the count of each outcome.
 
     `jobs` processes parse and redact a batch ahead of the database; 0: everything in this
-    process. By default one per CPU, unless the mailbox is too small for a pool to pay.
+    process. By default one per CPU but one, unless the mailbox is too small for a pool to pay.
     """
     total, messages = iter_messages(path)
     counts: Counter[str] = Counter()
