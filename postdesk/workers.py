@@ -10,13 +10,11 @@ dies with its parent (Linux: PR_SET_PDEATHSIG) and is started again if it stops 
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import os
 import queue
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,7 +23,7 @@ from typing import Any
 
 from ingest.analyse import AnalysisOptions
 from ingest.model import IngestResult
-from ingest.prestage import PreStage
+from ingest.prestage import PreStage, die_with_parent
 from ingest.spool import SpoolEntry
 from ingest.worker import SpoolWorker, WorkerSettings
 from postdesk.app import App
@@ -33,7 +31,6 @@ from postdesk.logs import configure_logging
 from postdesk.settings import Settings
 
 log = logging.getLogger("postdesk.workers")
-PR_SET_PDEATHSIG = 1
 RESTART_DELAY_SECONDS = 2.0
 # The outbox worker yields the CPU to the listeners and the spool worker when both want it:
 # a notice may wait a few seconds under a burst, an SMTP client should not.
@@ -45,11 +42,7 @@ ChildMain = Callable[[Settings, int, ProcessEvent, ProcessEvent, Any], None]
 
 def _child_setup(settings: Settings, parent: int) -> App:
     """Die with the parent, leave Ctrl-C to the parent, log like the parent, build the app."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except OSError:
-            log.warning("worker process: cannot tie its life to the parent's")
+    die_with_parent()
     if os.getppid() != parent:
         os._exit(0)  # the parent died while this process was starting: nothing to serve
     signal.signal(signal.SIGINT, signal.SIG_IGN)
