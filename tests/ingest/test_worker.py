@@ -8,7 +8,7 @@ from ingest.analyse import Analysis, AnalysisOptions
 from ingest.model import IngestResult, Outcome, RawMessage
 from ingest.prestage import PreStage
 from ingest.spool import Spool
-from ingest.worker import SpoolWorker, WorkerSettings
+from ingest.worker import BatchProcess, SpoolWorker, WorkerSettings
 from store.errors import StoreUnavailable
 
 
@@ -109,6 +109,18 @@ def test_batch_fault_falls_back_to_one_by_one(tmp_path: Path) -> None:
 OPTIONS = AnalysisOptions(frozenset({"support@desk.example"}), None, frozenset(), 1 << 20, 1 << 22)
 
 
+def _ahead_worker(spool: Spool, process_batch: BatchProcess, prestage: PreStage) -> SpoolWorker:
+    """A worker deciding batches of three, the next one analysed by `prestage` meanwhile."""
+    return SpoolWorker(
+        spool,
+        _ok,
+        lambda *a: None,
+        settings=WorkerSettings(batch_size=3),
+        process_batch=process_batch,
+        prestage=prestage,
+    )
+
+
 def test_prestage_analyses_the_next_batch_while_one_is_decided(tmp_path: Path) -> None:
     spool = _spool(tmp_path, 7)
     decided: list[list[str]] = []
@@ -121,14 +133,7 @@ def test_prestage_analyses_the_next_batch_while_one_is_decided(tmp_path: Path) -
         return [_ok(r) for r in raws]
 
     with PreStage(OPTIONS, workers=1) as prestage:
-        worker = SpoolWorker(
-            spool,
-            _ok,
-            lambda *a: None,
-            settings=WorkerSettings(batch_size=3),
-            process_batch=batch,
-            prestage=prestage,
-        )
+        worker = _ahead_worker(spool, batch, prestage)
         assert worker.drain() == 7
     assert [len(d) for d in decided] == [3, 3, 1]
     assert [s for d in decided for s in d] == [str(i) for i in range(7)], "in spool order"
@@ -142,14 +147,7 @@ def test_prestage_outage_gives_back_the_batch_ahead_too(tmp_path: Path) -> None:
         raise StoreUnavailable("database unavailable")
 
     with PreStage(OPTIONS, workers=1) as prestage:
-        worker = SpoolWorker(
-            spool,
-            _ok,
-            lambda *a: None,
-            settings=WorkerSettings(batch_size=3),
-            process_batch=down,
-            prestage=prestage,
-        )
+        worker = _ahead_worker(spool, down, prestage)
         assert worker.step() is None
         assert spool.depth() == 5 and spool.waiting() == 5, "nothing stays claimed"
         worker.process_batch = lambda raws, _analyses: [_ok(r) for r in raws]
