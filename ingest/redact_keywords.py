@@ -12,7 +12,7 @@ clientSecret, accessToken, Bestätigungscode); key prefixes need a boundary only
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 
 from ingest.redact_model import Span
 from ingest.redact_prose import (
@@ -195,13 +195,24 @@ def _camel_hits(views: TextViews) -> Iterator[tuple[int, int]]:
             pos = exact.end()
 
 
+def keyword_words(views: TextViews) -> bytes:
+    """The words view the keyword scan runs over: a zero byte, then the lower-cased text with
+    every character other than [a-z0-9] a zero byte."""
+    return (b"\0" + views.low_encoded).translate(_WORDS_VIEW)
+
+
 def find_keyword_secrets(views: TextViews) -> list[Span]:
     """Spans of passwords, keys, tokens and codes found after keywords or key prefixes."""
-    words = (b"\0" + views.low_encoded).translate(_WORDS_VIEW)
     spans: list[Span] = []
-    pos = 0
-    while pos >= 0:
-        pos = _keyword_secrets_from(views, words, pos, spans)
+    for _, found in keyword_hits(views, keyword_words(views), 0):
+        spans.extend(found)
+    spans.extend(camel_secrets(views))
+    return spans
+
+
+def camel_secrets(views: TextViews) -> list[Span]:
+    """Spans of the secrets after camelCase keywords (dbPassword, clientSecret, apiKey)."""
+    spans: list[Span] = []
     text, low = views.text, views.low
     for start, end in _camel_hits(views):
         if start and (text[start - 1].islower() or text[start - 1].isdigit()):
@@ -209,8 +220,21 @@ def find_keyword_secrets(views: TextViews) -> list[Span]:
     return spans
 
 
-def _keyword_secrets_from(views: TextViews, words: bytes, pos: int, spans: list[Span]) -> int:
-    """Add the secrets after the keywords found in the words view from `pos` on to `spans`.
+def keyword_hits(views: TextViews, words: bytes, pos: int) -> Iterator[tuple[int, list[Span]]]:
+    """(start, spans) for each keyword the scan of the words view from `pos` on finds.
+
+    A hit depends only on the text at its start, and the scan goes on from where the hit
+    leaves it: two scans that meet at the same hit go on alike from there (what
+    `redact_parallel` relies on to split the scan between processes).
+    """
+    while pos >= 0:
+        pos = yield from _keyword_hits_from(views, words, pos)
+
+
+def _keyword_hits_from(
+    views: TextViews, words: bytes, pos: int
+) -> Generator[tuple[int, list[Span]], None, int]:
+    """The hits of the words view from `pos` on (see `keyword_hits`).
 
     The keywords are those `[^a-z0-9](?:keywords)` finds on " " + low, in the same order.
     Where the view blurred a character and the text holds a shorter keyword (or none), the
@@ -235,11 +259,11 @@ def _keyword_secrets_from(views: TextViews, words: bytes, pos: int, spans: list[
                 keyword = low[start:end]
         prefix = _PREFIXES.get(keyword)
         if prefix is not None and (found := prefix(text, low, start, end)):
-            spans.extend(found)
+            yield start, found
         else:
             word = (_SHORTER if end < size and "a" <= low[end] <= "z" else _WORD_ITSELF)[keyword]
             if word is not None:
-                spans.extend(_WORDS[word](text, low, start, start + len(word)))
+                yield start, _WORDS[word](text, low, start, start + len(word))
         if resume >= 0:
             return resume + 1
     return -1

@@ -11,15 +11,17 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from postdesk.cli_common import EXIT_FAILED, EXIT_USAGE, CommandError
-from postdesk.config import ConfigError, load_settings
-from postdesk.settings import Settings
+if TYPE_CHECKING:  # the application's modules are imported where a command needs them
+    from postdesk.settings import Settings
 
 DEFAULT_CONFIG = "config.toml"
 
 
 def _config_path(args: argparse.Namespace) -> Path:
+    from postdesk.config import ConfigError
+
     given = args.config or os.environ.get("POSTDESK_CONFIG")
     if given:
         return Path(given)
@@ -33,6 +35,8 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from postdesk.config import load_settings
+
     return load_settings(_config_path(args))
 
 
@@ -129,12 +133,19 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "redact":  # text in, text out: needs neither configuration nor logging
+        try:
+            return _handler(args.command)(args)
+        except KeyboardInterrupt:
+            return 130
+    from postdesk.cli_common import EXIT_FAILED, EXIT_USAGE, CommandError
+    from postdesk.config import ConfigError
     from postdesk.logs import configure_logging
     from store.errors import StoreError
 
     try:
-        settings = None if args.command == "redact" else _settings(args)
-        configure_logging(settings.logging if settings else None, verbose=args.verbose)
+        settings = _settings(args)
+        configure_logging(settings.logging, verbose=args.verbose)
         args.settings = settings
         return _handler(args.command)(args)
     except ConfigError as exc:
