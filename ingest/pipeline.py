@@ -74,10 +74,14 @@ class Pipeline:
         self.analysis_options = AnalysisOptions.of(options)
 
     def prefetch(self, session: Session, raws: Sequence[RawMessage]) -> None:
-        """Look up a batch's dedupe keys in one query before its messages are processed."""
+        """Look up a batch's dedupe keys in one query before its messages are processed, and
+        take the ids of its decision records and comments in one query each (when the batch
+        writes behind)."""
         inbound.prefetch_dedupe_keys(
             session, [dedupe_key(quick_message_id(raw.data), raw.data) for raw in raws]
         )
+        inbound.reserve_ids(session, len(raws))
+        tickets.reserve_comment_ids(session, len(raws))
 
     def process(
         self, session: Session, raw: RawMessage, analysis: Analysis | None = None
@@ -131,13 +135,9 @@ class Pipeline:
         held = flood_check(session, self.options, notices, sender, received)
         if held is not None:
             return self._final(session, row, Outcome.HELD, held)
-        row_id = self._insert(
+        row_id = inbound.begin_message(
             session,
-            row,
-            Outcome.IGNORED,
-            "in progress",
-            subject=content.subject,
-            redactions=content.redactions,
+            self._record(row, Outcome.IGNORED, "in progress", content.subject, content.redactions),
         )
         context = Context(
             session=session,
@@ -159,7 +159,7 @@ class Pipeline:
             notices=notices,
         )
         outcome, ticket, reason = Actions(context).decide()
-        inbound.complete_message(
+        inbound.finish_message(
             session, row_id, outcome.value, reason, ticket.id if ticket else None
         )
         return IngestResult(
@@ -193,35 +193,30 @@ class Pipeline:
                 return base
         return next(iter(self.options.support_addresses))
 
-    def _insert(
+    def _record(
         self,
-        session: Session,
         row: _Row,
         outcome: Outcome,
         reason: str,
-        *,
         subject: str = "",
         redactions: dict[str, int] | None = None,
-    ) -> int:
-        return inbound.record_message(
-            session,
-            NewMessage(
-                dedupe_key=row.key,
-                message_id=row.message_id,
-                sender=row.sender,
-                subject=subject,
-                source=row.raw.source,
-                received_at=row.received,
-                recorded_at=row.now,
-                outcome=outcome.value,
-                reason=reason,
-                redactions=redactions or {},
-            ),
+    ) -> NewMessage:
+        return NewMessage(
+            dedupe_key=row.key,
+            message_id=row.message_id,
+            sender=row.sender,
+            subject=subject,
+            source=row.raw.source,
+            received_at=row.received,
+            recorded_at=row.now,
+            outcome=outcome.value,
+            reason=reason,
+            redactions=redactions or {},
         )
 
     def _final(self, session: Session, row: _Row, outcome: Outcome, reason: str) -> IngestResult:
         """Record a decision taken before any content was read (nothing of the body is kept)."""
-        self._insert(session, row, outcome, reason)
+        inbound.record_message(session, self._record(row, outcome, reason))
         return IngestResult(outcome, None, row.message_id, reason, {})
 
 

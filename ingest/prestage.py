@@ -24,9 +24,11 @@ from ingest.model import RawMessage
 
 log = logging.getLogger("postdesk.prestage")
 PR_SET_PDEATHSIG = 1
-CHUNKS_PER_WORKER = 2  # a batch is cut in this many chunks per worker, to even out the load
+CHUNK_MESSAGES = 25  # a batch is cut in chunks of at most this many messages (see collect)
 
 _options: AnalysisOptions | None = None
+Work = list[tuple[list[RawMessage], Future[list[Analysis | None]]]]
+"""A batch being analysed: its chunks, each with the future of its analyses."""
 
 
 def die_with_parent() -> None:
@@ -54,11 +56,15 @@ def _start_worker(options: AnalysisOptions, main: int) -> None:
 
 def _analyse_chunk(raws: list[RawMessage]) -> list[Analysis | None]:
     assert _options is not None, "pool worker started without its options"
+    return _analyse_all(raws, _options)
+
+
+def _analyse_all(raws: list[RawMessage], options: AnalysisOptions) -> list[Analysis | None]:
     results: list[Analysis | None] = []
     for raw in raws:
         try:
-            results.append(analyse(raw, _options))
-        except Exception:  # analysed again in the parent, which quarantines it
+            results.append(analyse(raw, options))
+        except Exception:  # analysed again by the pipeline, which quarantines it
             results.append(None)
     return results
 
@@ -68,6 +74,7 @@ class PreStage:
 
     def __init__(self, options: AnalysisOptions, workers: int) -> None:
         self.workers = workers
+        self.options = options
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context("forkserver"),
@@ -76,22 +83,35 @@ class PreStage:
         )
         self._pool.submit(_analyse_chunk, [])  # start a worker now, not with the first mail
 
-    def submit(self, raws: list[RawMessage]) -> list[Future[list[Analysis | None]]]:
-        """Start analysing `raws`; `collect` the returned futures for the results, in order."""
-        size = max(1, -(-len(raws) // (self.workers * CHUNKS_PER_WORKER)))
+    def submit(self, raws: list[RawMessage]) -> Work:
+        """Start analysing `raws`; `collect` the returned work for the results, in order."""
+        size = max(1, min(CHUNK_MESSAGES, -(-len(raws) // self.workers)))
         return [
-            self._pool.submit(_analyse_chunk, raws[i : i + size]) for i in range(0, len(raws), size)
+            (chunk, self._pool.submit(_analyse_chunk, chunk))
+            for chunk in (raws[i : i + size] for i in range(0, len(raws), size))
         ]
 
-    @staticmethod
-    def collect(futures: list[Future[list[Analysis | None]]]) -> list[Analysis | None]:
-        return [analysis for future in futures for analysis in future.result()]
+    def collect(self, work: Work) -> list[Analysis | None]:
+        """The analyses of `work`, in order. While a chunk is still being analysed, this
+        process (idle until it has the results) analyses the last chunks no worker has
+        started yet, instead of waiting for them."""
+        analyses: list[Analysis | None] = []
+        stolen: dict[int, list[Analysis | None]] = {}
+        last = len(work) - 1
+        for index, (_, future) in enumerate(work):
+            while index not in stolen and last > index and not future.done():
+                chunk, queued = work[last]
+                if queued.cancel():  # no worker took it: analyse it here
+                    stolen[last] = _analyse_all(chunk, self.options)
+                last -= 1
+            analyses.extend(stolen[index] if index in stolen else future.result())
+        return analyses
 
     def ahead(
         self, batches: Iterable[list[RawMessage]]
     ) -> Iterator[tuple[list[RawMessage], list[Analysis | None]]]:
         """Each batch with its analyses, the next batch already being analysed meanwhile."""
-        pending: deque[tuple[list[RawMessage], list[Future[list[Analysis | None]]]]] = deque()
+        pending: deque[tuple[list[RawMessage], Work]] = deque()
         for batch in batches:
             pending.append((batch, self.submit(batch)))
             if len(pending) > 1:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.analyse import Analysis
 from ingest.model import IngestResult, RawMessage
-from ingest.prestage import PreStage
+from ingest.prestage import PreStage, Work
 from ingest.spool import Spool, SpoolEntry
 from store.errors import StoreUnavailable
 
 log = logging.getLogger("postdesk.worker")
 BatchProcess = Callable[[list[RawMessage], list[Analysis | None]], list[IngestResult]]
-Analyses = list[Future[list[Analysis | None]]]
 
 
 class StopSignal(Protocol):
@@ -61,7 +59,7 @@ class SpoolWorker:
         self.process_batch = process_batch
         self.prestage = prestage
         # Entries claimed and being analysed by the pre-stage while the batch before is decided.
-        self._ahead: tuple[list[SpoolEntry], list[RawMessage], Analyses] | None = None
+        self._ahead: tuple[list[SpoolEntry], list[RawMessage], Work] | None = None
         self.quarantine = quarantine
         self.settings = settings or WorkerSettings()
         self.on_result = on_result
@@ -99,7 +97,7 @@ class SpoolWorker:
             batch.append(more)
         return batch
 
-    def _analysing(self) -> tuple[list[SpoolEntry], list[RawMessage], Analyses] | None:
+    def _analysing(self) -> tuple[list[SpoolEntry], list[RawMessage], Work] | None:
         """Claim a batch and start its analysis in the pre-stage; None when nothing waits."""
         assert self.prestage is not None
         batch = self._claim_more([])
@@ -114,10 +112,10 @@ class SpoolWorker:
         current, self._ahead = self._ahead or self._analysing(), None
         if current is None:
             return False
-        batch, raws, futures = current
+        batch, raws, work = current
         self._ahead = self._analysing()
         try:
-            analyses = self.prestage.collect(futures)
+            analyses = self.prestage.collect(work)
         except Exception as exc:  # a broken pool: analyse in this process instead
             log.warning("pre-stage failed (%s); analysing here", type(exc).__name__)
             analyses = []
@@ -130,7 +128,7 @@ class SpoolWorker:
         """Give back the entries claimed for the next batch (the database is down)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            for future in ahead[2]:
+            for _, future in ahead[2]:
                 future.cancel()
             for entry in ahead[0]:
                 self.spool.release(entry, error)
@@ -223,9 +221,9 @@ class SpoolWorker:
         """Decide the batch the pre-stage is analysing, if any (when stopping)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None and self.prestage is not None:
-            batch, raws, futures = ahead
+            batch, raws, work = ahead
             try:
-                analyses = self.prestage.collect(futures)
+                analyses = self.prestage.collect(work)
             except Exception:  # analysed here instead
                 analyses = []
             if self._step_batch(batch, raws, analyses) is None:

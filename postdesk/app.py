@@ -172,7 +172,12 @@ class App:
                 self.blobs.sync()  # attachment files on disk before the rows naming them
         except StoreError:
             raise
-        except Exception:  # found again, and reported, message by message (below)
+        except Exception as exc:  # found again, and reported, message by message (below)
+            log.warning(
+                "a batch of %d messages failed (%s); deciding them one savepoint each",
+                len(raws),
+                type(exc).__name__,
+            )
             results = self._ingest_each_in_savepoint(raws, prepared)
         done: list[IngestResult] = []
         for raw, maybe in zip(raws, results, strict=True):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from store import ids, writebehind
 from store.errors import NotFound
-from store.records import MessageRecord
+from store.records import MessageRecord, utc
 from store.schema import Base, InboundMessageRow, OutboxRow
 
 
@@ -33,6 +34,7 @@ class NewMessage:
 
 _MESSAGES = Base.metadata.tables[InboundMessageRow.__tablename__]
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_INSERT_MESSAGE_WITH_ID = insert(_MESSAGES)
 _COMPLETE_MESSAGE = (
     update(_MESSAGES)
     .where(_MESSAGES.c.id == bindparam("row_id"))
@@ -83,36 +85,87 @@ def find_by_dedupe_key(session: Session, key: str) -> MessageRecord | None:
     return MessageRecord.from_row(found) if found is not None else None
 
 
-def record_message(session: Session, new: NewMessage) -> int:
-    """Store the decision record; returns its id. The unique dedupe key guards double inserts."""
+def record_message(session: Session, new: NewMessage, row_id: int | None = None) -> int:
+    """Store the decision record; returns its id. The unique dedupe key guards double inserts.
+
+    In a batch that writes behind, the record is written at commit with an id taken in
+    advance (`store.ids`) or given; the dedupe lookup and the readers here see it meanwhile.
+    """
     _known_keys(session).pop(new.dedupe_key, None)  # from now on, ask the database
-    row_id = (
-        session.connection()
-        .execute(
-            _INSERT_MESSAGE,
-            {
-                "dedupe_key": new.dedupe_key,
-                "message_id": new.message_id,
-                "sender": new.sender,
-                "sender_domain": new.sender.rpartition("@")[2],
-                "subject": new.subject,
-                "source": new.source,
-                "received_at": new.received_at,
-                "recorded_at": new.recorded_at,
-                "outcome": new.outcome,
-                "reason": new.reason,
-                "ticket_id": new.ticket_id,
-                "redactions": dict(new.redactions),
-                "details": dict(new.details),
-            },
-        )
-        .scalar_one()
+    values: dict[str, Any] = {
+        "dedupe_key": new.dedupe_key,
+        "message_id": new.message_id,
+        "sender": new.sender,
+        "sender_domain": new.sender.rpartition("@")[2],
+        "subject": new.subject,
+        "source": new.source,
+        "received_at": new.received_at,
+        "recorded_at": new.recorded_at,
+        "outcome": new.outcome,
+        "reason": new.reason,
+        "ticket_id": new.ticket_id,
+        "redactions": dict(new.redactions),
+        "details": dict(new.details),
+    }
+    if not writebehind.deferring(session):
+        if row_id is None:
+            return int(session.connection().execute(_INSERT_MESSAGE, values).scalar_one())
+        session.connection().execute(_INSERT_MESSAGE_WITH_ID, {"id": row_id, **values})
+        return row_id
+    # Written behind, at commit: until then the readers below add the row in themselves.
+    if row_id is None:
+        row_id = ids.next_id(session, _MESSAGES)
+    writebehind.add(session, _INSERT_MESSAGE_WITH_ID, {"id": row_id, **values})
+    _known_keys(session)[new.dedupe_key] = MessageRecord(
+        row_id, new.message_id, new.sender, new.outcome, new.reason, new.received_at, new.ticket_id
     )
-    return int(row_id)
+    return row_id
+
+
+def _unwritten(session: Session) -> list[dict[str, Any]]:
+    """Decision records this batch has not written yet (`store.writebehind`)."""
+    return writebehind.waiting(session, _INSERT_MESSAGE_WITH_ID)
+
+
+def reserve_ids(session: Session, count: int) -> None:
+    """Take the ids of a batch's decision records at once, when the batch writes behind."""
+    if writebehind.deferring(session):
+        ids.reserve(session, _MESSAGES, count)
+
+
+def _open_messages(session: Session) -> dict[int, NewMessage]:
+    return session.info.setdefault("open_messages", {})  # type: ignore[no-any-return]
+
+
+def begin_message(session: Session, new: NewMessage) -> int:
+    """The id of the decision record of a message whose decision is being taken.
+
+    The record is written now (in progress) and completed by `finish_message`; in a batch
+    that writes behind, only its id is taken now and `finish_message` writes it whole (one
+    statement instead of two: its comments and audit events, which name it, are written at
+    commit)."""
+    if not writebehind.deferring(session):
+        return record_message(session, new)
+    row_id = ids.next_id(session, _MESSAGES)
+    _open_messages(session)[row_id] = new
+    return row_id
+
+
+def finish_message(
+    session: Session, row_id: int, outcome: str, reason: str, ticket_id: int | None
+) -> None:
+    """Write the decision into the record `begin_message` started."""
+    new = _open_messages(session).pop(row_id, None)
+    if new is None:
+        complete_message(session, row_id, outcome, reason, ticket_id)
+        return
+    final = replace(new, outcome=outcome, reason=reason, ticket_id=ticket_id)
+    record_message(session, final, row_id)
 
 
 def forget_message(session: Session, row_id: int) -> None:
     """Delete a decision record (a quarantined message that is being retried)."""
+    writebehind.flush(session, _MESSAGES)
     known = _known_keys(session)
     for key in [k for k, record in known.items() if record is not None and record.id == row_id]:
         del known[key]
@@ -147,24 +200,30 @@ def count_since(
         query = query.where(InboundMessageRow.sender == sender)
     if domain is not None:
         query = query.where(InboundMessageRow.sender_domain == domain)
-    return int(session.scalar(query) or 0)
+    floor = utc(since) or since
+    unwritten = [
+        row
+        for row in _unwritten(session)
+        if (utc(row["received_at"]) or floor) >= floor
+        and (sender is None or row["sender"] == sender)
+        and (domain is None or row["sender_domain"] == domain)
+    ]
+    return int(session.scalar(query) or 0) + len(unwritten)
 
 
 _OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
-# The newest ticket among mails we sent, then among mails we received, with these ids.
-_TICKET_OF_SENT = (
-    select(_OUTBOX.c.ticket_id)
+# The tickets of mails we sent, then of mails we received, with these ids: every match (a
+# Message-ID has one row, or a few), so that the database finds them by the message_id
+# indexes; with ORDER BY id LIMIT 1 it may walk the primary key backwards instead.
+_TICKETS_OF_SENT = (
+    select(_OUTBOX.c.id, _OUTBOX.c.ticket_id)
     .where(_OUTBOX.c.message_id.in_(bindparam("ids", expanding=True)))
     .where(_OUTBOX.c.ticket_id.is_not(None))
-    .order_by(_OUTBOX.c.id.desc())
-    .limit(1)
 )
-_TICKET_OF_RECEIVED = (
-    select(_MESSAGES.c.ticket_id)
+_TICKETS_OF_RECEIVED = (
+    select(_MESSAGES.c.id, _MESSAGES.c.ticket_id)
     .where(_MESSAGES.c.message_id.in_(bindparam("ids", expanding=True)))
     .where(_MESSAGES.c.ticket_id.is_not(None))
-    .order_by(_MESSAGES.c.id.desc())
-    .limit(1)
 )
 
 
@@ -176,16 +235,33 @@ def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int 
     """
     if not message_ids:
         return None
-    ids = {"ids": list(dict.fromkeys(message_ids))[-50:]}
+    params = {"ids": list(dict.fromkeys(message_ids))[-50:]}
     connection = session.connection()
-    sent = connection.execute(_TICKET_OF_SENT, ids).scalar()
+    sent = max(connection.execute(_TICKETS_OF_SENT, params), default=None, key=_row_id)
     if sent is not None:
-        return int(sent)
-    received = connection.execute(_TICKET_OF_RECEIVED, ids).scalar()
-    return int(received) if received is not None else None
+        return int(sent.ticket_id)
+    wanted = set(params["ids"])
+    received = [
+        *connection.execute(_TICKETS_OF_RECEIVED, params),
+        *(
+            row
+            for row in _unwritten(session)
+            if row["message_id"] in wanted and row["ticket_id"] is not None
+        ),
+    ]
+    newest = max(received, default=None, key=_row_id)
+    if newest is None:
+        return None
+    return int(newest["ticket_id"] if isinstance(newest, dict) else newest.ticket_id)
+
+
+def _row_id(row: Any) -> int:
+    """The id of a result row or of a row written behind (a dict)."""
+    return int(row["id"] if isinstance(row, dict) else row.id)
 
 
 def messages_for_ticket(session: Session, ticket_id: int) -> list[MessageRecord]:
+    writebehind.flush(session, _MESSAGES)
     rows = session.scalars(
         select(InboundMessageRow)
         .where(InboundMessageRow.ticket_id == ticket_id)
@@ -213,6 +289,7 @@ def thread_message_ids(
     With `recipient`, only the mails that person has seen: the ones they sent and the ones we
     sent them (no internal notes, no other people's notices). `exclude` is the mail's own id.
     """
+    writebehind.flush(session, _MESSAGES)
     connection = session.connection()
     if recipient is None:
         params: dict[str, Any] = {"ticket_id": ticket_id}

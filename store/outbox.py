@@ -81,7 +81,7 @@ def enqueue(
     session: Session, mail: NewMail, *, now: datetime, message_id_domain: str
 ) -> int | None:
     """Add a row; returns its id, or None when a row with the same dedupe key exists."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     if mail.dedupe_key is not None:
         exists = session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == mail.dedupe_key))
         if exists is not None:
@@ -104,7 +104,7 @@ def count_recent(
     session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
 ) -> int:
     """Automatic mails queued for `recipient` since an instant (optionally about one ticket)."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     query = (
         select(func.count())
         .select_from(OutboxRow)
@@ -123,7 +123,7 @@ def count_recent(
 def list_rows(
     session: Session, *, status: str | None = None, limit: int | None = None
 ) -> list[OutboxRecord]:
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     query = select(OutboxRow).order_by(OutboxRow.id)
     if status:
         query = query.where(OutboxRow.status == status)
@@ -134,7 +134,7 @@ def list_rows(
 
 def retry_dead(session: Session, now: datetime) -> int:
     """Put every dead row back in the queue, due now; returns how many."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     result = session.execute(
         update(OutboxRow)
         .where(OutboxRow.status == "dead")
@@ -145,7 +145,7 @@ def retry_dead(session: Session, now: datetime) -> int:
 
 def recent_to(session: Session, *, kind: str, recipient: str, since: datetime) -> bool:
     """Whether a mail of `kind` went (or is queued) to `recipient` since an instant."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     found = session.scalar(
         select(OutboxRow.id)
         .where(
@@ -179,7 +179,7 @@ def claim_due(
     session: Session, *, now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedMail]:
     """Lease up to `limit` rows due at `now`: attempts + 1, next_attempt_at = now + lease."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     rows = session.scalars(
         select(OutboxRow)
         .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
@@ -273,7 +273,7 @@ def count_sent(
     session: Session, *, recipient: str, since: datetime, ticket_id: int | None = None
 ) -> int:
     """Automatic mails actually sent to `recipient` since an instant (optionally per ticket)."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     params: dict[str, Any] = {"recipient": recipient.lower(), "since": since}
     statement = _SENT_TO
     if ticket_id is not None:
@@ -284,6 +284,6 @@ def count_sent(
 
 def count_by_status(session: Session) -> dict[str, int]:
     """How many rows are in each status (for metrics and the digest)."""
-    writebehind.flush(session)
+    writebehind.flush(session, _OUTBOX)
     rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
     return {str(status): int(count) for status, count in rows}

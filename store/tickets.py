@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
-from store import writebehind
+from store import ids, writebehind
 from store.errors import NotFound
 from store.records import AttachmentRecord, CommentRecord, TicketRecord
 from store.schema import (
@@ -74,9 +74,7 @@ class Subscriber:
 # runs them on the session's connection, past the ORM: a ticket is read and written as a
 # `TicketRecord`, kept per transaction (`_cache`), never as an ORM row.
 _COMMENTS = Base.metadata.tables[CommentRow.__tablename__]
-_INSERT_COMMENT = insert(_COMMENTS).returning(_COMMENTS.c.id)
 _ATTACHMENTS = Base.metadata.tables[AttachmentRow.__tablename__]
-_INSERT_ATTACHMENT = insert(_ATTACHMENTS).returning(_ATTACHMENTS.c.id)
 _INSERT_AUDIT = insert(Base.metadata.tables[AuditEventRow.__tablename__])
 _SUBS = Base.metadata.tables[SubscriberRow.__tablename__]
 _INSERT_SUBSCRIBER = insert(_SUBS)
@@ -98,7 +96,18 @@ _TICKETS = Base.metadata.tables[TicketRow.__tablename__]
 _CONTACTS = Base.metadata.tables[ContactRow.__tablename__]
 _ORGS = Base.metadata.tables[OrganisationRow.__tablename__]
 _STAFF = Base.metadata.tables[StaffRow.__tablename__]
-_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+# A new ticket's id and the names its record carries, in the INSERT itself (no read back).
+_INSERT_TICKET = insert(_TICKETS).returning(
+    _TICKETS.c.id,
+    # Written out: SQLAlchemy renders a subquery in RETURNING uncorrelated.
+    literal_column(
+        "(SELECT contacts.email FROM contacts WHERE contacts.id = tickets.requester_id)"
+    ).label("requester"),
+    literal_column(
+        "(SELECT organisations.name FROM organisations"
+        " WHERE organisations.id = tickets.organisation_id)"
+    ).label("organisation"),
+)
 # One ticket with the names the record carries (requester, organisation, assignee).
 _TICKET_BY_ID = (
     select(
@@ -160,39 +169,46 @@ def _write(session: Session, ticket: TicketRecord, values: dict[str, Any]) -> Ti
 def create_ticket(session: Session, new: NewTicket) -> TicketRecord:
     """Insert a ticket; the database allocates its number."""
     created = new.created_at
-    ticket_id = (
-        session.connection()
-        .execute(
-            _INSERT_TICKET,
-            {
-                "prefix": new.prefix,
-                "subject": new.subject,
-                "status": "open",
-                "priority": new.priority,
-                "category": new.category,
-                "visibility": new.visibility,
-                "organisation_id": new.organisation_id,
-                "requester_id": new.requester_id,
-                "support_address": new.support_address,
-                "call_reference": new.call_reference,
-                "fields": dict(new.fields),
-                "flags": {},
-                "related_ticket_id": new.related_ticket_id,
-                "created_at": created,
-                "updated_at": created,
-                "last_activity_at": created,
-                "status_changed_at": created,
-                "first_response_due": new.first_response_due,
-                "resolution_due": new.resolution_due,
-            },
-        )
-        .scalar_one()
+    values = {
+        "prefix": new.prefix,
+        "subject": new.subject,
+        "status": "open",
+        "priority": new.priority,
+        "category": new.category,
+        "visibility": new.visibility,
+        "organisation_id": new.organisation_id,
+        "requester_id": new.requester_id,
+        "support_address": new.support_address,
+        "call_reference": new.call_reference,
+        "fields": dict(new.fields),
+        "flags": {},
+        "related_ticket_id": new.related_ticket_id,
+        "created_at": created,
+        "updated_at": created,
+        "last_activity_at": created,
+        "status_changed_at": created,
+        "first_response_due": new.first_response_due,
+        "resolution_due": new.resolution_due,
+    }
+    inserted = session.connection().execute(_INSERT_TICKET, values).one()
+    ticket = TicketRecord.from_mapping(
+        {
+            **values,
+            "id": inserted.id,
+            "requester": inserted.requester,
+            "organisation": inserted.organisation,
+            "assignee": None,
+            "assignee_email": None,
+            "first_responded_at": None,
+        }
     )
-    ticket = _record(session, int(ticket_id))
-    session.connection().execute(
+    _cache(session)[ticket.id] = ticket
+    writebehind.add(
+        session,
         _INSERT_SUBSCRIBER,
         {"ticket_id": ticket.id, "email": ticket.requester, "role": "requester", "muted": False},
     )
+    _subscriber_cache(session)[ticket.id] = (Subscriber(ticket.requester, "requester", False),)
     return ticket
 
 
@@ -230,7 +246,8 @@ def set_flag(session: Session, ticket_id: int, flag: str, now: datetime) -> None
 
 
 def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRecord:
-    """Append a comment (a Core insert: comments are never changed through the ORM)."""
+    """Append a comment (a Core insert: comments are never changed through the ORM; in a
+    batch it is written at commit, see `store.writebehind`)."""
     values = {
         "ticket_id": ticket_id,
         "author_email": new.author_email,
@@ -244,7 +261,7 @@ def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRec
         "inbound_message_id": new.inbound_message_id,
         "created_at": new.created_at,
     }
-    comment_id = session.connection().execute(_INSERT_COMMENT, values).scalar_one()
+    comment_id = writebehind.insert_row(session, _COMMENTS, values)
     ticket = _record(session, ticket_id)
     when = new.created_at
     if ticket.updated_at != when or ticket.last_activity_at != when:
@@ -261,6 +278,12 @@ def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRec
     )
 
 
+def reserve_comment_ids(session: Session, count: int) -> None:
+    """Take the ids of a batch's comments at once, when the batch writes behind."""
+    if writebehind.deferring(session):
+        ids.reserve(session, _COMMENTS, count)
+
+
 def add_attachment(
     session: Session,
     ticket_id: int,
@@ -274,23 +297,20 @@ def add_attachment(
     content_id: str | None,
     created_at: datetime,
 ) -> AttachmentRecord:
-    attachment_id = (
-        session.connection()
-        .execute(
-            _INSERT_ATTACHMENT,
-            {
-                "ticket_id": ticket_id,
-                "comment_id": comment_id,
-                "filename": filename,
-                "content_type": content_type,
-                "size": size,
-                "sha256": sha256,
-                "inline": inline,
-                "content_id": content_id,
-                "created_at": created_at,
-            },
-        )
-        .scalar_one()
+    attachment_id = writebehind.insert_row(
+        session,
+        _ATTACHMENTS,
+        {
+            "ticket_id": ticket_id,
+            "comment_id": comment_id,
+            "filename": filename,
+            "content_type": content_type,
+            "size": size,
+            "sha256": sha256,
+            "inline": inline,
+            "content_id": content_id,
+            "created_at": created_at,
+        },
     )
     return AttachmentRecord(int(attachment_id), filename, content_type, size, sha256, inline)
 
@@ -320,14 +340,31 @@ def audit(
     )
 
 
+def _subscriber_cache(session: Session) -> dict[int, tuple[Subscriber, ...]]:
+    """Subscribers of the tickets this transaction read or created (see `subscribers`)."""
+    return session.info.setdefault("ticket_subscribers", {})  # type: ignore[no-any-return]
+
+
 def subscribers(session: Session, ticket_id: int) -> list[Subscriber]:
     """Who gets mail about the ticket: the requester first, then watchers by address."""
-    rows = session.connection().execute(_SUBSCRIBERS_OF, {"ticket_id": ticket_id})
-    return [Subscriber(r.email, r.role, r.muted) for r in rows]
+    cache = _subscriber_cache(session)
+    known = cache.get(ticket_id)
+    if known is None:
+        rows = session.connection().execute(_SUBSCRIBERS_OF, {"ticket_id": ticket_id})
+        known = cache[ticket_id] = tuple(Subscriber(r.email, r.role, r.muted) for r in rows)
+    return list(known)
+
+
+def _changing_subscribers(session: Session, ticket_id: int) -> None:
+    """Before a change to a ticket's subscribers: rows written behind go first (the change
+    reads or updates them), and the cached list is read again after it."""
+    writebehind.flush(session, _SUBS)
+    _subscriber_cache(session).pop(ticket_id, None)
 
 
 def add_watcher(session: Session, ticket_id: int, email: str) -> bool:
     """Add a watcher; False when the address already receives mail about the ticket."""
+    _changing_subscribers(session, ticket_id)
     key = {"ticket_id": ticket_id, "email": email.lower()}
     if session.connection().execute(_SUBSCRIBER, key).first() is not None:
         return False
@@ -337,6 +374,7 @@ def add_watcher(session: Session, ticket_id: int, email: str) -> bool:
 
 def set_muted(session: Session, ticket_id: int, email: str, muted: bool) -> bool:
     """Stop (or resume) mail about the ticket to one subscriber; False if not subscribed."""
+    _changing_subscribers(session, ticket_id)
     done = session.connection().execute(
         _SET_MUTED, {"b_ticket": ticket_id, "b_email": email.lower(), "b_muted": muted}
     )

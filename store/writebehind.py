@@ -1,19 +1,25 @@
-"""Rows inserted together just before commit: audit events and outbox rows of a batch.
+"""Rows inserted together just before commit: audit events, comments, attachments and
+outbox rows of a batch.
 
-In a batch of inbound messages (`App.ingest_batch`), audit events and outbox rows are
-written many times and read back rarely, so they wait in the session and go to the database
-in one multi-row INSERT per statement: before the transaction commits (a session event, so
-no caller can forget it), and before any query that reads the outbox (`flush`, called by
-the store's outbox readers). Only a session that called `enable` defers anything; every
-other session (single messages, the scheduler, the CLI) writes each row at once.
+In a batch of inbound messages (`App.ingest_batch`), these rows are written many times and
+read back rarely (comments and attachments not at all while a batch is decided), so they
+wait in the session and go to the database in one multi-row INSERT per statement, parents
+before children: before the transaction commits (a session event, so no caller can forget
+it), and before any query that reads the outbox (`flush`, called by the store's outbox
+readers). Rows that others point at take their id in advance (`insert_row`, `store.ids`).
+Only a session that called `enable` defers anything; every other session (single
+messages, the scheduler, the CLI) writes each row at once.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, MetaData, Table, insert
 from sqlalchemy.orm import Session
+
+from store import ids
 
 _KEY = "write_behind"
 
@@ -21,6 +27,31 @@ _KEY = "write_behind"
 def enable(session: Session) -> None:
     """Defer the inserts `add` is given until `flush` (or commit) in this session."""
     session.info.setdefault(_KEY, {})
+
+
+def deferring(session: Session) -> bool:
+    """Whether this session writes behind (`enable`)."""
+    return _KEY in session.info
+
+
+def insert_row(session: Session, table: Table, values: dict[str, Any]) -> int:
+    """Insert a row of `table` (whose key is `id`) now or at the next flush; its id."""
+    if not deferring(session):
+        row_id = session.connection().execute(_returning_id(table), values).scalar_one()
+        return int(row_id)
+    row_id = ids.next_id(session, table)
+    add(session, _with_id(table), {"id": row_id, **values})
+    return row_id
+
+
+@functools.cache
+def _returning_id(table: Table) -> Insert:
+    return insert(table).returning(table.c.id)
+
+
+@functools.cache
+def _with_id(table: Table) -> Insert:
+    return insert(table)
 
 
 def add(session: Session, statement: Insert, values: dict[str, Any]) -> None:
@@ -32,12 +63,35 @@ def add(session: Session, statement: Insert, values: dict[str, Any]) -> None:
         pending.setdefault(statement, []).append(values)
 
 
-def flush(session: Session) -> None:
-    """Write every deferred row (in the order each statement received them)."""
+def waiting(session: Session, statement: Insert) -> list[dict[str, Any]]:
+    """The rows `statement` has been given and not yet written (readers add them in)."""
+    pending: dict[Insert, list[dict[str, Any]]] | None = session.info.get(_KEY)
+    return pending.get(statement, []) if pending else []
+
+
+def flush(session: Session, *tables: Table) -> None:
+    """Write the deferred rows of `tables` (every deferred row without), in the order each
+    statement received them, parents first.
+
+    A reader flushes only the table it reads: rows of other tables may name a row that is
+    not written yet (a comment names the decision record its message writes when decided).
+    """
     pending: dict[Insert, list[dict[str, Any]]] | None = session.info.get(_KEY)
     if not pending:
         return
+    due = [s for s in pending if not tables or s.table in tables]
     connection = session.connection()
-    for statement, rows in pending.items():
-        connection.execute(statement, rows)
-    pending.clear()
+    for statement in sorted(due, key=_parents_first):
+        connection.execute(statement, pending.pop(statement))
+
+
+def _parents_first(statement: Insert) -> int:
+    """Where the statement's table comes when tables are ordered by their foreign keys."""
+    table = statement.table
+    assert isinstance(table, Table)
+    return _table_order(table.metadata)[table.name]
+
+
+@functools.cache
+def _table_order(metadata: MetaData) -> dict[str, int]:
+    return {table.name: n for n, table in enumerate(metadata.sorted_tables)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,22 @@ def test_prestage_gives_what_analyse_gives_in_order(desk: Desk) -> None:
     assert "Tr0ub4dor&3" not in first.content.full_text, "the pre-stage hands back redacted text"
     assert first.parsed is not None and first.parsed.message is None, "no email tree crosses over"
     assert expected[3].parsed is None and expected[3].problem.startswith("unparseable")
+
+
+def test_collect_analyses_here_the_chunks_no_worker_has_started(desk: Desk) -> None:
+    """While a chunk is being analysed, the caller takes the queued chunks from the end."""
+    options = AnalysisOptions.of(desk.app.pipeline.options)
+    raws = _raws(desk)
+    expected = [analyse(raw, options) for raw in raws]
+    running: Future[list[Analysis | None]] = Future()
+    assert running.set_running_or_notify_cancel()
+    queued: Future[list[Analysis | None]] = Future()  # no worker has taken it
+    with PreStage(options, workers=1) as prestage:
+        # The first chunk is finished by the time the queued one has been analysed here.
+        queued.add_done_callback(lambda _: running.set_result(expected[:2]))
+        analyses = prestage.collect([(raws[:2], running), (raws[2:], queued)])
+    assert analyses == expected
+    assert queued.cancelled(), "the pool does not analyse it again"
 
 
 def test_batch_with_analyses_decides_like_one_by_one(desk: Desk) -> None:
@@ -124,3 +141,43 @@ def test_rows_deferred_in_a_batch_are_seen_by_later_messages_and_committed(desk:
     with desk.app.db.transaction() as session:
         count = session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
     assert count >= 1, "the created ticket's audit event was written at commit"
+
+
+def test_records_written_at_commit_are_seen_by_later_messages_of_the_batch(
+    tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Decision records, comments and subscribers wait for the batch's commit (on both
+    databases); later messages of the same batch still thread to them, see them as
+    duplicates, and count them against the flood limit."""
+    desk = Desk(tmp_path, db_url, ingest={"sender_rate_limit": "4/10m"})
+    first = mail(message_id="<a@acme.example>", subject="First")
+    messages = [
+        first,
+        mail(message_id="<b@acme.example>", subject="Second", cc="dave@acme.example"),
+        mail(
+            message_id="<c@acme.example>",
+            subject="a reply without a tag",
+            headers={"In-Reply-To": "<a@acme.example>"},
+        ),
+        first,
+        mail(message_id="<d@acme.example>", subject="Fourth"),
+        mail(message_id="<e@acme.example>", subject="Fifth"),
+    ]
+    raws = [RawMessage(data=m, source="cli", received_at=desk.clock.now) for m in messages]
+    results = desk.app.ingest_batch(raws)
+    assert "a batch of" not in caplog.text, "the batch was decided in one go, writing behind"
+    assert [r.outcome for r in results] == [
+        Outcome.CREATED,
+        Outcome.CREATED,
+        Outcome.COMMENTED,
+        Outcome.DUPLICATE,
+        Outcome.CREATED,
+        Outcome.HELD,
+    ]
+    assert results[2].ticket == results[3].ticket == results[0].ticket
+    shown = desk.ticket(results[0].ticket or "")
+    assert [m["outcome"] for m in shown["messages"]] == ["created", "commented"]
+    assert len(shown["comments"]) == 2
+    second = desk.ticket(results[1].ticket or "")
+    assert second["watchers"] == ["dave@acme.example"]
+    desk.close()

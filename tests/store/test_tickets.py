@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from store import directory, tickets
+from store import directory, tickets, writebehind
 from store.db import Database
 from store.directory import OrganisationSpec, StaffSpec
 from store.tickets import NewComment, NewTicket
@@ -144,3 +144,77 @@ def test_directory_sync_is_idempotent_and_matches_subdomains(db_url: str) -> Non
         staff = directory.staff_by_name(session, "Alice")
         assert staff is not None and staff.email == "alice@desk.example"
     database.dispose()
+
+
+def test_a_new_ticket_is_recorded_as_reading_it_back_would(db_url: str) -> None:
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        created = tickets.create_ticket(session, _new(requester, org))
+        no_org = tickets.create_ticket(session, _new(requester, None, "No organisation"))
+    with database.transaction() as session:
+        assert tickets.get_ticket(session, created.id) == created
+        assert tickets.get_ticket(session, no_org.id) == no_org
+    assert (created.requester, created.organisation) == ("carol@acme.example", "Acme")
+    assert no_org.organisation is None
+    database.dispose()
+
+
+def test_a_batch_writes_comments_attachments_and_subscribers_at_commit(db_url: str) -> None:
+    """Rows written behind take their ids in advance and reach the database, parents first."""
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        writebehind.enable(session)
+        tickets.reserve_comment_ids(session, 2)
+        ticket = tickets.create_ticket(session, _new(requester, org))
+        first = tickets.add_comment(session, ticket.id, _comment("first"))
+        second = tickets.add_comment(session, ticket.id, _comment("second"))
+        attached = tickets.add_attachment(
+            session,
+            ticket.id,
+            second.id,
+            filename="a.txt",
+            content_type="text/plain",
+            size=1,
+            sha256="0" * 64,
+            inline=False,
+            content_id=None,
+            created_at=NOW,
+        )
+        assert tickets.comments(session, ticket.id) == []  # not yet written
+        assert [s.email for s in tickets.subscribers(session, ticket.id)] == ["carol@acme.example"]
+        # A change to the subscribers writes what waits first: the requester is there.
+        assert not tickets.add_watcher(session, ticket.id, "carol@acme.example")
+        assert tickets.add_watcher(session, ticket.id, "dave@acme.example")
+        assert tickets.set_muted(session, ticket.id, "dave@acme.example", True)
+        assert tickets.subscribers(session, ticket.id)[1].muted
+    assert first.id < second.id
+    with database.transaction() as session:
+        assert [c.id for c in tickets.comments(session, ticket.id)] == [first.id, second.id]
+        assert [c.body for c in tickets.comments(session, ticket.id)] == ["first", "second"]
+        assert [a.id for a in tickets.attachments(session, ticket.id)] == [attached.id]
+        assert [(s.email, s.muted) for s in tickets.subscribers(session, ticket.id)] == [
+            ("carol@acme.example", False),
+            ("dave@acme.example", True),
+        ]
+    with database.transaction() as session:  # ids taken later do not collide
+        writebehind.enable(session)
+        many = [tickets.add_comment(session, ticket.id, _comment(f"{n}")) for n in range(40)]
+    with database.transaction() as session:
+        last = tickets.add_comment(session, ticket.id, _comment("last"))
+        listed = [c.id for c in tickets.comments(session, ticket.id)]
+        assert listed[2:] == [c.id for c in many] + [last.id]
+    database.dispose()
+
+
+def _comment(body: str) -> NewComment:
+    return NewComment(
+        author_email="carol@acme.example",
+        author_role="customer",
+        public=True,
+        body=body,
+        full_text=body,
+        html=None,
+        created_at=NOW,
+    )
