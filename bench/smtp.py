@@ -192,8 +192,11 @@ def send_all(port: int, messages: list[tuple[str, bytes]], sessions: int) -> tup
     return time.perf_counter() - started, sum(accepted)
 
 
-def bare_rate(messages: list[tuple[str, bytes]], sessions: int) -> float:
-    """Messages per second accepted by the do-nothing aiosmtpd handler."""
+def bare_rate(
+    messages: list[tuple[str, bytes]], sessions: int
+) -> tuple[float, tuple[float, ...] | None]:
+    """Messages per second accepted by the do-nothing aiosmtpd handler, and its user and
+    system CPU per message."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", BARE_SERVER, str(port)],
@@ -204,11 +207,16 @@ def bare_rate(messages: list[tuple[str, bytes]], sessions: int) -> float:
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        before = process_cpu_split(server.pid)
         seconds, accepted = send_all(port, messages, sessions)
+        after = process_cpu_split(server.pid)
     finally:
         server.communicate("", timeout=30)
     assert accepted == len(messages), f"bare handler accepted {accepted}/{len(messages)}"
-    return accepted / seconds
+    cpu = None
+    if before is not None and after is not None:
+        cpu = tuple((a - b) / accepted * 1000 for a, b in zip(after, before, strict=True))
+    return accepted / seconds, cpu
 
 
 @dataclass(frozen=True)
@@ -216,16 +224,18 @@ class ServeFigures:
     accepted: float  # messages/s answered 250
     end_to_end: float | None  # messages/s committed (None with --accept-only)
     drain: float  # seconds from the last 250 to the last commit
-    cpu_ms: float | None  # CPU of serve's main process (all its threads) per accepted message
+    cpu_ms: tuple[float, ...] | None  # user and system CPU of serve's main process (all its
+    # threads) per accepted message
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (all threads, not its children); None off Linux."""
+def process_cpu_split(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU seconds of a process (all threads, not its children)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def serve_rates(
@@ -250,10 +260,10 @@ def serve_rates(
         probe = Recorded(config.db_url)
         spy = start_py_spy(daemon.proc.pid, profile) if profile else None
         try:
-            cpu_before = process_cpu_seconds(daemon.proc.pid)
+            cpu_before = process_cpu_split(daemon.proc.pid)
             started = time.perf_counter()
             seconds, accepted = send_all(config.smtp_port, messages, sessions)
-            cpu_after = process_cpu_seconds(daemon.proc.pid)
+            cpu_after = process_cpu_split(daemon.proc.pid)
             end_to_end = None
             if not accept_only:
                 wait_until(
@@ -274,7 +284,9 @@ def serve_rates(
         assert accepted == len(messages), f"serve accepted {accepted}/{len(messages)}"
         cpu_ms = None
         if cpu_before is not None and cpu_after is not None:
-            cpu_ms = (cpu_after - cpu_before) / accepted * 1000
+            cpu_ms = tuple(
+                (a - b) / accepted * 1000 for a, b in zip(cpu_after, cpu_before, strict=True)
+            )
         return ServeFigures(
             accepted=accepted / seconds,
             end_to_end=accepted / end_to_end if end_to_end else None,
@@ -302,12 +314,20 @@ def main() -> int:
     )
     shares = []
     for _ in range(max(1, args.rounds)):
-        bare = bare_rate(messages, args.sessions)
-        print(f"bare aiosmtpd handler (250 at once)  accepted   {bare:8.1f} messages/s")
+        bare, bare_cpu = bare_rate(messages, args.sessions)
+        print(
+            f"bare aiosmtpd handler (250 at once)  accepted   {bare:8.1f} messages/s"
+            + (f" (CPU {sum(bare_cpu):.2f} ms/message)" if bare_cpu else "")
+        )
         serve = serve_rates(messages, args.sessions, args.timeout, args.profile, args.accept_only)
         share = serve.accepted / bare
         shares.append(share)
-        cpu = f"; main process CPU {serve.cpu_ms:.2f} ms/message" if serve.cpu_ms else ""
+        cpu = (
+            f"; main process CPU {sum(serve.cpu_ms):.2f} ms/message: user {serve.cpu_ms[0]:.2f},"
+            f" system {serve.cpu_ms[1]:.2f}"
+            if serve.cpu_ms
+            else ""
+        )
         print(
             f"postdesk serve (SQLite)              accepted   {serve.accepted:8.1f} messages/s "
             f"({share:.0%} of bare; target >= {ACCEPT_SHARE_TARGET:.0%}: "

@@ -35,6 +35,9 @@ RESTART_DELAY_SECONDS = 2.0
 # The outbox worker yields the CPU to the listeners and the spool worker when both want it:
 # a notice may wait a few seconds under a burst, an SMTP client should not.
 OUTBOX_NICENESS = 10
+# The spool worker (and its analysing process) too, a little less: mail waiting in the spool
+# is safe, so the listeners go first; what they leave of the CPU drains the spool.
+SPOOL_NICENESS = 5
 PRESTAGE_WORKERS = 1  # the spool worker's analysing process (the listeners need a core too)
 Report = tuple[Any, ...]
 ChildMain = Callable[[Settings, int, ProcessEvent, ProcessEvent, Any], None]
@@ -68,6 +71,7 @@ def spool_worker_main(
 ) -> None:
     """The spool worker child: drain the spool into the pipeline until `stop`."""
     app = _child_setup(settings, parent)
+    os.nice(SPOOL_NICENESS)  # before the analysing process starts: it inherits it
     app.after_commit = lambda: reports.put(("committed",))
 
     def report(result: IngestResult, entry: SpoolEntry) -> None:

@@ -114,6 +114,15 @@ def test_serve_speaks_smtp_and_http_and_stops_on_sigterm(
             lambda: created in _metric_lines(daemon), timeout=10, what="created in /metrics"
         )
 
+        # Taking mail in goes first: the workers yield the CPU (spool 5, outbox 10); the
+        # third child, multiprocessing's resource tracker, keeps the parent's.
+        wait_until(
+            lambda: sorted(_niceness(pid) or 0 for pid in daemon.children())[-2:] == [5, 10],
+            timeout=30,
+            what="the worker processes at their niceness",
+        )
+        assert _niceness(daemon.proc.pid) == 0
+
         started = time.monotonic()
         assert daemon.terminate(timeout=20) == 0
         assert time.monotonic() - started < 10, "SIGTERM should stop serve within seconds"
@@ -258,6 +267,13 @@ def _send_burst(
             break
         accepted.append(message_id)  # list.append is atomic under the GIL
     client.close()
+
+
+def _niceness(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(") ")[2].split()[16])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
 
 
 def _alive(pid: int) -> bool:
