@@ -212,18 +212,15 @@ def count_since(
 
 
 _OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
-# The tickets of mails we sent, then of mails we received, with these ids: every match (a
-# Message-ID has one row, or a few), so that the database finds them by the message_id
-# indexes; with ORDER BY id LIMIT 1 it may walk the primary key backwards instead.
-_TICKETS_OF_SENT = (
-    select(_OUTBOX.c.id, _OUTBOX.c.ticket_id)
-    .where(_OUTBOX.c.message_id.in_(bindparam("ids", expanding=True)))
-    .where(_OUTBOX.c.ticket_id.is_not(None))
+# The mails we sent, then the mails we received, with these ids, and their tickets: every
+# match (a Message-ID has one row, or a few), found by the message_id indexes. Rows without
+# a ticket are left out here, not in SQL: given "ticket_id IS NOT NULL" (or ORDER BY id
+# LIMIT 1), PostgreSQL may walk another index over the whole table instead.
+_TICKETS_OF_SENT = select(_OUTBOX.c.id, _OUTBOX.c.ticket_id).where(
+    _OUTBOX.c.message_id.in_(bindparam("ids", expanding=True))
 )
-_TICKETS_OF_RECEIVED = (
-    select(_MESSAGES.c.id, _MESSAGES.c.ticket_id)
-    .where(_MESSAGES.c.message_id.in_(bindparam("ids", expanding=True)))
-    .where(_MESSAGES.c.ticket_id.is_not(None))
+_TICKETS_OF_RECEIVED = select(_MESSAGES.c.id, _MESSAGES.c.ticket_id).where(
+    _MESSAGES.c.message_id.in_(bindparam("ids", expanding=True))
 )
 
 
@@ -237,12 +234,12 @@ def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int 
         return None
     params = {"ids": list(dict.fromkeys(message_ids))[-50:]}
     connection = session.connection()
-    sent = max(connection.execute(_TICKETS_OF_SENT, params), default=None, key=_row_id)
-    if sent is not None:
-        return int(sent.ticket_id)
+    sent = [row for row in connection.execute(_TICKETS_OF_SENT, params) if row.ticket_id]
+    if sent:
+        return int(max(sent, key=_row_id).ticket_id)
     wanted = set(params["ids"])
-    received = [
-        *connection.execute(_TICKETS_OF_RECEIVED, params),
+    received: list[Any] = [
+        *(row for row in connection.execute(_TICKETS_OF_RECEIVED, params) if row.ticket_id),
         *(
             row
             for row in _unwritten(session)

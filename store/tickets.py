@@ -6,14 +6,12 @@ comment, audit events, outbox rows) is one transaction.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Update
 
 from store import ids, writebehind
 from store.errors import NotFound
@@ -147,23 +145,22 @@ def _record(session: Session, ticket_id: int) -> TicketRecord:
     return record
 
 
-@functools.cache
-def _update_statement(columns: frozenset[str]) -> Update:
-    """UPDATE tickets SET <columns> WHERE id = :b_id, built once per set of columns."""
-    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
-    return update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id")).values(values)
-
-
 def _write(session: Session, ticket: TicketRecord, values: dict[str, Any]) -> TicketRecord:
-    """Update columns of a ticket; returns (and caches) the record as it now is."""
-    statement = _update_statement(frozenset(values))
-    session.connection().execute(statement, {**values, "b_id": ticket.id})
-    if _NAMED_BY.intersection(values):
-        _cache(session).pop(ticket.id, None)
-        return _record(session, ticket.id)
-    record = ticket.changed(values)
-    _cache(session)[ticket.id] = record
-    return record
+    """Update columns of a ticket; returns (and caches) the record as it now is.
+
+    In a batch that writes behind, the change waits for the commit (one UPDATE per changed
+    ticket, `store.writebehind.update`): the batch reads its tickets from the cache. A
+    change of a column that carries a name is written at once and the row read back."""
+    if not _NAMED_BY.intersection(values):
+        writebehind.update(session, _TICKETS, ticket.id, values)
+        record = ticket.changed(values)
+        _cache(session)[ticket.id] = record
+        return record
+    writebehind.flush(session, _TICKETS)  # earlier changes first: the row is read back
+    writebehind.update(session, _TICKETS, ticket.id, values)
+    writebehind.flush(session, _TICKETS)
+    _cache(session).pop(ticket.id, None)
+    return _record(session, ticket.id)
 
 
 def create_ticket(session: Session, new: NewTicket) -> TicketRecord:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Insert, MetaData, Table, insert
+from sqlalchemy import Insert, MetaData, Table, Update, bindparam, insert
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from store import ids
 
 _KEY = "write_behind"
+_UPDATES = "write_behind_updates"  # table -> row id -> column -> its latest value
 
 
 def enable(session: Session) -> None:
@@ -54,6 +56,32 @@ def _with_id(table: Table) -> Insert:
     return insert(table)
 
 
+def update(session: Session, table: Table, row_id: int, values: dict[str, Any]) -> None:
+    """Set columns of the row of `table` with this `id`, now or at the next flush.
+
+    Deferred changes of one row are merged (the latest value of each column wins): at the
+    flush the row gets one UPDATE. For rows only this transaction reads back through a
+    cache (a batch's tickets, see `store.tickets`)."""
+    if not deferring(session):
+        session.connection().execute(
+            update_statement(table, frozenset(values)),
+            {
+                **values,
+                "b_id": row_id,
+            },
+        )
+        return
+    updates: dict[Table, dict[int, dict[str, Any]]] = session.info.setdefault(_UPDATES, {})
+    updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
+
+
+@functools.cache
+def update_statement(table: Table, columns: frozenset[str]) -> Update:
+    """UPDATE <table> SET <columns> WHERE id = :b_id, built once per set of columns."""
+    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
+    return sql_update(table).where(table.c.id == bindparam("b_id")).values(values)
+
+
 def add(session: Session, statement: Insert, values: dict[str, Any]) -> None:
     """Insert `values` with `statement` now, or at the next flush when deferring."""
     pending: dict[Insert, list[dict[str, Any]]] | None = session.info.get(_KEY)
@@ -77,12 +105,17 @@ def flush(session: Session, *tables: Table) -> None:
     not written yet (a comment names the decision record its message writes when decided).
     """
     pending: dict[Insert, list[dict[str, Any]]] | None = session.info.get(_KEY)
-    if not pending:
-        return
-    due = [s for s in pending if not tables or s.table in tables]
-    connection = session.connection()
-    for statement in sorted(due, key=_parents_first):
-        connection.execute(statement, pending.pop(statement))
+    if pending:
+        due = [s for s in pending if not tables or s.table in tables]
+        for statement in sorted(due, key=_parents_first):
+            session.connection().execute(statement, pending.pop(statement))
+    updates: dict[Table, dict[int, dict[str, Any]]] = session.info.get(_UPDATES) or {}
+    for table in [t for t in updates if not tables or t in tables]:
+        by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row_id, values in updates.pop(table).items():
+            by_columns.setdefault(frozenset(values), []).append({**values, "b_id": row_id})
+        for columns, rows in by_columns.items():
+            session.connection().execute(update_statement(table, columns), rows)
 
 
 def _parents_first(statement: Insert) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
 
 from store import directory, tickets, writebehind
 from store.db import Database
@@ -218,3 +221,32 @@ def _comment(body: str) -> NewComment:
         html=None,
         created_at=NOW,
     )
+
+
+def test_ticket_changes_in_a_batch_reach_the_row_at_commit(db_url: str) -> None:
+    """Changes wait for the commit, merged per ticket; a change of a named column (the
+    assignee) is written at once with the earlier ones and read back."""
+    database = Database(db_url)
+    requester, org = _seed(database)
+    with database.transaction() as session:
+        staff_id = session.execute(text("SELECT id FROM staff")).scalar_one()
+    later = NOW + timedelta(hours=1)
+    with database.transaction() as session:
+        writebehind.enable(session)
+        ticket = tickets.create_ticket(session, _new(requester, org))
+        tickets.update_ticket(session, ticket.id, NOW, status="waiting_on_customer")
+        tickets.set_flag(session, ticket.id, "credential_exposed", NOW)
+        tickets.add_comment(session, ticket.id, replace(_comment("later"), created_at=later))
+        assigned = tickets.update_ticket(session, ticket.id, later, assignee_id=staff_id)
+        assert (assigned.status, assigned.assignee) == ("waiting_on_customer", "alice")
+        final = tickets.update_ticket(session, ticket.id, later, priority="high")
+        unchanged = session.execute(
+            text("SELECT priority FROM tickets WHERE id = :id"), {"id": ticket.id}
+        ).scalar_one()
+        assert unchanged == "medium", "the last change waits for the commit"
+    with database.transaction() as session:
+        assert tickets.get_ticket(session, ticket.id) == final
+    assert (final.status, final.priority) == ("waiting_on_customer", "high")
+    assert final.flags == ("credential_exposed",)
+    assert final.last_activity_at == later
+    database.dispose()
