@@ -73,12 +73,25 @@ class Pipeline:
         self.clock = clock
         self.analysis_options = AnalysisOptions.of(options)
 
-    def prefetch(self, session: Session, raws: Sequence[RawMessage]) -> None:
-        """Look up a batch's dedupe keys in one query before its messages are processed, and
-        take the ids of its decision records and comments in one query each (when the batch
-        writes behind)."""
+    def prefetch(
+        self,
+        session: Session,
+        raws: Sequence[RawMessage],
+        analyses: Sequence[Analysis | None] = (),
+    ) -> None:
+        """Look up a batch's dedupe keys and the senders its analyses name in one query each
+        before its messages are processed, and take the ids of its decision records and
+        comments in one query each (when the batch writes behind)."""
         inbound.prefetch_dedupe_keys(
             session, [dedupe_key(quick_message_id(raw.data), raw.data) for raw in raws]
+        )
+        directory.prefetch_contacts(
+            session,
+            [
+                a.parsed.sender.email
+                for a in analyses
+                if a is not None and a.parsed is not None and a.parsed.sender is not None
+            ],
         )
         inbound.reserve_ids(session, len(raws))
         tickets.reserve_comment_ids(session, len(raws))

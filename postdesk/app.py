@@ -164,7 +164,7 @@ class App:
         try:
             with self.db.transaction() as session:
                 writebehind.enable(session)  # audit and outbox rows: one INSERT each, at commit
-                self.pipeline.prefetch(session, raws)
+                self.pipeline.prefetch(session, raws, prepared)
                 results: list[IngestResult | None] = [
                     self.pipeline.process(session, raw, analysis)
                     for raw, analysis in zip(raws, prepared, strict=True)

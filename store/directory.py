@@ -103,18 +103,36 @@ def _sync_staff(session: Session, staff: list[StaffSpec]) -> None:
 
 
 _CONTACTS = Base.metadata.tables[ContactRow.__tablename__]
-_CONTACT_BY_EMAIL = select(
+_CONTACT_COLUMNS = select(
     _CONTACTS.c.id,
     _CONTACTS.c.email,
     _CONTACTS.c.name,
     _CONTACTS.c.organisation_id,
     _CONTACTS.c.bouncing,
-).where(_CONTACTS.c.email == bindparam("email"))
+)
+_CONTACT_BY_EMAIL = _CONTACT_COLUMNS.where(_CONTACTS.c.email == bindparam("email"))
+_CONTACTS_BY_EMAILS = _CONTACT_COLUMNS.where(
+    _CONTACTS.c.email.in_(bindparam("emails", expanding=True))
+)
 
 
 def _cache(session: Session, name: str) -> dict[str, object]:
     """A lookup cache that lives as long as the session (one transaction or import batch)."""
     return session.info.setdefault(name, {})  # type: ignore[no-any-return]
+
+
+PREFETCH_CHUNK = 500  # addresses per query (well below every database's parameter limit)
+
+
+def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
+    """Look up a batch's senders with one query; `find_contact` then answers from the cache."""
+    cache = _cache(session, "contacts")
+    wanted = [e for e in dict.fromkeys(e.lower() for e in emails if e) if e not in cache]
+    for start in range(0, len(wanted), PREFETCH_CHUNK):
+        chunk = wanted[start : start + PREFETCH_CHUNK]
+        rows = session.connection().execute(_CONTACTS_BY_EMAILS, {"emails": chunk})
+        found = {row.email: ContactRecord(*row) for row in rows}
+        cache.update({email: found.get(email) for email in chunk})
 
 
 def find_contact(session: Session, email: str) -> ContactRecord | None:
@@ -169,7 +187,7 @@ def mark_bouncing(session: Session, email: str) -> bool:
     if row is None:
         return False
     row.bouncing = True
-    _cache(session, "contacts").pop(email.lower(), None)
+    _cache(session, "contacts")[row.email] = ContactRecord.from_row(row)
     return True
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from store import directory, tickets, writebehind
 from store.db import Database
@@ -250,3 +251,27 @@ def test_ticket_changes_in_a_batch_reach_the_row_at_commit(db_url: str) -> None:
     assert final.flags == ("credential_exposed",)
     assert final.last_activity_at == later
     database.dispose()
+
+
+def test_contacts_prefetched_for_a_batch_are_found_without_a_query(db_url: str) -> None:
+    database = Database(db_url)
+    _seed(database)
+    statements: list[str] = []
+    with database.transaction() as session:
+        directory.prefetch_contacts(session, ["Carol@acme.example", "nobody@acme.example", ""])
+        event.listen(database.engine, "before_cursor_execute", _record_into(statements))
+        carol = directory.find_contact(session, "carol@acme.example")
+        assert carol is not None and carol.name == "Carol" and not carol.bouncing
+        assert directory.find_contact(session, "nobody@acme.example") is None
+        assert statements == [], "answered from the batch's lookup"
+        assert directory.mark_bouncing(session, "carol@acme.example")
+        marked = directory.find_contact(session, "carol@acme.example")
+        assert marked is not None and marked.bouncing
+    database.dispose()
+
+
+def _record_into(statements: list[str]) -> Callable[..., None]:
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    return record
