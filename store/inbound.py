@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from store import ids, writebehind
@@ -212,15 +212,17 @@ def count_since(
 
 
 _OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
-# The mails we sent, then the mails we received, with these ids, and their tickets: every
+# The mails we sent and the mails we received with these ids, and their tickets: every
 # match (a Message-ID has one row, or a few), found by the message_id indexes. Rows without
 # a ticket are left out here, not in SQL: given "ticket_id IS NOT NULL" (or ORDER BY id
 # LIMIT 1), PostgreSQL may walk another index over the whole table instead.
-_TICKETS_OF_SENT = select(_OUTBOX.c.id, _OUTBOX.c.ticket_id).where(
-    _OUTBOX.c.message_id.in_(bindparam("ids", expanding=True))
-)
-_TICKETS_OF_RECEIVED = select(_MESSAGES.c.id, _MESSAGES.c.ticket_id).where(
-    _MESSAGES.c.message_id.in_(bindparam("ids", expanding=True))
+_TICKETS_OF = union_all(
+    select(literal(True).label("sent"), _OUTBOX.c.id, _OUTBOX.c.ticket_id).where(
+        _OUTBOX.c.message_id.in_(bindparam("ids", expanding=True))
+    ),
+    select(literal(False).label("sent"), _MESSAGES.c.id, _MESSAGES.c.ticket_id).where(
+        _MESSAGES.c.message_id.in_(bindparam("ids", expanding=True))
+    ),
 )
 
 
@@ -234,12 +236,13 @@ def ticket_for_message_ids(session: Session, message_ids: Sequence[str]) -> int 
         return None
     params = {"ids": list(dict.fromkeys(message_ids))[-50:]}
     connection = session.connection()
-    sent = [row for row in connection.execute(_TICKETS_OF_SENT, params) if row.ticket_id]
+    rows = [row for row in connection.execute(_TICKETS_OF, params) if row.ticket_id]
+    sent = [row for row in rows if row.sent]
     if sent:
         return int(max(sent, key=_row_id).ticket_id)
     wanted = set(params["ids"])
     received: list[Any] = [
-        *(row for row in connection.execute(_TICKETS_OF_RECEIVED, params) if row.ticket_id),
+        *rows,
         *(
             row
             for row in _unwritten(session)
