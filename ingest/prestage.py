@@ -24,7 +24,7 @@ from ingest.model import RawMessage
 
 log = logging.getLogger("postdesk.prestage")
 PR_SET_PDEATHSIG = 1
-CHUNK_MESSAGES = 25  # a batch is cut in chunks of at most this many messages (see collect)
+CHUNK_MESSAGES = 10  # a batch is cut in chunks of at most this many messages (see collect)
 
 _options: AnalysisOptions | None = None
 Work = list[tuple[list[RawMessage], Future[list[Analysis | None]]]]
