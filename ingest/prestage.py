@@ -12,8 +12,11 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,7 +37,7 @@ Work = list[tuple[list[RawMessage], Future[list[Analysis | None]]]]
 def die_with_parent() -> None:
     """Linux: this process gets SIGKILL when the process that started it dies.
 
-    A pool worker's parent is the forkserver, which exits when the main process does.
+    A pool worker's parent is the forkserver: it also watches the pool's owner (`exit_with`).
     """
     if sys.platform.startswith("linux"):
         try:
@@ -43,13 +46,47 @@ def die_with_parent() -> None:
             log.warning("worker process: cannot tie its life to the parent's")
 
 
+def exit_with(pid: int) -> None:
+    """End this process as soon as process `pid` has ended (a watcher thread).
+
+    A pool worker's parent is the forkserver, not the process that owns the pool, and the
+    forkserver lives as long as any process it forked holds its "alive" pipe, as every pool
+    worker does: when the owner is killed (SIGKILL, the OOM killer), a worker would wait on
+    its call queue forever and keep the forkserver alive with it. Linux: a pidfd becomes
+    readable when the process ends; elsewhere the process is looked at once a second.
+    """
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _alive(pid):
+                time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name=f"exit-with-{pid}", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _start_worker(options: AnalysisOptions, main: int) -> None:
     global _options  # noqa: PLW0603 - the one value a pool worker keeps between calls
     die_with_parent()
-    try:
-        os.kill(main, 0)
-    except ProcessLookupError:
+    if not _alive(main):
         os._exit(0)  # the main process died while this one was starting
+    exit_with(main)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _options = options
 

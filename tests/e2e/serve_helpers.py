@@ -224,10 +224,16 @@ class ServeProcess:
 
     def children(self) -> list[int]:
         """Process ids of the daemon's child processes (Linux /proc)."""
-        pid = self.proc.pid
+        return _children(self.proc.pid)
+
+    def descendants(self) -> list[int]:
+        """Its children, their children (the analysing pool's forkserver and workers) ..."""
         found: list[int] = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
+        todo = [self.proc.pid]
+        while todo:
+            kids = _children(todo.pop())
+            found += kids
+            todo += kids
         return found
 
     def kill(self) -> None:
@@ -273,3 +279,13 @@ __all__ = [
     "serve_config",
     "wait_until",
 ]
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except FileNotFoundError:  # it ended meanwhile
+        pass
+    return found

@@ -299,6 +299,8 @@ def test_sigkill_under_load_loses_no_acknowledged_mail_and_records_none_twice(
     failed: list[str] = []
     daemon, config = ServeProcess.start(config)
     try:
+        # spool and outbox workers, the pool's forkserver and worker, the resource tracker
+        wait_until(lambda: len(daemon.descendants()) >= 5, timeout=60, what="the workers")
         senders = [
             threading.Thread(target=_send_burst, args=(config.smtp_port, b, accepted, failed))
             for b in batches
@@ -306,13 +308,14 @@ def test_sigkill_under_load_loses_no_acknowledged_mail_and_records_none_twice(
         for thread in senders:
             thread.start()
         wait_until(lambda: len(accepted) >= 80, timeout=120, what="80 messages accepted")
-        workers = daemon.children()
+        workers = daemon.descendants()
         daemon.kill()
-        # the worker processes die with it: none keeps deciding mail beside the restarted daemon
+        # every process it started dies with it: none keeps deciding mail beside the
+        # restarted daemon, and none is left behind (the pool's forkserver and workers too)
         wait_until(
             lambda: not any(_alive(pid) for pid in workers),
             timeout=30,
-            what="the worker processes to end",
+            what=f"the worker processes to end: {[p for p in workers if _alive(p)]}",
         )
         for thread in senders:
             thread.join(60)
