@@ -1,14 +1,15 @@
-"""Rows inserted together just before commit: audit events, comments, attachments and
-outbox rows of a batch.
+"""Rows written together just before commit: a batch's decision records, comments,
+attachments, subscribers, audit events, outbox rows and ticket changes.
 
 In a batch of inbound messages (`App.ingest_batch`), these rows are written many times and
-read back rarely (comments and attachments not at all while a batch is decided), so they
-wait in the session and go to the database in one multi-row INSERT per statement, parents
-before children: before the transaction commits (a session event, so no caller can forget
-it), and before any query that reads the outbox (`flush`, called by the store's outbox
-readers). Rows that others point at take their id in advance (`insert_row`, `store.ids`).
-Only a session that called `enable` defers anything; every other session (single
-messages, the scheduler, the CLI) writes each row at once.
+read back rarely, so they wait in the session and go to the database in one multi-row
+INSERT per statement, parents before children, and one UPDATE per changed row: before the
+transaction commits (a session event, so no caller can forget it), and before a query that
+reads one of these tables (`flush(session, table)`, called by the store's readers; the
+readers of decision records add the unwritten ones in instead, see `store.inbound`). Rows
+that others point at take their id in advance (`insert_row`, `store.ids`). Only a session
+that called `enable` defers anything; every other session (single messages, the
+scheduler, the CLI) writes each row at once.
 """
 
 from __future__ import annotations
