@@ -27,6 +27,7 @@ from ingest.model import RawMessage
 
 log = logging.getLogger("postdesk.prestage")
 PR_SET_PDEATHSIG = 1
+AHEAD_BATCHES = 2  # batches analysed ahead of the one being decided (see ahead)
 CHUNK_MESSAGES = 10  # a batch is cut in chunks of at most this many messages (see collect)
 
 _options: AnalysisOptions | None = None
@@ -147,11 +148,12 @@ class PreStage:
     def ahead(
         self, batches: Iterable[list[RawMessage]]
     ) -> Iterator[tuple[list[RawMessage], list[Analysis | None]]]:
-        """Each batch with its analyses, the next batch already being analysed meanwhile."""
+        """Each batch with its analyses, the next `AHEAD_BATCHES` already being analysed
+        meanwhile (the workers never wait for this process to finish a batch)."""
         pending: deque[tuple[list[RawMessage], Work]] = deque()
         for batch in batches:
             pending.append((batch, self.submit(batch)))
-            if len(pending) > 1:
+            if len(pending) > AHEAD_BATCHES:
                 done, futures = pending.popleft()
                 yield done, self.collect(futures)
         while pending:
