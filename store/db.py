@@ -7,10 +7,10 @@ writers into a queue instead of deadlocks. PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store import writebehind
 from store.errors import StoreUnavailable
 
+K = TypeVar("K", bound=Hashable)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_SECONDS = 5
 
@@ -54,6 +55,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
     return create_engine(url, connect_args=connect_args, **kwargs)
+
+
+PREFETCH_CHUNK = 500  # keys per query (well below every database's parameter limit)
+
+
+def prefetch(
+    cache: dict[Any, Any], keys: Iterable[K], lookup: Callable[[list[K]], Mapping[K, Any]]
+) -> None:
+    """Fill a per-transaction lookup cache for the `keys` it lacks, with one `lookup` query
+    per PREFETCH_CHUNK keys; a key the lookup does not find is cached as None."""
+    wanted = [key for key in dict.fromkeys(keys) if key not in cache]
+    for start in range(0, len(wanted), PREFETCH_CHUNK):
+        chunk = wanted[start : start + PREFETCH_CHUNK]
+        found = lookup(chunk)
+        cache.update({key: found.get(key) for key in chunk})
 
 
 def forget_cached(session: Session) -> None:

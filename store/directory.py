@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from store.db import prefetch
 from store.records import ContactRecord
 from store.schema import (
     Base,
@@ -121,18 +122,14 @@ def _cache(session: Session, name: str) -> dict[str, object]:
     return session.info.setdefault(name, {})  # type: ignore[no-any-return]
 
 
-PREFETCH_CHUNK = 500  # addresses per query (well below every database's parameter limit)
-
-
 def prefetch_contacts(session: Session, emails: Iterable[str]) -> None:
     """Look up a batch's senders with one query; `find_contact` then answers from the cache."""
-    cache = _cache(session, "contacts")
-    wanted = [e for e in dict.fromkeys(e.lower() for e in emails if e) if e not in cache]
-    for start in range(0, len(wanted), PREFETCH_CHUNK):
-        chunk = wanted[start : start + PREFETCH_CHUNK]
+
+    def lookup(chunk: list[str]) -> dict[str, ContactRecord]:
         rows = session.connection().execute(_CONTACTS_BY_EMAILS, {"emails": chunk})
-        found = {row.email: ContactRecord(*row) for row in rows}
-        cache.update({email: found.get(email) for email in chunk})
+        return {row.email: ContactRecord(*row) for row in rows}
+
+    prefetch(_cache(session, "contacts"), (email.lower() for email in emails if email), lookup)
 
 
 def find_contact(session: Session, email: str) -> ContactRecord | None:

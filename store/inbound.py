@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, union_all, upda
 from sqlalchemy.orm import Session
 
 from store import ids, writebehind
+from store.db import prefetch
 from store.errors import NotFound
 from store.records import MessageRecord, utc
 from store.schema import Base, InboundMessageRow, OutboxRow
@@ -58,7 +59,6 @@ _BY_DEDUPE_KEY = _RECORD_COLUMNS.where(_MESSAGES.c.dedupe_key == bindparam("key"
 _BY_DEDUPE_KEYS = _RECORD_COLUMNS.where(
     _MESSAGES.c.dedupe_key.in_(bindparam("keys", expanding=True))
 )
-PREFETCH_CHUNK = 500  # keys per query (well below every database's parameter limit)
 
 
 def _known_keys(session: Session) -> dict[str, MessageRecord | None]:
@@ -68,13 +68,12 @@ def _known_keys(session: Session) -> dict[str, MessageRecord | None]:
 
 def prefetch_dedupe_keys(session: Session, keys: Sequence[str]) -> None:
     """Look up a batch's dedupe keys with one query; `find_by_dedupe_key` then answers from it."""
-    known = _known_keys(session)
-    wanted = [k for k in dict.fromkeys(keys) if k not in known]
-    for start in range(0, len(wanted), PREFETCH_CHUNK):
-        chunk = wanted[start : start + PREFETCH_CHUNK]
-        found = session.connection().execute(_BY_DEDUPE_KEYS, {"keys": chunk})
-        records = {row.dedupe_key: MessageRecord.from_row(row) for row in found}
-        known.update({key: records.get(key) for key in chunk})
+
+    def lookup(chunk: list[str]) -> dict[str, MessageRecord]:
+        rows = session.connection().execute(_BY_DEDUPE_KEYS, {"keys": chunk})
+        return {row.dedupe_key: MessageRecord.from_row(row) for row in rows}
+
+    prefetch(_known_keys(session), keys, lookup)
 
 
 def find_by_dedupe_key(session: Session, key: str) -> MessageRecord | None:

@@ -214,15 +214,8 @@ def claim_due(
 @functools.cache
 def _settle_statement(columns: frozenset[str]) -> Update:
     """UPDATE outbox SET <columns> WHERE it is still the claimed attempt; built once each."""
-    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
-    return (
-        update(_OUTBOX)
-        .where(
-            _OUTBOX.c.id == bindparam("b_id"),
-            _OUTBOX.c.status == "pending",
-            _OUTBOX.c.attempts == bindparam("b_attempt"),
-        )
-        .values(values)
+    return writebehind.update_statement(_OUTBOX, columns).where(
+        _OUTBOX.c.status == "pending", _OUTBOX.c.attempts == bindparam("b_attempt")
     )
 
 

@@ -156,9 +156,8 @@ def _write(session: Session, ticket: TicketRecord, values: dict[str, Any]) -> Ti
         record = ticket.changed(values)
         _cache(session)[ticket.id] = record
         return record
-    writebehind.flush(session, _TICKETS)  # earlier changes first: the row is read back
     writebehind.update(session, _TICKETS, ticket.id, values)
-    writebehind.flush(session, _TICKETS)
+    writebehind.flush(session, _TICKETS)  # with the changes waiting: the row is read back
     _cache(session).pop(ticket.id, None)
     return _record(session, ticket.id)
 
