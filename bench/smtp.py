@@ -226,6 +226,7 @@ class ServeFigures:
     drain: float  # seconds from the last 250 to the last commit
     cpu_ms: tuple[float, ...] | None  # user and system CPU of serve's main process (all its
     # threads) per accepted message
+    tree_cpu_ms: float | None  # CPU of serve and its workers per message, start to last commit
 
 
 def process_cpu_split(pid: int) -> tuple[float, float] | None:
@@ -236,6 +237,47 @@ def process_cpu_split(pid: int) -> tuple[float, float] | None:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (from /proc's children lists)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            tasks = Path(f"/proc/{current}/task").iterdir()
+            for task in tasks:
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of `pid` and of each of its living descendants."""
+    used = {}
+    for member in descendants(pid):
+        split = process_cpu_split(member)
+        if split:
+            used[member] = sum(split)
+    return used
+
+
+def describe(pid: int, root: int) -> str:
+    """Which of serve's processes `pid` is: main, a worker child, or one of their children."""
+    if pid == root:
+        return "serve (listeners, spool writes)"
+    try:
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        return f"process {pid}"
+    if "forkserver" in cmdline:
+        return "forkserver"
+    if parent == root:
+        return f"worker child {pid}"
+    return f"child {pid} of {parent}"
 
 
 def serve_rates(
@@ -261,10 +303,11 @@ def serve_rates(
         spy = start_py_spy(daemon.proc.pid, profile) if profile else None
         try:
             cpu_before = process_cpu_split(daemon.proc.pid)
+            tree_before = tree_cpu(daemon.proc.pid)
             started = time.perf_counter()
             seconds, accepted = send_all(config.smtp_port, messages, sessions)
             cpu_after = process_cpu_split(daemon.proc.pid)
-            end_to_end = None
+            end_to_end = tree_used = None
             if not accept_only:
                 wait_until(
                     lambda: probe.count_inbound() >= accepted,
@@ -273,6 +316,14 @@ def serve_rates(
                     interval=0.02,
                 )
                 end_to_end = time.perf_counter() - started
+                tree_after = tree_cpu(daemon.proc.pid)
+                tree_used = sum(tree_after.values()) - sum(tree_before.values())
+                for member, seconds in sorted(tree_after.items()):
+                    spent = seconds - tree_before.get(member, 0.0)
+                    print(
+                        f"    {describe(member, daemon.proc.pid):32s} "
+                        f"{spent / accepted * 1000:6.2f} ms CPU a message"
+                    )
         finally:
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
@@ -292,6 +343,7 @@ def serve_rates(
             end_to_end=accepted / end_to_end if end_to_end else None,
             drain=end_to_end - seconds if end_to_end else 0.0,
             cpu_ms=cpu_ms,
+            tree_cpu_ms=tree_used / accepted * 1000 if tree_used is not None else None,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -338,7 +390,8 @@ def main() -> int:
                 f"postdesk serve (SQLite)              end to end {serve.end_to_end:8.1f} "
                 f"messages/s (target >= {END_TO_END_TARGET:.0f}: "
                 f"{'met' if serve.end_to_end >= END_TO_END_TARGET else 'NOT met'}; "
-                f"spool drained {serve.drain:.1f} s after the last 250)"
+                f"spool drained {serve.drain:.1f} s after the last 250; serve and its workers "
+                f"used {serve.tree_cpu_ms or 0:.2f} ms CPU a message)"
             )
     if len(shares) > 1:
         print(

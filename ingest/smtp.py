@@ -13,7 +13,6 @@ at DATA (``552``). Status lines are the named constants below.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import socket
 import ssl
@@ -26,6 +25,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from ingest.spool import Spool
+from ingest.spool_writer import SpoolGroupWriter
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,9 @@ def build_tls_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
 class SpoolingHandler:
     """aiosmtpd handler: RCPT checks against ``accepts``; DATA -> ``spool.put`` -> 250.
 
-    The fsyncing ``put`` runs in ``executor`` (default: the loop's default executor). Give it
-    a dedicated one when other work may fill the default pool, or acceptance stalls behind it;
-    give it one thread per concurrent session, so that their fsyncs overlap (one journal
-    commit can then cover several).
+    The fsyncing writes run in ``executor`` (default: the loop's default executor), messages
+    arriving together as one group (``ingest.spool_writer``). Give it a dedicated executor
+    when other work may fill the default pool, or acceptance stalls behind it.
     ``on_spooled`` (wake the worker) runs in the loop's default executor, never in the event
     loop and never in a spool writer (waking another process can block until it runs): once
     for all the messages spooled while a call was pending.
@@ -114,7 +113,7 @@ class SpoolingHandler:
         self.max_message_bytes = max_message_bytes
         self.max_recipients = max_recipients
         self.on_spooled = on_spooled
-        self.executor = executor
+        self.writer = SpoolGroupWriter(spool, executor)
         self._wakeup_pending = False
 
     async def handle_RCPT(
@@ -143,10 +142,9 @@ class SpoolingHandler:
         rcpts = list(envelope.rcpt_tos)
         loop = asyncio.get_running_loop()
         try:
-            put = functools.partial(
-                self.spool.put, raw, mail_from=envelope.mail_from or "", rcpts=rcpts, source="smtp"
+            entry = await self.writer.put(
+                raw, mail_from=envelope.mail_from or "", rcpts=rcpts, source="smtp"
             )
-            entry = await loop.run_in_executor(self.executor, put)
         except Exception as exc:
             log.error(
                 "smtp: could not store a message from %s (%s); answered 451",

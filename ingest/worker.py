@@ -152,8 +152,9 @@ class SpoolWorker:
                     return None
             return True
         self._database_up()
+        self.spool.done_many(batch)
         for entry, result in zip(batch, results, strict=True):
-            self._done(entry, result)
+            self._report(entry, result)
         return True
 
     def _database_down(self) -> None:
@@ -168,6 +169,9 @@ class SpoolWorker:
 
     def _done(self, entry: SpoolEntry, result: IngestResult) -> None:
         self.spool.done(entry)
+        self._report(entry, result)
+
+    def _report(self, entry: SpoolEntry, result: IngestResult) -> None:
         self.processed += 1
         if self.on_result is not None:
             self.on_result(result, entry)

@@ -39,7 +39,7 @@ from store.cursors import DatabaseCursorStore
 
 log = logging.getLogger("postdesk.daemon")
 STOP_TIMEOUT_SECONDS = 10.0
-SPOOL_WRITERS = 8
+SPOOL_WRITERS = 2  # groups of messages in flight at once (ingest.spool_writer)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from ingest.smtp import (
     start_smtp_server,
     support_address_matcher,
 )
-from ingest.spool import Spool, SpoolEntry
+from ingest.spool import PutRequest, Spool, SpoolEntry
 from tests.dovecot import self_signed_certificate
 
 T = TypeVar("T")
@@ -176,17 +176,17 @@ def test_storage_failure_answers_451_and_the_retry_succeeds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     spool = Spool(tmp_path)
-    real_put = spool.put
+    real_put_many = spool.put_many
     calls = 0
 
-    def failing_once(raw: bytes, **kwargs: Any) -> SpoolEntry:
+    def failing_once(requests: Sequence[PutRequest]) -> list[SpoolEntry | OSError]:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise OSError(28, "No space left on device")
-        return real_put(raw, **kwargs)
+        return real_put_many(requests)
 
-    monkeypatch.setattr(spool, "put", failing_once)
+    monkeypatch.setattr(spool, "put_many", failing_once)
 
     def client(port: int) -> list[tuple[int, bytes]]:
         replies = []

@@ -355,3 +355,17 @@ def test_each_entry_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
     claimed = [entry_id for result in results for entry_id in result]
     assert len(claimed) == len(set(claimed)) == 200
     assert set(claimed) == ids
+
+
+def test_done_many_removes_a_batch_with_one_fsync_of_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path)
+    for n in range(4):
+        spool.put(RAW + bytes([n]), mail_from="", rcpts=[], source="cli")
+    claimed = [spool.claim() for _ in range(3)]
+    synced: list[Path] = []
+    monkeypatch.setattr(spool_module, "fsync_directory", synced.append)
+    spool.done_many([entry for entry in claimed if entry is not None])
+    assert synced == [spool.cur_dir]
+    assert spool.claimed() == 0 and spool.waiting() == 1
