@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from store.db import prefetch
@@ -117,6 +117,23 @@ _CONTACTS_BY_EMAILS = _CONTACT_COLUMNS.where(
 )
 
 
+_DOMAINS_AMONG = select(OrganisationDomainRow.domain, OrganisationDomainRow.organisation_id).where(
+    OrganisationDomainRow.domain.in_(bindparam("domains", expanding=True))
+)
+_INSERT_CONTACT = (
+    insert(_CONTACTS)
+    .values(
+        email=bindparam("email"),
+        name=bindparam("name"),
+        organisation_id=bindparam("organisation_id"),
+        origin="created",
+        bouncing=False,
+        created_at=bindparam("created_at"),
+    )
+    .returning(_CONTACTS.c.id)
+)
+
+
 def _cache(session: Session, name: str) -> dict[str, object]:
     """A lookup cache that lives as long as the session (one transaction or import batch)."""
     return session.info.setdefault(name, {})  # type: ignore[no-any-return]
@@ -144,37 +161,42 @@ def find_contact(session: Session, email: str) -> ContactRecord | None:
 
 
 def organisation_for_domain(session: Session, domain: str) -> int | None:
-    """The organisation owning `domain` or its closest parent domain (subdomains match)."""
-    labels = domain.lower().split(".")
+    """The organisation owning `domain` or its closest parent domain (subdomains match).
+
+    Answers are cached for the session: a batch of mail from a few domains asks once each.
+    """
+    key = domain.lower()
+    cache = _cache(session, "organisation_domains")
+    if key in cache:
+        cached = cache[key]
+        assert cached is None or isinstance(cached, int)
+        return cached
+    labels = key.split(".")
     candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    if not candidates:
-        return None
-    rows = session.execute(
-        select(OrganisationDomainRow.domain, OrganisationDomainRow.organisation_id).where(
-            OrganisationDomainRow.domain.in_(candidates)
-        )
-    ).all()
-    if not rows:
-        return None
-    best = max(rows, key=lambda r: len(r[0]))
-    return int(best[1])
+    found = None
+    if candidates:
+        rows = session.connection().execute(_DOMAINS_AMONG, {"domains": candidates}).all()
+        if rows:
+            found = int(max(rows, key=lambda r: len(r[0]))[1])
+    cache[key] = found
+    return found
 
 
 def create_contact(
     session: Session, email: str, name: str, organisation_id: int | None, now: datetime
 ) -> ContactRecord:
-    row = ContactRow(
-        email=email.lower(),
-        name=name,
-        organisation_id=organisation_id,
-        origin="created",
-        bouncing=False,
-        created_at=now,
+    """A new contact (the open help desk policy), written at once: tickets name it."""
+    email = email.lower()
+    contact_id = (
+        session.connection()
+        .execute(
+            _INSERT_CONTACT,
+            {"email": email, "name": name, "organisation_id": organisation_id, "created_at": now},
+        )
+        .scalar_one()
     )
-    session.add(row)
-    session.flush()
-    record = ContactRecord.from_row(row)
-    _cache(session, "contacts")[record.email] = record
+    record = ContactRecord(int(contact_id), email, name, organisation_id, False)
+    _cache(session, "contacts")[email] = record
     return record
 
 

@@ -275,3 +275,39 @@ def _record_into(statements: list[str]) -> Callable[..., None]:
         statements.append(statement)
 
     return record
+
+
+def test_organisation_of_a_domain_is_asked_once_per_batch(db_url: str) -> None:
+    database = Database(db_url)
+    _, org = _seed(database)
+    statements: list[str] = []
+    with database.transaction() as session:
+        event.listen(database.engine, "before_cursor_execute", _record_into(statements))
+        assert directory.organisation_for_domain(session, "Mail.ACME.example") == org
+        assert directory.organisation_for_domain(session, "mail.acme.example") == org
+        assert directory.organisation_for_domain(session, "elsewhere.example") is None
+        assert directory.organisation_for_domain(session, "elsewhere.example") is None
+        lookups = [s for s in statements if "organisation_domains" in s]
+        assert len(lookups) == 2, "one lookup per domain"
+    database.dispose()
+
+
+def test_created_contact_is_written_at_once_and_found_afterwards(db_url: str) -> None:
+    database = Database(db_url)
+    _, org = _seed(database)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with database.transaction() as session:
+        created = directory.create_contact(session, "New@ACME.example", "New Person", org, now)
+        assert (created.email, created.organisation_id, created.bouncing) == (
+            "new@acme.example",
+            org,
+            False,
+        )
+        assert directory.find_contact(session, "new@acme.example") == created
+    with database.transaction() as session:
+        assert directory.find_contact(session, "NEW@acme.example") == created
+        origin = session.execute(
+            text("SELECT origin, created_at FROM contacts WHERE id = :id"), {"id": created.id}
+        ).one()
+        assert origin[0] == "created"
+    database.dispose()
