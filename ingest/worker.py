@@ -53,6 +53,7 @@ class SpoolWorker:
         on_result: Callable[[IngestResult, SpoolEntry], None] | None = None,
         process_batch: BatchProcess | None = None,
         prestage: PreStage | None = None,
+        after_step: Callable[[], None] | None = None,
     ) -> None:
         self.spool = spool
         self.process = process
@@ -63,6 +64,7 @@ class SpoolWorker:
         self.quarantine = quarantine
         self.settings = settings or WorkerSettings()
         self.on_result = on_result
+        self.after_step = after_step  # e.g. send the step's `on_result` reports at once
         self.wakeup = threading.Event()
         self.database_down = False
         self.processed = 0
@@ -211,6 +213,8 @@ class SpoolWorker:
         delay = self.settings.backoff_initial
         while not stop.is_set():
             outcome = self.step()
+            if self.after_step is not None:
+                self.after_step()
             if outcome is None:
                 stop.wait(delay)
                 delay = min(delay * 2, self.settings.backoff_max)
@@ -234,3 +238,5 @@ class SpoolWorker:
                 log.warning(
                     "database unavailable at stop; %d message(s) stay in the spool", len(batch)
                 )
+            if self.after_step is not None:
+                self.after_step()

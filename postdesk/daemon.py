@@ -77,13 +77,14 @@ class Daemon:
         return healthy, body
 
     def _spool_report(self, item: tuple[Any, ...]) -> None:
-        """A decision for /metrics, or a commit: wake the outbox worker for its mails."""
+        """A step's decisions for /metrics, or a commit: wake the outbox worker for its mails."""
         if item[0] == "committed":
             if self.app.after_commit is not None:
                 self.app.after_commit()
             return
-        _, outcome, redactions, latency = item
-        self.metrics.observe(IngestResult(Outcome(outcome), None, None, "", redactions), latency)
+        for outcome, redactions, latency in item[1]:
+            result = IngestResult(Outcome(outcome), None, None, "", redactions)
+            self.metrics.observe(result, latency)
 
     def start_threads(self) -> None:
         """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""

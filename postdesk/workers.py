@@ -74,9 +74,17 @@ def spool_worker_main(
     os.nice(SPOOL_NICENESS)  # before the analysing process starts: it inherits it
     app.after_commit = lambda: reports.put(("committed",))
 
+    results: list[tuple[str, dict[str, int], float]] = []
+
     def report(result: IngestResult, entry: SpoolEntry) -> None:
         latency = (datetime.now(UTC) - entry.received_at).total_seconds()
-        reports.put(("result", result.outcome.value, dict(result.redactions), latency))
+        results.append((result.outcome.value, dict(result.redactions), latency))
+
+    def send_results() -> None:
+        """One report for all the decisions of a step (not one queue message each)."""
+        if results:
+            reports.put(("results", tuple(results)))
+            results.clear()
 
     # Parsing and redaction of the next batch run in another process meanwhile. That process
     # is this one's child: allowed although this one is a daemon of serve's, as it dies with
@@ -91,6 +99,7 @@ def spool_worker_main(
         on_result=report,
         process_batch=app.ingest_batch,
         prestage=prestage,
+        after_step=send_results,
     )
     _bridge(wake, stop, worker.wakeup.set)
     try:

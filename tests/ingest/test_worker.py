@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from ingest.analyse import Analysis, AnalysisOptions
@@ -153,3 +154,32 @@ def test_prestage_outage_gives_back_the_batch_ahead_too(tmp_path: Path) -> None:
         worker.process_batch = lambda raws, _analyses: [_ok(r) for r in raws]
         assert worker.drain() == 5
     assert spool.depth() == 0
+
+
+def test_run_hands_each_steps_results_over_together(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 7)
+    stop = threading.Event()
+    pending: list[str] = []
+    handed_over: list[list[str]] = []
+
+    def after_step() -> None:
+        if pending:
+            handed_over.append(list(pending))
+            pending.clear()
+        if sum(map(len, handed_over)) == 7:
+            stop.set()
+
+    worker = SpoolWorker(
+        spool,
+        _ok,
+        lambda *a: None,
+        settings=WorkerSettings(batch_size=3),
+        process_batch=lambda raws, _a: [_ok(r) for r in raws],
+        on_result=lambda r, e: pending.append(e.id),
+        after_step=after_step,
+    )
+    runner = threading.Thread(target=worker.run, args=(stop,))
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive()
+    assert [len(step) for step in handed_over] == [3, 3, 1]
