@@ -24,7 +24,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.headerregistry import Address
 from email.utils import format_datetime
@@ -118,7 +118,7 @@ def compose(
         lines.append(_address_header("Reply-To", (token_address,)))
     elif context.get("support_address"):
         lines.append(_address_header("Reply-To", (str(context["support_address"]),)))
-    lines.append(_header("Date", format_datetime(now)))
+    lines.append(_date_header(now))
     lines.append(_ids_header("Message-ID", (headers.message_id,)))
     in_reply_to = context.get("in_reply_to") or None
     references = _references(headers.message_id, headers.references, in_reply_to)
@@ -156,9 +156,12 @@ def _is_plain(value: str) -> bool:
 def _header(name: str, value: str) -> str:
     """An unstructured header: plain values directly (folded at spaces), the rest through the
     email package (RFC 2047 encoded words, also to split a word too long for a line)."""
-    words = value.split(" ")
-    if value and _is_plain(value) and max(map(len, words)) <= MAX_LINE - len(name) - 2:
-        return _folded(name, words)
+    if value and _is_plain(value):
+        if len(name) + 2 + len(value) <= MAX_LINE:
+            return f"{name}: {value}\r\n"  # what `_folded` makes of it: one line
+        words = value.split(" ")
+        if max(map(len, words)) <= MAX_LINE - len(name) - 2:
+            return _folded(name, words)
     return _email_package_header(name, value)
 
 
@@ -167,8 +170,24 @@ def _ids_header(name: str, ids: Sequence[str]) -> str:
     encoded (RFC 5322 3.6.4 has no encoded words in them), an id longer than a line whole on
     its line; anything else through the email package."""
     if ids and all(_is_plain(i) and " " not in i for i in ids):
+        joined = " ".join(ids)
+        if len(name) + 2 + len(joined) <= MAX_LINE:
+            return f"{name}: {joined}\r\n"  # what `_folded` makes of it: one line
         return _folded(name, ids)
     return _email_package_header(name, " ".join(ids))
+
+
+def _date_header(now: datetime) -> str:
+    """The Date header: a drain stamps all its mails with the same instant, so it is
+    formatted once per drain, not once per mail."""
+    return _date_header_in(now, now.utcoffset())
+
+
+@lru_cache(maxsize=4)
+def _date_header_in(now: datetime, offset: timedelta | None) -> str:
+    """`_date_header`, cached by instant *and* UTC offset: datetimes of the same instant in
+    two zones are equal (and hash alike) but are written with different times and offsets."""
+    return _header("Date", format_datetime(now))
 
 
 def _folded(name: str, words: Sequence[str]) -> str:

@@ -103,14 +103,20 @@ class OutboxWorker:
             self.transport.close()
 
     def _drain(self, now: datetime) -> DrainReport:
+        """Claim and deliver batches until a claim comes back short of a full batch.
+
+        A short claim took every row due at `now`, so no further (empty) claim is made: each
+        claim is a write transaction, which on SQLite waits for the intake's lock. Rows
+        committed meanwhile come with a `wake()` (or the next poll) and another drain.
+        """
         counts = {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "lost": 0}
         for _ in range(MAX_BATCHES_PER_DRAIN):
             prepared, skipped = self._claim(now)
             counts["skipped"] += skipped
-            if not prepared and not skipped:
-                break
             for outcome in self._deliver_batch(prepared, now):
                 counts[outcome] += 1
+            if len(prepared) + skipped < self.options.batch_size:
+                break
         return DrainReport(**counts)
 
     def _claim(self, now: datetime) -> tuple[list[_Prepared], int]:
@@ -118,12 +124,13 @@ class OutboxWorker:
         prepared: list[_Prepared] = []
         skipped = 0
         batch: Counter[tuple[str, int | None]] = Counter()  # accepted in this batch, not yet sent
+        sent_today: dict[str, int] = {}  # by recipient, counted once per claim
         with self.db.transaction() as session:
             claimed = store_outbox.claim_due(
                 session, now=now, lease=lease, limit=self.options.batch_size
             )
             for mail in claimed:
-                reason = self._skip_reason(session, mail, now, batch)
+                reason = self._skip_reason(session, mail, now, batch, sent_today)
                 if reason is not None:
                     store_outbox.mark_skipped(session, mail.id, attempt=mail.attempt, reason=reason)
                     self._log(mail, "skipped", reason)
@@ -163,7 +170,15 @@ class OutboxWorker:
         mail: ClaimedMail,
         now: datetime,
         batch: Counter[tuple[str, int | None]],
+        sent_today: dict[str, int],
     ) -> str | None:
+        """Why `mail` is not to be sent, or None.
+
+        `batch` counts the mails this claim accepted so far; `sent_today` keeps each
+        recipient's sent mails of the last day as first counted in this claim: the claim's
+        transaction sends nothing, so that count cannot change before it ends (the batch's
+        own mails are added from `batch`).
+        """
         if _bouncing(session, mail.recipient):
             return "recipient is marked bouncing"
         if not mail.automatic or mail.kind in UNLIMITED_KINDS:
@@ -172,9 +187,11 @@ class OutboxWorker:
             return None
         limit = self.options.per_ticket_hourly_limit
         daily = self.options.per_address_daily_limit
-        today = batch[(mail.recipient, None)] + store_outbox.count_sent(
-            session, recipient=mail.recipient, since=now - timedelta(days=1)
-        )
+        if mail.recipient not in sent_today:
+            sent_today[mail.recipient] = store_outbox.count_sent(
+                session, recipient=mail.recipient, since=now - timedelta(days=1)
+            )
+        today = batch[(mail.recipient, None)] + sent_today[mail.recipient]
         # The mails about this ticket in the last hour are some of today's: only when today's
         # reach the ticket limit can this ticket's have, so only then are they counted.
         if mail.ticket_id is not None and today >= limit:
@@ -225,39 +242,38 @@ class OutboxWorker:
         return self.transport.send(outgoing)
 
     def _settle(self, deliveries: list[tuple[ClaimedMail, Delivery]], now: datetime) -> list[str]:
-        """Record what became of each mail (one transaction), then log and report it."""
+        """Record what became of each mail (one transaction, one UPDATE for all the mails
+        with the same outcome and values), then log and report it."""
         if not deliveries:
             return []
+        decided = [self._decide(mail, delivery, now) for mail, delivery in deliveries]
         with self.db.transaction() as session:
-            outcomes = [self._record(session, mail, delivery, now) for mail, delivery in deliveries]
+            done = store_outbox.settle(session, [settlement for _, settlement in decided])
+        outcomes = [
+            outcome if settlement.row_id in done else "lost" for outcome, settlement in decided
+        ]
         for (mail, delivery), outcome in zip(deliveries, outcomes, strict=True):
             self._log(mail, outcome, delivery.detail)
             if self.on_outcome is not None:
                 self.on_outcome(outcome)
         return outcomes
 
-    def _record(
-        self, session: Session, mail: ClaimedMail, delivery: Delivery, now: datetime
-    ) -> str:
+    def _decide(
+        self, mail: ClaimedMail, delivery: Delivery, now: datetime
+    ) -> tuple[str, store_outbox.Settlement]:
+        """The outcome of one delivery and what to record for its row."""
         if delivery.outcome == "sent":
-            outcome = "sent"
-            done = store_outbox.mark_sent(session, mail.id, attempt=mail.attempt, now=now)
+            outcome, values = "sent", store_outbox.sent_values(now)
         elif delivery.outcome == "permanent" or mail.attempt >= self.options.max_attempts:
-            outcome = "dead"
             error = delivery.detail
             if delivery.outcome != "permanent":
                 error = f"gave up after {mail.attempt} attempts: {delivery.detail}"
-            done = store_outbox.mark_dead(session, mail.id, attempt=mail.attempt, error=error)
+            outcome, values = "dead", store_outbox.dead_values(error)
         else:
+            next_attempt_at = now + self.backoff(mail.attempt)
             outcome = "retried"
-            done = store_outbox.mark_retry(
-                session,
-                mail.id,
-                attempt=mail.attempt,
-                next_attempt_at=now + self.backoff(mail.attempt),
-                error=delivery.detail,
-            )
-        return outcome if done else "lost"
+            values = store_outbox.retry_values(next_attempt_at, delivery.detail)
+        return outcome, store_outbox.Settlement(mail.id, mail.attempt, values)
 
     def _log(self, mail: ClaimedMail, outcome: str, detail: str) -> None:
         ticket = mail.context.get("ticket")

@@ -12,9 +12,10 @@ worker starts again.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,22 @@ def _when(value: Any, fmt: str = "%a %d %b %Y %H:%M UTC") -> str:
     """Format an ISO-8601 string or datetime for people: `Tue 04 Jun 2024 14:05 UTC`."""
     if value is None or value == "":
         return "-"
-    moment = (
-        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        if isinstance(value, str)
-        else value
-    )
+    if isinstance(value, str):
+        return _when_text(value, fmt)
+    return _when_moment(value, fmt)
+
+
+@lru_cache(maxsize=4096)
+def _when_text(value: str, fmt: str) -> str:
+    """`_when` of an ISO-8601 string: cached, as a mail shows the same few instants in each of
+    its parts and a ticket's mails show them again (parsing and strftime were a tenth of
+    rendering). Strings are immutable, so a cached answer is never stale."""
+    return _when_moment(datetime.fromisoformat(value.replace("Z", "+00:00")), fmt)
+
+
+def _when_moment(moment: object, fmt: str) -> str:
     if not isinstance(moment, datetime):
-        return str(value)
+        return str(moment)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime(fmt)
 
@@ -89,6 +99,40 @@ def _label(value: Any) -> str:
     """`waiting_on_customer` -> `Waiting on customer`."""
     text = str(value).replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+# Names a template can reach on a dict as attributes (`.items`, `.get`): for any other name,
+# `getattr` on a dict fails and jinja2 then looks the key up.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """A jinja2 environment tuned for rendering many small mails with the same templates.
+
+    Its globals (`desk_name` and jinja2's own) must be set before the first template is
+    loaded, as jinja2 itself asks: each template keeps a copy of them.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one flat dict, not jinja2's ChainMap over the
+        environment's: every render and include iterates them (to copy them into the new
+        context), and iterating a ChainMap cost a tenth of rendering."""
+        return {**self.globals, **(d or {})}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`ticket.number`: for a dict, the key at once.
+
+        jinja2 tries the attribute first and the key after its AttributeError: for the JSON
+        contexts of outbox rows (dicts all the way down) every `a.b` raised and caught an
+        exception. For a plain dict and a name that is not a dict attribute that attempt
+        always fails, so going straight to the key gives the same value (or undefined).
+        """
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
 
 class Renderer:
@@ -103,7 +147,7 @@ class Renderer:
                 )
             loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
         loaders.append(jinja2.FileSystemLoader(str(builtin_templates_dir())))
-        self.environment = jinja2.Environment(
+        self.environment = _Environment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(
@@ -113,6 +157,9 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            # Includes and layouts are looked up at every render: a plain dict (no size
+            # limit: the templates are a fixed set) instead of the locked LRU cache.
+            cache_size=-1,
         )
         self.environment.filters["when"] = _when
         self.environment.filters["label"] = _label

@@ -180,31 +180,50 @@ class SmtpTransport:
             client.close()
 
 
+def _fsync_folder(folder: str) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class FileTransport:
     """Write `<directory>/<row id>.eml` atomically, recipients in `X-Envelope-To`."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._folder = os.fspath(directory)  # str paths: no pathlib work for every mail
 
     def send(self, mail: OutgoingMail) -> Delivery:
-        """Write the message file (tmp, fsync, rename); an OS error is transient."""
-        target = self.directory / f"{mail.row_id}.eml"
+        """Write the message file (tmp, fsync, rename, fsync the folder); an OS error is
+        transient."""
+        target = os.path.join(self._folder, f"{mail.row_id}.eml")
         header = f"X-Envelope-To: {', '.join(mail.recipients)}\r\n".encode()
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{mail.row_id}.", suffix=".tmp", dir=self.directory)
+            fd, tmp = self._create_temporary(mail.row_id)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(header + mail.data)
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, target)
+                _fsync_folder(self._folder)  # the rename too survives a crash once "sent"
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
             return Delivery("transient", f"cannot write {target}: {exc.strerror or exc}")
         return Delivery("sent", f"written to {target}")
+
+    def _create_temporary(self, row_id: int) -> tuple[int, str]:
+        """A new temporary file beside the target (mkstemp), creating the directory first
+        when it is missing: it is created once, not checked with a mkdir for every mail."""
+        try:
+            return tempfile.mkstemp(prefix=f".{row_id}.", suffix=".tmp", dir=self._folder)
+        except FileNotFoundError:
+            os.makedirs(self._folder, exist_ok=True)
+            return tempfile.mkstemp(prefix=f".{row_id}.", suffix=".tmp", dir=self._folder)
 
     def close(self) -> None:
         """Nothing is held between files."""

@@ -7,7 +7,8 @@ notification unique: enqueueing it again is a no-op.
 Delivery: `claim_due` takes due pending rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
 has one writer) and leases them by pushing `next_attempt_at` and counting the attempt in the
 same transaction, so several workers never send one row twice and a crash mid-send retries
-after the lease. `mark_sent` / `mark_retry` / `mark_dead` / `mark_skipped` settle a claim;
+after the lease. `mark_sent` / `mark_retry` / `mark_dead` / `mark_skipped` settle a claim, and
+`settle` settles a batch of claims (one UPDATE for all the rows that get the same values);
 each applies only while the row is still the claimed attempt.
 """
 
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.dml import Update, UpdateBase
 
 from store import writebehind
 from store.records import OutboxRecord
@@ -175,22 +177,52 @@ class ClaimedMail:
     created_at: datetime
 
 
+_DUE = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.kind,
+        _OUTBOX.c.ticket_id,
+        _OUTBOX.c.recipient,
+        _OUTBOX.c.cc,
+        _OUTBOX.c.context,
+        _OUTBOX.c.automatic,
+        _OUTBOX.c.message_id,
+        _OUTBOX.c.attempts,
+        _OUTBOX.c.created_at,
+    )
+    .where(_OUTBOX.c.status == "pending", _OUTBOX.c.next_attempt_at <= bindparam("now"))
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+# The rows were read under the write lock (FOR UPDATE; SQLite's BEGIN IMMEDIATE), so
+# `attempts + 1` here is the value read plus one: the attempt each ClaimedMail reports.
+_LEASE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        attempts=func.coalesce(_OUTBOX.c.attempts, 0) + 1,
+        next_attempt_at=bindparam("lease_until"),
+    )
+)
+
+
 def claim_due(
     session: Session, *, now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedMail]:
-    """Lease up to `limit` rows due at `now`: attempts + 1, next_attempt_at = now + lease."""
+    """Lease up to `limit` rows due at `now`: attempts + 1, next_attempt_at = now + lease.
+
+    One SELECT and one UPDATE for the whole batch, in Core: loading ORM objects and flushing
+    one UPDATE per row cost more than the rest of the claim together.
+    """
     writebehind.flush(session, _OUTBOX)
-    rows = session.scalars(
-        select(OutboxRow)
-        .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
-        .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    connection = session.connection()
+    rows = connection.execute(_DUE, {"now": now, "limit": limit}).all()
+    if not rows:
+        return []
+    connection.execute(_LEASE, {"ids": [row.id for row in rows], "lease_until": now + lease})
     claimed: list[ClaimedMail] = []
     for row in rows:
-        row.attempts = (row.attempts or 0) + 1
-        row.next_attempt_at = now + lease
         cc = row.cc or {}
         claimed.append(
             ClaimedMail(
@@ -203,11 +235,10 @@ def claim_due(
                 context=dict(row.context or {}),
                 automatic=row.automatic,
                 message_id=row.message_id,
-                attempt=row.attempts,
+                attempt=(row.attempts or 0) + 1,
                 created_at=row.created_at,
             )
         )
-    session.flush()
     return claimed
 
 
@@ -227,34 +258,106 @@ def _settle(session: Session, row_id: int, attempt: int, **values: Any) -> bool:
     return bool(result.rowcount)
 
 
+def sent_values(now: datetime) -> dict[str, Any]:
+    """The columns of a row the relay accepted (`mark_sent`, `Settlement`)."""
+    return {"status": "sent", "sent_at": now, "last_error": None}
+
+
+def retry_values(next_attempt_at: datetime, error: str) -> dict[str, Any]:
+    """The columns of a row to try again at `next_attempt_at` after a transient failure."""
+    return {"next_attempt_at": next_attempt_at, "last_error": error}
+
+
+def dead_values(error: str) -> dict[str, Any]:
+    """The columns of a row that failed for good (or ran out of attempts)."""
+    return {"status": "dead", "last_error": error}
+
+
+def skipped_values(reason: str) -> dict[str, Any]:
+    """The columns of a row not sent on purpose (rate limit, bouncing recipient)."""
+    return {"status": "skipped", "last_error": reason}
+
+
 def mark_sent(session: Session, row_id: int, *, attempt: int, now: datetime) -> bool:
     """The relay accepted the claimed attempt; False when the claim was lost meanwhile."""
-    return _settle(session, row_id, attempt, status="sent", sent_at=now, last_error=None)
+    return _settle(session, row_id, attempt, **sent_values(now))
 
 
 def mark_retry(
     session: Session, row_id: int, *, attempt: int, next_attempt_at: datetime, error: str
 ) -> bool:
     """A transient failure: try again at `next_attempt_at`."""
-    return _settle(session, row_id, attempt, next_attempt_at=next_attempt_at, last_error=error)
+    return _settle(session, row_id, attempt, **retry_values(next_attempt_at, error))
 
 
 def mark_dead(session: Session, row_id: int, *, attempt: int, error: str) -> bool:
     """A permanent failure, or attempts exhausted: never retried unless `retry_dead`."""
-    return _settle(session, row_id, attempt, status="dead", last_error=error)
+    return _settle(session, row_id, attempt, **dead_values(error))
 
 
 def mark_skipped(session: Session, row_id: int, *, attempt: int, reason: str) -> bool:
     """Not sent on purpose (rate limit, bouncing recipient): kept with the reason."""
-    return _settle(session, row_id, attempt, status="skipped", last_error=reason)
+    return _settle(session, row_id, attempt, **skipped_values(reason))
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What became of one claimed row: its id, the claimed attempt and the columns to set
+    (`sent_values`, `retry_values`, `dead_values`, `skipped_values`)."""
+
+    row_id: int
+    attempt: int
+    values: Mapping[str, Any]
+
+
+@functools.cache
+def _settle_many_statement(columns: frozenset[str]) -> UpdateBase:
+    """UPDATE outbox SET <columns> WHERE id IN (...) and it is still the claimed attempt,
+    RETURNING the ids it changed (so each lost claim is still told apart); built once each."""
+    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
+    return (
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.id.in_(bindparam("b_ids", expanding=True)),
+            _OUTBOX.c.status == "pending",
+            _OUTBOX.c.attempts == bindparam("b_attempt"),
+        )
+        .values(values)
+        .returning(_OUTBOX.c.id)
+    )
+
+
+def settle(session: Session, settlements: Sequence[Settlement]) -> set[int]:
+    """Record a batch of claims; the ids that were still the claimed attempt (the others'
+    claims were lost: their lease expired and another worker took them).
+
+    Rows with the same attempt and the same values (a batch of sent mails: all of it) are
+    settled by one UPDATE, instead of a statement per row.
+    """
+    groups: dict[tuple[int, tuple[tuple[str, Any], ...]], list[int]] = {}
+    for item in settlements:
+        key = (item.attempt, tuple(sorted(item.values.items())))
+        groups.setdefault(key, []).append(item.row_id)
+    done: set[int] = set()
+    connection = session.connection()
+    for (attempt, values), row_ids in groups.items():
+        statement = _settle_many_statement(frozenset(name for name, _ in values))
+        params = {**dict(values), "b_ids": row_ids, "b_attempt": attempt}
+        done.update(int(row_id) for row_id in connection.execute(statement, params).scalars())
+    return done
+
+
+# Sent rows are never deleted, so the count must not walk them all: without statistics
+# SQLite picks ix_outbox_due (status = 'sent': every mail ever sent) over the recipient's
+# index, and the count grows with the table's history (it was most of a claim's time).
+# The status test is written so that no index can serve it (status is NOT NULL, so the
+# coalesce changes no result): the planner goes by recipient (ix_outbox_recipient_time).
 _SENT_TO = (
     select(func.count())
     .select_from(_OUTBOX)
     .where(
         _OUTBOX.c.recipient == bindparam("recipient"),
-        _OUTBOX.c.status == "sent",
+        func.coalesce(_OUTBOX.c.status, "") == "sent",
         _OUTBOX.c.sent_at >= bindparam("since"),
         _OUTBOX.c.automatic.is_(True),
     )

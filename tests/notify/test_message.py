@@ -15,7 +15,16 @@ from typing import Any
 
 import pytest
 
-from notify.message import MailHeaders, _references, compose, tagged_subject, ticket_number
+from notify.message import (
+    MailHeaders,
+    _folded,
+    _header,
+    _ids_header,
+    _references,
+    compose,
+    tagged_subject,
+    ticket_number,
+)
 from notify.render import KINDS, RenderedMail, Renderer
 from store.reply_tokens import reply_address
 from tests.notify.samples import CONTEXTS
@@ -208,3 +217,37 @@ def test_plain_headers_are_written_as_the_email_package_writes_them(renderer: Re
     )
     ours, reference = _both(renderer.render("confirmation", context), headers, context)
     assert ours.split(b"MIME-Version:")[0] == reference.split(b"MIME-Version:")[0]
+
+
+@pytest.mark.parametrize("length", [66, 67, 68, 69, 70, 71, 140])
+@pytest.mark.parametrize("words", [1, 3])
+def test_headers_at_the_folding_length_are_folded_as_before(length: int, words: int) -> None:
+    """Around 78 characters a plain header goes from one line (written at once) to folded:
+    the shortcut for one line writes what folding word by word writes."""
+    word = "x" * (length // words - 1)
+    subject = " ".join([word] * words).ljust(length, "y")
+    if words == 3:
+        assert _header("Subject", subject) == _folded("Subject", subject.split(" "))
+    ids = tuple(f"<{w}@d.example>" for w in subject.split(" "))
+    assert _ids_header("References", ids) == _folded("References", ids)
+    rendered = RenderedMail(subject=subject, text="text\n", html="<p>html</p>\n")
+    headers = MailHeaders(9, "unknown_sender", "x@y.example", "<postdesk.9@desk.example>", True)
+    _assert_same_message(*_both(rendered, headers, {"support_address": "help@desk.example"}))
+
+
+def test_the_date_of_one_instant_is_written_in_the_zone_it_was_given() -> None:
+    """The Date header is cached per instant: equal instants in two zones must not share it."""
+    rendered = RenderedMail(subject="s", text="text\n", html="<p>html</p>\n")
+    headers = MailHeaders(9, "unknown_sender", "x@y.example", "<postdesk.9@desk.example>", True)
+    dates = []
+    for now in (NOW, NOW.astimezone(timezone(timedelta(hours=2))), NOW, NOW + timedelta(1)):
+        message = compose(
+            rendered, headers, {}, from_address=FROM, desk_name="D", secret_key="k", now=now
+        )
+        dates.append(email.message_from_bytes(message.data)["Date"])
+    assert dates == [
+        "Mon, 03 Jun 2024 10:00:00 +0000",
+        "Mon, 03 Jun 2024 12:00:00 +0200",
+        "Mon, 03 Jun 2024 10:00:00 +0000",
+        "Tue, 04 Jun 2024 10:00:00 +0000",
+    ]
