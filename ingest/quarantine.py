@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ingest.spool import ensure_private_dir, fsync_directory, write_file_durably
+from ingest.spool import ensure_private_dir, write_file_durably
+from store.durable import fsync_directory
 
 _MAGIC = b"PDQ1"
 _NONCE_BYTES = 12

@@ -40,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from store.durable import fsync_directory
+
 log = logging.getLogger(__name__)
 
 ENTRY_HEADER_PREFIX = b"postdesk-spool-1 "
@@ -73,15 +75,6 @@ class PutRequest:
     rcpts: tuple[str, ...]
     source: str
     received_at: datetime | None = None
-
-
-def fsync_directory(path: Path) -> None:
-    """Flush a directory's entries (a rename or a new file in it) to stable storage."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_all(fd: int, parts: Sequence[bytes]) -> None:

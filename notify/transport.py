@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 from notify.message import OutgoingMail
 from notify.options import SmtpRelayOptions
+from store.durable import fsync_directory
 
 Outcome = Literal["sent", "transient", "permanent"]
 
@@ -180,14 +181,6 @@ class SmtpTransport:
             client.close()
 
 
-def _fsync_folder(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class FileTransport:
     """Write `<directory>/<row id>.eml` atomically, recipients in `X-Envelope-To`."""
 
@@ -208,7 +201,7 @@ class FileTransport:
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, target)
-                _fsync_folder(self._folder)  # the rename too survives a crash once "sent"
+                fsync_directory(self._folder)  # the rename too survives a crash once "sent"
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

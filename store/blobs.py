@@ -20,15 +20,9 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from store.durable import fsync_directory
+
 WRITER_THREADS = 2  # fsyncs of different files overlap; more threads gain nothing here
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BlobStore:
@@ -70,7 +64,7 @@ class BlobStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
-            _fsync_directory(target.parent)
+            fsync_directory(target.parent)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

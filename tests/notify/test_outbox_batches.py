@@ -23,6 +23,7 @@ from notify.render import Renderer, _when
 from notify.transport import FileTransport
 from store import outbox as store_outbox
 from store.db import Database
+from store.durable import fsync_directory
 from store.outbox import NewMail, Settlement
 from store.records import OutboxRecord
 from store.schema import OutboxRow
@@ -287,13 +288,12 @@ def test_file_transport_fsyncs_the_folder_after_the_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     synced: list[tuple[str, list[str]]] = []
-    real_fsync_folder = transport_module._fsync_folder
 
     def recording(folder: str) -> None:
         synced.append((folder, sorted(os.listdir(folder))))
-        real_fsync_folder(folder)
+        fsync_directory(folder)
 
-    monkeypatch.setattr(transport_module, "_fsync_folder", recording)
+    monkeypatch.setattr(transport_module, "fsync_directory", recording)
     mail = OutgoingMail(
         row_id=7,
         kind="confirmation",
