@@ -7,9 +7,9 @@ notification unique: enqueueing it again is a no-op.
 Delivery: `claim_due` takes due pending rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
 has one writer) and leases them by pushing `next_attempt_at` and counting the attempt in the
 same transaction, so several workers never send one row twice and a crash mid-send retries
-after the lease. `mark_sent` / `mark_retry` / `mark_dead` / `mark_skipped` settle a claim, and
-`settle` settles a batch of claims (one UPDATE for all the rows that get the same values);
-each applies only while the row is still the claimed attempt.
+after the lease. `settle` settles a batch of claims (one UPDATE for all the rows that get the
+same values), `mark_retry` / `mark_skipped` a single one; each applies only while the row is
+still the claimed attempt.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Update, UpdateBase
+from sqlalchemy.sql.dml import UpdateBase
 
 from store import writebehind
 from store.records import OutboxRecord
@@ -242,24 +242,8 @@ def claim_due(
     return claimed
 
 
-@functools.cache
-def _settle_statement(columns: frozenset[str]) -> Update:
-    """UPDATE outbox SET <columns> WHERE it is still the claimed attempt; built once each."""
-    return writebehind.update_statement(_OUTBOX, columns).where(
-        _OUTBOX.c.status == "pending", _OUTBOX.c.attempts == bindparam("b_attempt")
-    )
-
-
-def _settle(session: Session, row_id: int, attempt: int, **values: Any) -> bool:
-    statement = _settle_statement(frozenset(values))
-    result = session.connection().execute(
-        statement, {**values, "b_id": row_id, "b_attempt": attempt}
-    )
-    return bool(result.rowcount)
-
-
 def sent_values(now: datetime) -> dict[str, Any]:
-    """The columns of a row the relay accepted (`mark_sent`, `Settlement`)."""
+    """The columns of a row the relay accepted (a `Settlement`'s values)."""
     return {"status": "sent", "sent_at": now, "last_error": None}
 
 
@@ -278,26 +262,16 @@ def skipped_values(reason: str) -> dict[str, Any]:
     return {"status": "skipped", "last_error": reason}
 
 
-def mark_sent(session: Session, row_id: int, *, attempt: int, now: datetime) -> bool:
-    """The relay accepted the claimed attempt; False when the claim was lost meanwhile."""
-    return _settle(session, row_id, attempt, **sent_values(now))
-
-
 def mark_retry(
     session: Session, row_id: int, *, attempt: int, next_attempt_at: datetime, error: str
 ) -> bool:
     """A transient failure: try again at `next_attempt_at`."""
-    return _settle(session, row_id, attempt, **retry_values(next_attempt_at, error))
-
-
-def mark_dead(session: Session, row_id: int, *, attempt: int, error: str) -> bool:
-    """A permanent failure, or attempts exhausted: never retried unless `retry_dead`."""
-    return _settle(session, row_id, attempt, **dead_values(error))
+    return _settle_one(session, row_id, attempt, retry_values(next_attempt_at, error))
 
 
 def mark_skipped(session: Session, row_id: int, *, attempt: int, reason: str) -> bool:
     """Not sent on purpose (rate limit, bouncing recipient): kept with the reason."""
-    return _settle(session, row_id, attempt, **skipped_values(reason))
+    return _settle_one(session, row_id, attempt, skipped_values(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +299,11 @@ def _settle_many_statement(columns: frozenset[str]) -> UpdateBase:
         .values(values)
         .returning(_OUTBOX.c.id)
     )
+
+
+def _settle_one(session: Session, row_id: int, attempt: int, values: Mapping[str, Any]) -> bool:
+    """Settle one claimed row; False when its claim was lost meanwhile."""
+    return row_id in settle(session, [Settlement(row_id, attempt, values)])
 
 
 def settle(session: Session, settlements: Sequence[Settlement]) -> set[int]:
