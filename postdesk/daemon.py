@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest import spool_writer
 from ingest.imap import ImapAccount as PollerAccount
 from ingest.imap import ImapPoller, PollSettings
 from ingest.model import IngestResult, Outcome
@@ -39,7 +40,6 @@ from store.cursors import DatabaseCursorStore
 
 log = logging.getLogger("postdesk.daemon")
 STOP_TIMEOUT_SECONDS = 10.0
-SPOOL_WRITERS = 2  # groups of messages in flight at once (ingest.spool_writer)
 
 
 @dataclass
@@ -161,7 +161,10 @@ async def _serve(daemon: Daemon) -> None:
     daemon.start_threads()
     server = None
     # Spool writes (fsync) get their own threads, so other work can never stall acceptance.
-    spool_writers = ThreadPoolExecutor(max_workers=SPOOL_WRITERS, thread_name_prefix="spool-write")
+    # One thread for each group of messages the SMTP handler's writer keeps in flight.
+    spool_writers = ThreadPoolExecutor(
+        max_workers=spool_writer.DEFAULT_WRITERS, thread_name_prefix="spool-write"
+    )
     daemon.closers.append(lambda: spool_writers.shutdown(wait=True))
     if settings.smtp.enabled:
         assert daemon.spool_process is not None
