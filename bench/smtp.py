@@ -318,8 +318,8 @@ def serve_rates(
                 end_to_end = time.perf_counter() - started
                 tree_after = tree_cpu(daemon.proc.pid)
                 tree_used = sum(tree_after.values()) - sum(tree_before.values())
-                for member, seconds in sorted(tree_after.items()):
-                    spent = seconds - tree_before.get(member, 0.0)
+                for member, used in sorted(tree_after.items()):
+                    spent = used - tree_before.get(member, 0.0)
                     print(
                         f"    {describe(member, daemon.proc.pid):32s} "
                         f"{spent / accepted * 1000:6.2f} ms CPU a message"
