@@ -106,8 +106,11 @@ def start_py_spy(pid: int, output: Path) -> subprocess.Popen[bytes] | None:
 
 def print_profile(raw: Path, top: int = 12) -> None:
     """Where serve's time goes, from py-spy's raw output: share of samples per thread, then
-    for the spool worker (end to end) and the main thread (acceptance) the functions with
-    the most samples on the stack (cumulative) and at its top (own time)."""
+    for the two busiest threads the functions with the most samples on the stack
+    (cumulative) and at its top (own time).
+
+    The spool worker runs in a child process that py-spy does not follow here: the threads
+    shown in detail are the two busiest of serve's own (the event loop, the spool writes)."""
     if not raw.exists():
         print(f"no profile written to {raw}")
         return
@@ -127,7 +130,7 @@ def print_profile(raw: Path, top: int = 12) -> None:
     print(f"\nprofile of serve: {total} samples of running threads (py-spy, 100/s)")
     for name, count in threads.most_common(8):
         print(f"  {count / total:6.1%}  thread {name}")
-    for name in ("spool-worker", "MainThread"):
+    for name, _ in threads.most_common(2):
         samples = stacks.get(name, Counter())
         in_thread = sum(samples.values()) or 1
         own: Counter[str] = Counter()
