@@ -109,8 +109,8 @@ def print_profile(raw: Path, top: int = 12) -> None:
     for the two busiest threads the functions with the most samples on the stack
     (cumulative) and at its top (own time).
 
-    The spool worker runs in a child process that py-spy does not follow here: the threads
-    shown in detail are the two busiest of serve's own (the event loop, the spool writes)."""
+    The spool worker runs in a child process, which py-spy does not follow here; serve's own
+    busiest threads are the event loop and the spool writes."""
     if not raw.exists():
         print(f"no profile written to {raw}")
         return
