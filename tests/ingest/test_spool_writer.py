@@ -65,6 +65,20 @@ def test_put_many_one_failed_write_fails_only_that_message(
     assert list(spool.tmp_dir.iterdir()) == []
 
 
+def test_put_many_failed_directory_fsync_takes_back_the_whole_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path)
+
+    def failing_fsync(path: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(spool_module, "fsync_directory", failing_fsync)
+    outcomes = spool.put_many([_request(n) for n in range(4)])
+    assert all(isinstance(o, OSError) and o.errno == 5 for o in outcomes)
+    assert spool.depth() == 0 and list(spool.tmp_dir.iterdir()) == []
+
+
 class _RecordingSpool(Spool):
     """A real spool whose first write waits for `release`, recording each group's size."""
 
