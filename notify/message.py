@@ -156,12 +156,12 @@ def _is_plain(value: str) -> bool:
 def _header(name: str, value: str) -> str:
     """An unstructured header: plain values directly (folded at spaces), the rest through the
     email package (RFC 2047 encoded words, also to split a word too long for a line)."""
-    if value and _is_plain(value):
-        if len(name) + 2 + len(value) <= MAX_LINE:
-            return f"{name}: {value}\r\n"  # what `_folded` makes of it: one line
-        words = value.split(" ")
-        if max(map(len, words)) <= MAX_LINE - len(name) - 2:
-            return _folded(name, words)
+    if (
+        value
+        and _is_plain(value)
+        and (_fits(name, value) or max(map(len, value.split(" "))) <= MAX_LINE - len(name) - 2)
+    ):
+        return _folded(name, value)
     return _email_package_header(name, value)
 
 
@@ -170,10 +170,7 @@ def _ids_header(name: str, ids: Sequence[str]) -> str:
     encoded (RFC 5322 3.6.4 has no encoded words in them), an id longer than a line whole on
     its line; anything else through the email package."""
     if ids and all(_is_plain(i) and " " not in i for i in ids):
-        joined = " ".join(ids)
-        if len(name) + 2 + len(joined) <= MAX_LINE:
-            return f"{name}: {joined}\r\n"  # what `_folded` makes of it: one line
-        return _folded(name, ids)
+        return _folded(name, " ".join(ids))
     return _email_package_header(name, " ".join(ids))
 
 
@@ -190,7 +187,20 @@ def _date_header_in(now: datetime, offset: timedelta | None) -> str:
     return _header("Date", format_datetime(now))
 
 
-def _folded(name: str, words: Sequence[str]) -> str:
+def _fits(name: str, value: str) -> bool:
+    """Whether `name: value` fits on one line."""
+    return len(name) + 2 + len(value) <= MAX_LINE
+
+
+def _folded(name: str, value: str) -> str:
+    """`name: value` and CRLF, folded at its spaces (`_fold_words`); a value that fits on one
+    line, as most do, is written at once: what folding word by word makes of it."""
+    if _fits(name, value):
+        return f"{name}: {value}\r\n"
+    return _fold_words(name, value.split(" "))
+
+
+def _fold_words(name: str, words: Sequence[str]) -> str:
     """`name: words` and CRLF, a new line (starting with a space) before a word that would
     make the line longer than `MAX_LINE`."""
     head = f"{name}:"

@@ -17,7 +17,7 @@ import pytest
 
 from notify.message import (
     MailHeaders,
-    _folded,
+    _fold_words,
     _header,
     _ids_header,
     _references,
@@ -227,9 +227,9 @@ def test_headers_at_the_folding_length_are_folded_as_before(length: int, words: 
     word = "x" * (length // words - 1)
     subject = " ".join([word] * words).ljust(length, "y")
     if words == 3:
-        assert _header("Subject", subject) == _folded("Subject", subject.split(" "))
+        assert _header("Subject", subject) == _fold_words("Subject", subject.split(" "))
     ids = tuple(f"<{w}@d.example>" for w in subject.split(" "))
-    assert _ids_header("References", ids) == _folded("References", ids)
+    assert _ids_header("References", ids) == _fold_words("References", ids)
     rendered = RenderedMail(subject=subject, text="text\n", html="<p>html</p>\n")
     headers = MailHeaders(9, "unknown_sender", "x@y.example", "<postdesk.9@desk.example>", True)
     _assert_same_message(*_both(rendered, headers, {"support_address": "help@desk.example"}))
