@@ -92,7 +92,9 @@ class SpoolWorker:
         return self._step_one(entry)
 
     def _claim_more(self, batch: list[SpoolEntry]) -> list[SpoolEntry]:
-        while len(batch) < self.settings.batch_size:
+        """Claim up to ``batch_size`` entries, and past it the rest of a group file begun
+        (a batch takes whole groups, so the spool holds nothing back between batches)."""
+        while len(batch) < self.settings.batch_size or self.spool.holding():
             more = self.spool.claim()
             if more is None:
                 break

@@ -1,5 +1,5 @@
-"""Group commit: messages handed in together share one directory fsync, and every message
-still gets its own outcome (entry or error)."""
+"""Group commit: messages handed in together share one file and one directory fsync, and
+every session gets the outcome of the write its message was in (entry or error)."""
 
 from __future__ import annotations
 
@@ -42,27 +42,26 @@ def test_put_many_stores_every_message_with_one_directory_fsync(
     outcomes = spool.put_many([_request(n) for n in range(5)])
     assert all(isinstance(o, SpoolEntry) for o in outcomes)
     assert synced == [spool.new_dir] and wakeups == [1]
+    assert len(list(spool.new_dir.iterdir())) == 1 and spool.waiting() == 5  # one file
     assert _waiting_raw(spool) == sorted(RAW + bytes([65 + n]) for n in range(5))
     assert list(spool.tmp_dir.iterdir()) == []
 
 
-def test_put_many_one_failed_write_fails_only_that_message(
+def test_put_many_failed_write_fails_every_message_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = Spool(tmp_path)
-    real_write = spool_module._write_parts_durably
 
-    def failing_second(path: Path, parts: Sequence[bytes]) -> None:
-        if parts[1].endswith(b"B"):
-            path.write_bytes(b"partial")  # a half-written file must not stay behind
-            raise OSError(28, "No space left on device")
-        real_write(path, parts)
+    def disk_full(path: Path, parts: Sequence[bytes], *, reuse: bool = False) -> None:
+        path.write_bytes(b"partial")  # a half-written file must not stay behind
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(spool_module, "_write_parts_durably", failing_second)
+    monkeypatch.setattr(spool_module, "write_parts_durably", disk_full)
     outcomes = spool.put_many([_request(n) for n in range(3)])
-    assert [type(o).__name__ for o in outcomes] == ["SpoolEntry", "OSError", "SpoolEntry"]
-    assert _waiting_raw(spool) == [RAW + b"A", RAW + b"C"]
-    assert list(spool.tmp_dir.iterdir()) == []
+    assert all(isinstance(o, OSError) and o.errno == 28 for o in outcomes)
+    monkeypatch.undo()
+    assert spool.depth() == 0 and list(spool.tmp_dir.iterdir()) == []
+    assert isinstance(spool.put_many([_request(3)])[0], SpoolEntry)
 
 
 def test_put_many_failed_directory_fsync_takes_back_the_whole_group(
@@ -122,19 +121,19 @@ def test_messages_arriving_while_the_writer_is_busy_are_written_as_one_group(
     assert [spool.read(entry) for entry in entries] == [RAW + bytes([48 + n]) for n in range(6)]
 
 
-def test_each_session_gets_its_own_outcome_from_a_group(
+def test_each_session_gets_the_outcome_of_its_own_group(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = _RecordingSpool(tmp_path)
     spool.go.set()
-    real_write = spool_module._write_parts_durably
+    real_write = spool_module.write_parts_durably
 
-    def failing_odd(path: Path, parts: Sequence[bytes]) -> None:
-        if parts[1][-1] % 2:
+    def failing_with_message_4(path: Path, parts: Sequence[bytes], *, reuse: bool = False) -> None:
+        if RAW + b"4" in parts:
             raise OSError(28, "No space left on device")
-        real_write(path, parts)
+        real_write(path, parts, reuse=reuse)
 
-    monkeypatch.setattr(spool_module, "_write_parts_durably", failing_odd)
+    monkeypatch.setattr(spool_module, "write_parts_durably", failing_with_message_4)
 
     async def main() -> list[SpoolEntry | BaseException]:
         writer = SpoolGroupWriter(spool, writers=1, max_group=3)
@@ -145,8 +144,8 @@ def test_each_session_gets_its_own_outcome_from_a_group(
         return list(await asyncio.gather(*puts, return_exceptions=True))
 
     outcomes = asyncio.run(main())
-    assert [isinstance(o, OSError) for o in outcomes] == [n % 2 == 1 for n in range(7)]
-    assert max(spool.groups) <= 3 and sum(spool.groups) == 7
+    assert spool.groups == [1, 3, 3]  # the first alone, then the waiting ones three at a time
+    assert [isinstance(o, OSError) for o in outcomes] == [n >= 4 for n in range(7)]
     assert spool.waiting() == 4
 
 
