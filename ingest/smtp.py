@@ -91,9 +91,9 @@ class SpoolingHandler:
     The fsyncing writes run in ``executor`` (default: the loop's default executor), messages
     arriving together as one group (``ingest.spool_writer``). Give it a dedicated executor
     when other work may fill the default pool, or acceptance stalls behind it.
-    ``on_spooled`` (wake the worker) runs in the loop's default executor, never in the event
-    loop and never in a spool writer (waking another process can block until it runs): once
-    for all the messages spooled while a call was pending.
+    ``on_spooled`` (wake the worker) runs in the event loop once per group of messages stored,
+    so it must not block: ``postdesk.workers.WorkerProcess.wakeup`` writes one byte to a
+    non-blocking pipe.
     """
 
     def __init__(
@@ -112,9 +112,7 @@ class SpoolingHandler:
         self.accepts = accepts
         self.max_message_bytes = max_message_bytes
         self.max_recipients = max_recipients
-        self.on_spooled = on_spooled
-        self.writer = SpoolGroupWriter(spool, executor)
-        self._wakeup_pending = False
+        self.writer = SpoolGroupWriter(spool, executor, on_written=on_spooled)
 
     async def handle_RCPT(
         self,
@@ -140,7 +138,6 @@ class SpoolingHandler:
         if len(raw) > self.max_message_bytes:
             return REPLY_MESSAGE_TOO_BIG
         rcpts = list(envelope.rcpt_tos)
-        loop = asyncio.get_running_loop()
         try:
             entry = await self.writer.put(
                 raw, mail_from=envelope.mail_from or "", rcpts=rcpts, source="smtp"
@@ -159,18 +156,7 @@ class SpoolingHandler:
             len(raw),
             len(rcpts),
         )
-        if self.on_spooled is not None and not self._wakeup_pending:
-            self._wakeup_pending = True
-            loop.run_in_executor(None, self._wake_worker, self.on_spooled)
         return REPLY_QUEUED.format(entry_id=entry.id)
-
-    def _wake_worker(self, on_spooled: Callable[[], None]) -> None:
-        # Cleared before the call: a message spooled during it schedules another call.
-        self._wakeup_pending = False
-        try:
-            on_spooled()
-        except Exception as exc:
-            log.warning("smtp: on_spooled callback failed: %s", type(exc).__name__)
 
 
 def _peer(session: Session) -> str:

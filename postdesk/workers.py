@@ -10,6 +10,7 @@ dies with its parent (Linux: PR_SET_PDEATHSIG) and is started again if it stops 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
@@ -32,15 +34,18 @@ from postdesk.settings import Settings
 
 log = logging.getLogger("postdesk.workers")
 RESTART_DELAY_SECONDS = 2.0
-# The outbox worker yields the CPU to the listeners and the spool worker when both want it:
-# a notice may wait a few seconds under a burst, an SMTP client should not.
-OUTBOX_NICENESS = 10
-# The spool worker (and its analysing process) too, a little less: mail waiting in the spool
-# is safe, so the listeners go first; what they leave of the CPU drains the spool.
-SPOOL_NICENESS = 5
+# Both workers (and the spool worker's analysing process, which inherits it) yield the CPU to
+# the listeners: on Linux they run at SCHED_IDLE, on the CPU time that the listeners and every
+# other normal process leave, and a listener woken by its client's data takes the CPU from
+# them at once. Mail waiting in the spool is safe and a notice may wait a few seconds under a
+# burst; an SMTP client should not. The listeners use one core at most, so on a machine of
+# two or more the workers keep the rest (bench/smtp.py measures the burst: docs/performance.md).
+# Elsewhere: the lowest niceness.
+WORKER_POLICY = getattr(os, "SCHED_IDLE", None)
+WORKER_NICENESS = 19
 PRESTAGE_WORKERS = 1  # the spool worker's analysing process (the listeners need a core too)
 Report = tuple[Any, ...]
-ChildMain = Callable[[Settings, int, ProcessEvent, ProcessEvent, Any], None]
+ChildMain = Callable[[Settings, int, Connection, ProcessEvent, Any], None]
 
 
 def _child_setup(settings: Settings, parent: int) -> App:
@@ -53,25 +58,38 @@ def _child_setup(settings: Settings, parent: int) -> App:
     return App.build(settings)
 
 
-def _bridge(wake: ProcessEvent, stop: ProcessEvent, target: Callable[[], None]) -> None:
-    """Forward the parent's wake-ups to the worker's own event, until `stop`."""
+def _yield_cpu() -> None:
+    """Run this process (and what it starts) on the CPU the listeners leave (WORKER_POLICY)."""
+    if WORKER_POLICY is not None:
+        os.sched_setscheduler(0, WORKER_POLICY, os.sched_param(0))
+    else:  # pragma: no cover - not Linux
+        os.nice(WORKER_NICENESS)
+
+
+def _bridge(wake: Connection, stop: ProcessEvent, target: Callable[[], None]) -> None:
+    """Forward the parent's wake-ups (bytes on the pipe) to the worker's own event, until
+    `stop`."""
 
     def forward() -> None:
         while not stop.is_set():
-            if wake.wait(1.0):
-                wake.clear()
+            if wake.poll(1.0):
+                try:
+                    os.read(wake.fileno(), 65536)  # every wake-up sent so far: one is enough
+                except BlockingIOError:
+                    continue
                 target()
         target()
 
+    os.set_blocking(wake.fileno(), False)
     threading.Thread(target=forward, name="wake-bridge", daemon=True).start()
 
 
 def spool_worker_main(
-    settings: Settings, parent: int, wake: ProcessEvent, stop: ProcessEvent, reports: Any
+    settings: Settings, parent: int, wake: Connection, stop: ProcessEvent, reports: Any
 ) -> None:
     """The spool worker child: drain the spool into the pipeline until `stop`."""
     app = _child_setup(settings, parent)
-    os.nice(SPOOL_NICENESS)  # before the analysing process starts: it inherits it
+    _yield_cpu()  # before the analysing process starts: it inherits it
     app.after_commit = lambda: reports.put(("committed",))
 
     results: list[tuple[str, dict[str, int], float]] = []
@@ -110,13 +128,13 @@ def spool_worker_main(
 
 
 def outbox_worker_main(
-    settings: Settings, parent: int, wake: ProcessEvent, stop: ProcessEvent, reports: Any
+    settings: Settings, parent: int, wake: Connection, stop: ProcessEvent, reports: Any
 ) -> None:
     """The outbox worker child: render and send due mail until `stop`."""
     from postdesk.notify_wiring import outbox_worker  # noqa: PLC0415 - the child's own wiring
 
     app = _child_setup(settings, parent)
-    os.nice(OUTBOX_NICENESS)  # under a burst, taking mail in goes before sending notices
+    _yield_cpu()  # under a burst, taking mail in goes before sending notices
     worker = outbox_worker(app, on_outcome=lambda outcome: reports.put(("delivery", outcome)))
     _bridge(wake, stop, worker.wake)
     try:
@@ -136,7 +154,10 @@ class WorkerProcess:
         self.main = main
         self.settings = settings
         self.on_report = on_report
-        self.wake = self._context.Event()
+        # Wake-ups are bytes on a pipe: writing one never blocks (a full pipe already holds
+        # one), whatever the child is doing, so any thread, the event loop included, may wake.
+        self.wake, self._wake_writer = self._context.Pipe(duplex=False)
+        os.set_blocking(self._wake_writer.fileno(), False)
         self.stop_event = self._context.Event()
         self.reports: Any = self._context.Queue()
         self.process: Any = None
@@ -158,8 +179,10 @@ class WorkerProcess:
         self._reader.start()
 
     def wakeup(self) -> None:
-        """Tell the worker there is new work (mail in the spool, rows in the outbox)."""
-        self.wake.set()
+        """Tell the worker there is new work (mail in the spool, rows in the outbox); never
+        blocks."""
+        with contextlib.suppress(BlockingIOError):  # full: wake-ups the worker has not read
+            os.write(self._wake_writer.fileno(), b"\0")
 
     def _read(self) -> None:
         """Pass reports on; start the child again if it died on its own."""
@@ -183,7 +206,7 @@ class WorkerProcess:
         """Let the worker finish what it is doing, then stop it."""
         self._stopping.set()  # first: a stopping worker must not be started again
         self.stop_event.set()
-        self.wake.set()
+        self.wakeup()
         self.process.join(timeout)
         if self.process.is_alive():
             log.warning("%s did not stop in %.0f s; terminating it", self.name, timeout)
