@@ -13,6 +13,10 @@ the next write takes it back with `FreeFiles.take`, a rename to a fresh name in 
 writes it afresh with ``O_TRUNC``. A rename is atomic, so two writers (threads or processes)
 never take the same file. At most ``keep`` files wait in ``free/``; more are deleted.
 
+The spool worker keeps the pool stocked while it has nothing else to do (`FreeFiles.stock`),
+so even the first burst after a start, or one longer than the worker can keep up with, finds
+files to write into instead of allocating inodes while SMTP clients wait.
+
 A crash between the rename into ``free/`` and the truncation leaves a non-empty file there;
 `FreeFiles.scrub` (run by the spool's recovery at start) empties it, and a file taken is
 truncated by its next write anyway. ``free/`` is mode 0700 like the rest of the spool.
@@ -21,6 +25,7 @@ truncated by its next write anyway. ``free/`` is mode 0700 like the rest of the 
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +81,19 @@ class FreeFiles:
             except OSError:
                 freed.unlink(missing_ok=True)
         return rest
+
+    def stock(self, *, at_most: int) -> int:
+        """Create empty files until the pool holds ``keep`` (at most ``at_most`` this call,
+        so a caller checking for other work between calls is never held up long); returns
+        how many it created."""
+        room = min(self.keep - len(os.listdir(self.folder)), at_most)
+        prefix = f"stock.{os.getpid()}.{secrets.token_hex(4)}."
+        for number in range(max(room, 0)):
+            fd = os.open(
+                self.folder / f"{prefix}{number}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+            )
+            os.close(fd)
+        return max(room, 0)
 
     def scrub(self) -> int:
         """Empty every file in the pool that still holds bytes; returns how many it emptied."""

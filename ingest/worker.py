@@ -21,6 +21,7 @@ from ingest.spool import Spool, SpoolEntry
 from store.errors import StoreUnavailable
 
 log = logging.getLogger("postdesk.worker")
+FREE_FILES_A_STEP = 64  # empty spool files made per idle step (ingest.spool_free)
 BatchProcess = Callable[[list[RawMessage], list[Analysis | None]], list[IngestResult]]
 
 
@@ -223,9 +224,19 @@ class SpoolWorker:
                 continue
             delay = self.settings.backoff_initial
             if outcome is False:
+                if self._stock_free_files():
+                    continue  # look for mail again before making more
                 self.wakeup.wait(1.0)
                 self.wakeup.clear()
         self.finish_ahead()
+
+    def _stock_free_files(self) -> int:
+        """While idle: create a few of the empty files the listeners write into."""
+        try:
+            return self.spool.free.stock(at_most=FREE_FILES_A_STEP)
+        except OSError as exc:  # e.g. a full disk: the listeners create files as they need
+            log.debug("spool: could not stock free files (%s)", type(exc).__name__)
+            return 0
 
     def finish_ahead(self) -> None:
         """Decide the batch the pre-stage is analysing, if any (when stopping)."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from ingest.model import IngestResult, Outcome
 from ingest.spool import Spool
 from ingest.spool_free import FreeFiles
+from ingest.worker import SpoolWorker
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: secret hunter2\r\n\r\nbody\r\n"
 
@@ -124,3 +127,36 @@ def test_give_renames_before_it_truncates(tmp_path: Path, monkeypatch: pytest.Mo
     assert not entry.exists() and (pool.folder / "entry").read_bytes() == RAW
     monkeypatch.undo()
     assert pool.scrub() == 1 and (pool.folder / "entry").read_bytes() == b""
+
+
+def test_stock_fills_the_pool_up_to_keep_a_step_at_a_time(tmp_path: Path) -> None:
+    pool = FreeFiles(tmp_path, keep=5)
+    assert pool.stock(at_most=3) == 3 and pool.stock(at_most=3) == 2 and pool.stock(at_most=3) == 0
+    assert len(list(tmp_path.iterdir())) == 5
+    assert all(
+        p.stat().st_size == 0 and p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.iterdir()
+    )
+
+
+def test_the_idle_worker_stocks_the_pool_and_puts_then_create_no_file(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool", keep_free=100)  # two of the worker's idle steps
+    worker = SpoolWorker(
+        spool,
+        lambda raw: IngestResult(Outcome.IGNORED, None, None, ""),
+        lambda raw, reason, attempts: None,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(list(spool.free.folder.iterdir())) < 100 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        worker.wakeup.set()
+        thread.join(timeout=30)
+    stocked = {p.stat().st_ino for p in spool.free.folder.iterdir()}
+    assert len(stocked) == 100
+    entry = spool.put(RAW, mail_from="", rcpts=[], source="cli")
+    assert entry.path.stat().st_ino in stocked
