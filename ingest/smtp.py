@@ -24,6 +24,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from ingest.smtp_protocol import SpoolingSMTP
 from ingest.spool import Spool
 from ingest.spool_writer import SpoolGroupWriter
 
@@ -212,7 +213,7 @@ async def start_smtp_server(
     )
     try:
         return await loop.create_server(
-            lambda: SMTP(handler, loop=loop, **kwargs), host=host, port=port
+            lambda: SpoolingSMTP(handler, loop=loop, **kwargs), host=host, port=port
         )
     except OSError as exc:
         raise OSError(
@@ -240,6 +241,13 @@ def create_smtp_controller(
         require_starttls=require_starttls,
         idle_timeout_seconds=idle_timeout_seconds,
     )
-    return Controller(
+    return _SpoolingController(
         handler, hostname=host, port=port, server_hostname=kwargs.pop("hostname"), **kwargs
     )
+
+
+class _SpoolingController(Controller):
+    """aiosmtpd's Controller serving the listener's protocol (``SpoolingSMTP``)."""
+
+    def factory(self) -> SMTP:
+        return SpoolingSMTP(self.handler, **self.SMTP_kwargs)
