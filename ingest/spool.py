@@ -6,6 +6,7 @@ Layout (Maildir-like, every directory mode 0700, every file 0600)::
     root/new/<name>   durable, waiting for a worker
     root/cur/<name>   claimed by a worker
     root/free/<name>  emptied files of decided entries, reused by the next writes
+    root/stock/<name> empty files the idle worker is adding to free/
 
 An entry's file format and name are ``ingest.spool_entry``'s; messages stored together share
 one group file (``ingest.spool_group``). A file is written once and never changed: releasing
@@ -100,14 +101,16 @@ class Spool:
         self.tmp_dir = self.root / "tmp"
         self.new_dir = self.root / "new"
         self.cur_dir = self.root / "cur"
-        self.free = FreeFiles(self.root / "free", keep=keep_free)
+        self.free = FreeFiles(self.root / "free", keep=keep_free, staging=self.root / "stock")
         self._on_put = on_put
         self._listing: list[str] = []  # waiting names not yet tried, newest first
         self._held: deque[SpoolEntry] = deque()  # messages of claimed groups, not handed out
         self._unsettled: dict[Path, int] = {}  # claimed group file -> messages not yet settled
         self._lock = threading.Lock()
-        for directory in (self.root, self.tmp_dir, self.new_dir, self.cur_dir, self.free.folder):
+        for directory in (self.root, self.tmp_dir, self.new_dir, self.cur_dir):
             ensure_private_dir(directory)
+        ensure_private_dir(self.free.folder)
+        ensure_private_dir(self.free.staging)
 
     def put(
         self,

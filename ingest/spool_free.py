@@ -36,11 +36,16 @@ DEFAULT_KEEP = 1024
 class FreeFiles:
     """A folder of empty files to write spool entries into instead of creating new ones."""
 
-    def __init__(self, folder: Path, *, keep: int = DEFAULT_KEEP) -> None:
+    def __init__(
+        self, folder: Path, *, keep: int = DEFAULT_KEEP, staging: Path | None = None
+    ) -> None:
         if keep < 0:
             raise ValueError("keep must not be negative")
         self.folder = folder
         self.keep = keep
+        # Where `stock` creates its files: a create holds its folder's lock for the whole
+        # inode allocation, and a writer taking a file from the pool must not wait for it.
+        self.staging = staging or folder
         self._names: list[str] = []  # listed but not yet taken by this process
         self._lock = threading.Lock()
 
@@ -89,14 +94,17 @@ class FreeFiles:
         room = min(self.keep - len(os.listdir(self.folder)), at_most)
         prefix = f"stock.{os.getpid()}.{secrets.token_hex(4)}."
         for number in range(max(room, 0)):
-            fd = os.open(
-                self.folder / f"{prefix}{number}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
-            )
-            os.close(fd)
+            created = self.staging / f"{prefix}{number}"
+            os.close(os.open(created, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            os.rename(created, self.folder / created.name)
         return max(room, 0)
 
     def scrub(self) -> int:
-        """Empty every file in the pool that still holds bytes; returns how many it emptied."""
+        """Empty every file in the pool that still holds bytes (and take in the files a
+        crash left in ``staging``); returns how many it emptied."""
+        if self.staging != self.folder:
+            for name in os.listdir(self.staging):
+                os.rename(self.staging / name, self.folder / name)
         emptied = 0
         with os.scandir(self.folder) as entries:
             for entry in entries:

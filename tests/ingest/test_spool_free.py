@@ -160,3 +160,16 @@ def test_the_idle_worker_stocks_the_pool_and_puts_then_create_no_file(tmp_path: 
     assert len(stocked) == 100
     entry = spool.put(RAW, mail_from="", rcpts=[], source="cli")
     assert entry.path.stat().st_ino in stocked
+
+
+def test_stock_creates_beside_the_pool_and_recover_takes_in_what_a_crash_left(
+    tmp_path: Path,
+) -> None:
+    spool = Spool(tmp_path, keep_free=3)
+    assert spool.free.stock(at_most=64) == 3
+    assert list(spool.free.staging.iterdir()) == [] and spool.free.staging != spool.free.folder
+    assert oct(spool.free.staging.stat().st_mode & 0o777) == oct(0o700)
+    (spool.free.staging / "left").write_bytes(b"")  # created, not yet renamed: a crash
+    spool.recover()
+    assert list(spool.free.staging.iterdir()) == []
+    assert len(list(spool.free.folder.iterdir())) == 4
