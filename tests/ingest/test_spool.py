@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest import spool as spool_module
-from ingest.spool import ENTRY_HEADER_PREFIX, MESSAGE_FILE, META_FILE, Spool
+from ingest.spool import ENTRY_HEADER_PREFIX, MESSAGE_FILE, META_FILE, PutRequest, Spool, SpoolEntry
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
 
@@ -341,20 +341,40 @@ def _claim_all(root: str, out: multiprocessing.Queue[list[str]]) -> None:  # pra
     out.put(got)
 
 
-def test_each_entry_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
-    spool = Spool(tmp_path)
-    ids = {spool.put(RAW, mail_from="", rcpts=[], source="cli").id for _ in range(200)}
+def _claimed_by_processes(root: Path, count: int = 4) -> list[str]:
+    """The entry ids that ``count`` processes claimed, all at once, from the spool at ``root``."""
     ctx = multiprocessing.get_context("fork")
     out: multiprocessing.Queue[list[str]] = ctx.Queue()
-    workers = [ctx.Process(target=_claim_all, args=(str(tmp_path), out)) for _ in range(4)]
+    workers = [ctx.Process(target=_claim_all, args=(str(root), out)) for _ in range(count)]
     for worker in workers:
         worker.start()
     results = [out.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
-    claimed = [entry_id for result in results for entry_id in result]
+    return [entry_id for result in results for entry_id in result]
+
+
+def test_each_entry_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    ids = {spool.put(RAW, mail_from="", rcpts=[], source="cli").id for _ in range(200)}
+    claimed = _claimed_by_processes(tmp_path)
     assert len(claimed) == len(set(claimed)) == 200
     assert set(claimed) == ids
+
+
+def test_each_message_of_each_group_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    ids = {
+        entry.id
+        for n in range(40)
+        for entry in spool.put_many(
+            [PutRequest(RAW + bytes([65 + n, m]), "", (), "smtp") for m in range(1 + n % 5)]
+        )
+        if isinstance(entry, SpoolEntry)
+    }
+    assert len(ids) == sum(1 + n % 5 for n in range(40))
+    claimed = _claimed_by_processes(tmp_path)
+    assert len(claimed) == len(set(claimed)) and set(claimed) == ids
 
 
 def test_done_many_removes_a_batch_with_one_fsync_of_its_folder(

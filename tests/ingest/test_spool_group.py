@@ -4,7 +4,6 @@ and recovered as a message of its own, and none is lost or handed out twice."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,32 +131,6 @@ def test_the_envelope_header_holds_each_message_size(tmp_path: Path) -> None:
     entries = json.loads(header[len(GROUP_HEADER_PREFIX) :])["entries"]
     assert [e["size"] for e in entries] == [len(RAW) + 7, len(RAW) + 7]
     assert [e["mail_from"] for e in entries] == ["s0@example.org", "s1@example.org"]
-
-
-def _claim_ids(root: str, out: multiprocessing.Queue[list[str]]) -> None:  # pragma: no cover
-    spool = Spool(Path(root))
-    out.put([entry.id for entry in _claim_all(spool)])
-
-
-def test_each_message_of_each_group_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
-    spool = Spool(tmp_path)
-    ids = {
-        entry.id
-        for n in range(40)
-        for entry in spool.put_many(_requests(1 + n % 5, tag=bytes([65 + n])))
-        if isinstance(entry, SpoolEntry)
-    }
-    assert len(ids) == sum(1 + n % 5 for n in range(40))
-    ctx = multiprocessing.get_context("fork")
-    out: multiprocessing.Queue[list[str]] = ctx.Queue()
-    workers = [ctx.Process(target=_claim_ids, args=(str(tmp_path), out)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    results = [out.get(timeout=60) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-    claimed = [entry_id for result in results for entry_id in result]
-    assert len(claimed) == len(set(claimed)) and set(claimed) == ids
 
 
 def test_a_worker_batch_takes_whole_groups(tmp_path: Path) -> None:
