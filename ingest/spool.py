@@ -301,7 +301,7 @@ class Spool:
         """Delete claimed entries for good (after the commit of their batch).
 
         A group file goes with the last of its messages. Each file is emptied into the free
-        folder (or deleted when that is full), and each folder files left is fsynced once.
+        folder (or deleted when that is full), and each folder a file left is fsynced once.
         """
         files: list[Path] = []
         folders: list[Path] = []
