@@ -187,15 +187,12 @@ class Spool:
             staging.unlink(missing_ok=True)
             raise
         if len(requests) == 1:
-            return [entry_from_meta(file_id, waiting, metas[0], attempts=0, last_error=None)]
+            return [_written(file_id, waiting, requests[0], stamps[0], None)]
         entries, offset = [], len(header)
-        for index, (meta, raw) in enumerate(zip(metas, raws, strict=True)):
-            part = (offset, len(raw))
-            entry = entry_from_meta(
-                member_id(file_id, index), waiting, meta, attempts=0, last_error=None, part=part
-            )
-            entries.append(entry)
-            offset += len(raw)
+        for index, (request, stamp) in enumerate(zip(requests, stamps, strict=True)):
+            part = (offset, len(request.raw))
+            entries.append(_written(member_id(file_id, index), waiting, request, stamp, part))
+            offset += len(request.raw)
         return entries
 
     def claim(self) -> SpoolEntry | None:
@@ -392,6 +389,26 @@ class Spool:
 def _messages(folder: Path) -> int:
     """The messages the entries in ``folder`` hold, counted from their names."""
     return sum(messages_in(parse_name(name)[0]) or 1 for name in os.listdir(folder))
+
+
+def _written(
+    entry_id: str,
+    path: Path,
+    request: PutRequest,
+    received_at: datetime,
+    part: tuple[int, int] | None,
+) -> SpoolEntry:
+    """The entry of a message just written (its envelope as put, no header read back)."""
+    return SpoolEntry(
+        id=entry_id,
+        path=path,
+        mail_from=request.mail_from,
+        rcpts=request.rcpts,
+        source=request.source,
+        received_at=received_at,
+        attempts=0,
+        part=part,
+    )
 
 
 def _received_at(request: PutRequest, now: datetime) -> datetime:
