@@ -13,9 +13,11 @@ the next write takes it back with `FreeFiles.take`, a rename to a fresh name in 
 writes it afresh with ``O_TRUNC``. A rename is atomic, so two writers (threads or processes)
 never take the same file. At most ``keep`` files wait in ``free/``; more are deleted.
 
-The spool worker keeps the pool stocked while it has nothing else to do (`FreeFiles.stock`),
-so even the first burst after a start, or one longer than the worker can keep up with, finds
-files to write into instead of allocating inodes while SMTP clients wait.
+`FreeFiles.stock` fills the pool: ``serve`` fills it before its listeners open and the spool
+worker tops it up while it has nothing else to do, so even the first burst after a start, or
+one longer than the worker can keep up with, finds files to write into instead of allocating
+inodes while SMTP clients wait. It creates each file in ``staging`` and renames it in, so a
+writer taking a file from the pool never waits behind a create.
 
 A crash between the rename into ``free/`` and the truncation leaves a non-empty file there;
 `FreeFiles.scrub` (run by the spool's recovery at start) empties it, and a file taken is
