@@ -44,19 +44,19 @@ from mailgen import generate  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from ingest.classify import classify  # noqa: E402
+from ingest.classify.kind import classify  # noqa: E402
 from ingest.model import ParsedMessage  # noqa: E402
 from ingest.options import PipelineOptions  # noqa: E402
-from ingest.parse import parse_message  # noqa: E402
+from ingest.parse.message import parse_message  # noqa: E402
 from ingest.pipeline import quick_message_id  # noqa: E402
 from ingest.prepare import prepare  # noqa: E402
 from ingest.prestage import PreStage  # noqa: E402
-from ingest.quotes import strip_reply  # noqa: E402
-from ingest.redact import is_text_like, redact_html, redact_text  # noqa: E402
+from ingest.quotes.strip import strip_reply  # noqa: E402
+from ingest.redact.redactor import is_text_like, redact_html, redact_text  # noqa: E402
 from postdesk.app import App  # noqa: E402
-from postdesk.config import settings_from_mapping  # noqa: E402
-from postdesk.importer import import_path  # noqa: E402
-from postdesk.logs import configure_logging  # noqa: E402
+from postdesk.cli.importer import import_path  # noqa: E402
+from postdesk.config.load import settings_from_mapping  # noqa: E402
+from postdesk.serve.logs import configure_logging  # noqa: E402
 from store import migrate  # noqa: E402
 from store.schema import TICKET_NUMBER_START  # noqa: E402
 from tests.e2e.cli import toml_dump  # noqa: E402

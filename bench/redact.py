@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from redact_corpus import adversarial, corpus  # noqa: E402
 
-from ingest.redact import redact_text  # noqa: E402
+from ingest.redact.redactor import redact_text  # noqa: E402
 
 DS_VENV = Path("/tmp/postdesk-bench-detect-secrets")
 DS_PYTHON = DS_VENV / "bin" / "python"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ingest.classify import Classification, MessageKind, classify
+from ingest.classify.kind import Classification, MessageKind, classify
 from ingest.model import ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
-from ingest.parse import UnparseableMessage, parse_message
+from ingest.parse.message import UnparseableMessage, parse_message
 from ingest.prepare import Redacted, prepare
 
 

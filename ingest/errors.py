@@ -2,7 +2,7 @@
 
     IngestError                 base
     └── PermanentIngestError    this message can never be processed: quarantine it
-        └── ingest.parse.UnparseableMessage
+        └── ingest.parse.message.UnparseableMessage
 
 Transient faults (the database is down) are the store's `StoreUnavailable`: the spool worker
 keeps the message and retries.

@@ -2,7 +2,7 @@
 
 Everything here is a frozen, slotted dataclass: stages hand these to each other, never dicts
 or ORM rows. `ParsedMessage` still holds unredacted text; only redacted content may reach
-the store (see `ingest.redact`).
+the store (see `ingest.redact.redactor`).
 """
 
 from __future__ import annotations

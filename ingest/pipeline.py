@@ -15,15 +15,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from ingest import authres, policy
-from ingest.actions import Actions, Context
 from ingest.analyse import Analysis, AnalysisOptions, analyse
-from ingest.classify import MessageKind
+from ingest.classify.kind import MessageKind
+from ingest.decide import authres, policy
+from ingest.decide.actions import Actions, Context
+from ingest.decide.notices import Notices
+from ingest.decide.ratelimit import flood_check
 from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
-from ingest.notices import Notices
 from ingest.options import PipelineOptions
-from ingest.parse import normalise_message_id
-from ingest.ratelimit import flood_check
+from ingest.parse.message import normalise_message_id
 from store import directory, inbound, tickets
 from store.blobs import BlobStore
 from store.inbound import NewMessage

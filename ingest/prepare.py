@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.model import ParsedAttachment, ParsedMessage
-from ingest.quotes import strip_reply
-from ingest.redact import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
+from ingest.quotes.strip import strip_reply
+from ingest.redact.redactor import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
 
 _SCRIPT = re.compile(rb"<\s*script\b|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
 HTML_EXTENSIONS = ("htm", "html", "xhtml", "svg")

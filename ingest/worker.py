@@ -17,11 +17,11 @@ from typing import Protocol
 from ingest.analyse import Analysis
 from ingest.model import IngestResult, RawMessage
 from ingest.prestage import PreStage, Work
-from ingest.spool import Spool, SpoolEntry
+from ingest.spool.queue import Spool, SpoolEntry
 from store.errors import StoreUnavailable
 
 log = logging.getLogger("postdesk.worker")
-FREE_FILES_A_STEP = 64  # empty spool files made per idle step (ingest.spool_free)
+FREE_FILES_A_STEP = 64  # empty spool files made per idle step (ingest.spool.free)
 BatchProcess = Callable[[list[RawMessage], list[Analysis | None]], list[IngestResult]]
 
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from postdesk.cli import main
+from postdesk.cli.main import main
 
 # The guard matters: processes started by multiprocessing (spawn, forkserver) import the
 # main module again, and must not run the command a second time.

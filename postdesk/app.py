@@ -1,6 +1,6 @@
 """Build everything from settings: the database, the pipeline, the spool and quarantine.
 
-The composition root: the only place (with `postdesk.cli`) that turns `Settings` into the
+The composition root: the only place (with `postdesk.cli.main`) that turns `Settings` into the
 plain values the other packages take.
 """
 
@@ -17,12 +17,12 @@ from ingest.analyse import Analysis
 from ingest.model import IngestResult, Outcome, RawMessage
 from ingest.options import PipelineOptions, RateWindow
 from ingest.pipeline import Pipeline
-from ingest.quarantine import Quarantine
-from ingest.spool import Spool
+from ingest.spool.quarantine import Quarantine
+from ingest.spool.queue import Spool
 from notify.options import SlaOptions
 from notify.options import SlaTarget as NotifySlaTarget
 from notify.sla import make_due_calculator, parse_business_hours
-from postdesk.settings import RateLimit, Settings
+from postdesk.config.settings import RateLimit, Settings
 from store import directory, writebehind
 from store.blobs import BlobStore
 from store.db import Database, forget_cached

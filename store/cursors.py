@@ -9,7 +9,7 @@ from store.schema import ImapCursorRow
 
 
 class DatabaseCursorStore:
-    """The `ingest.imap_cursor.CursorStore` protocol, kept in the `imap_cursors` table."""
+    """The `ingest.listen.imap_cursor.CursorStore` protocol, kept in the `imap_cursors` table."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

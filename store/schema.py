@@ -6,7 +6,7 @@ message is recorded once (unique dedupe key); an outbox row per (ticket, kind, s
 once (unique dedupe key), so a sweep that runs twice sends nothing twice.
 
 Only redacted content is stored here: bodies, subjects and attachment text have passed
-through `ingest.redact` before they reach these rows.
+through `ingest.redact.redactor` before they reach these rows.
 """
 
 from __future__ import annotations

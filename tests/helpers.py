@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from postdesk.app import App
-from postdesk.config import settings_from_mapping
-from postdesk.settings import Settings
+from postdesk.config.load import settings_from_mapping
+from postdesk.config.settings import Settings
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "config.example.toml"

@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from ingest.model import Outcome, RawMessage
 from ingest.worker import SpoolWorker
-from postdesk.logs import configure_logging
-from postdesk.notify_wiring import outbox_worker
-from postdesk.settings import LoggingSettings
+from postdesk.config.settings import LoggingSettings
+from postdesk.serve.logs import configure_logging
+from postdesk.serve.notify_wiring import outbox_worker
 from tests.helpers import mail, make_app
 
 SECRETS = {

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.model import IngestResult, RawMessage
-from postdesk import views
 from postdesk.app import App
+from postdesk.cli import views
 from store import outbox, tickets
 from store.records import OutboxRecord
 from tests.helpers import mail, make_app

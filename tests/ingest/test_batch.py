@@ -95,7 +95,7 @@ def test_failing_message_rolls_back_only_itself_and_leaves_no_stale_cache(
 ) -> None:
     """The batch is decided again with a savepoint each; the failing mail is quarantined, and
     a contact created inside its rolled-back savepoint is not remembered by the caches."""
-    from ingest import ticket_create
+    from ingest.decide import create as ticket_create
 
     real_create = ticket_create.tickets.create_ticket
 

@@ -1,4 +1,4 @@
-"""Unit tests for ingest.classify: one small hand-written message per rule, both ways."""
+"""Unit tests for ingest.classify.kind: one small hand-written message per rule, both ways."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ingest.classify as classify_module
-from ingest.classify import Classification, MessageKind, classify
+import ingest.classify.kind as classify_module
+from ingest.classify.kind import Classification, MessageKind, classify
 
 OWN = frozenset({"support@example.com"})
 LOOP = "postdesk@example.com"

@@ -1,4 +1,4 @@
-"""Corpus tests for ingest.classify: rates over the shared email corpus.
+"""Corpus tests for ingest.classify.kind: rates over the shared email corpus.
 
 sisimai-bounces/expected.json labels 591 real mails (bounce, feedback-report, auto-reply,
 delivery-success-report, not-bounce); dos/ and mac/ hold CRLF and CR-only copies of
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.classify import Classification, MessageKind, classify
+from ingest.classify.kind import Classification, MessageKind, classify
 
 OWN = frozenset({"support@example.com"})
 SAFETY_NET_MARKER = "could be read"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
-from ingest.imap import ImapAccount, ImapPoller, PollSettings
-from ingest.imap_cursor import MemoryCursorStore
-from ingest.imap_message import envelope_recipients, return_path
-from ingest.imap_settings import Backoff
-from ingest.spool import Spool, SpoolEntry
+from ingest.listen.imap import ImapAccount, ImapPoller, PollSettings
+from ingest.listen.imap_cursor import MemoryCursorStore
+from ingest.listen.imap_message import envelope_recipients, return_path
+from ingest.listen.imap_settings import Backoff
+from ingest.spool.queue import Spool, SpoolEntry
 from tests.dovecot import DovecotServer, client_tls_context, free_port
 
 FIXED_NOW = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)

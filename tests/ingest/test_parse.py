@@ -1,4 +1,4 @@
-"""ingest.parse on hand-written fixtures: headers, charsets, HTML, attachments, forwards."""
+"""ingest.parse.message on hand-written fixtures: headers, charsets, HTML, attachments, forwards."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.model import Address
-from ingest.parse import UnparseableMessage, normalise_message_id, parse_message
-from ingest.parse_html import html_to_text, sanitise_html
+from ingest.parse.html import html_to_text, sanitise_html
+from ingest.parse.message import UnparseableMessage, normalise_message_id, parse_message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "parse"
 

@@ -8,8 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest import parse_boundary
-from ingest.parse import parse_message
+from ingest.parse import boundary as parse_boundary
+from ingest.parse.message import parse_message
 
 
 def feedparser_regex(separator: str) -> re.Pattern[str]:

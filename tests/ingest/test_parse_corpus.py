@@ -1,4 +1,4 @@
-"""ingest.parse over the shared corpus: every mail parses (or is reported unusable), and
+"""ingest.parse.message over the shared corpus: every mail parses (or is reported unusable), and
 spot checks against the source projects' expectations (mime4j decoded parts, mail-parser
 known values, Request Tracker's charset/filename/uuencode/forward cases)."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.model import ParsedMessage
-from ingest.parse import UnparseableMessage, parse_message
-from ingest.parse_decode import decode_bytes
+from ingest.parse.decode import decode_bytes
+from ingest.parse.message import UnparseableMessage, parse_message
 
 _NOT_MAIL_SUFFIXES = {".xml", ".json", ".tsv", ".md", ".out", ".bin", ".html"}
 _BODY_ONLY_FOLDERS = (

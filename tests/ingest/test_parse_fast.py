@@ -1,7 +1,7 @@
-"""ingest.parse_fast builds exactly the stdlib compat32 tree, or returns None to fall back.
+"""ingest.parse.fast builds exactly the stdlib compat32 tree, or returns None to fall back.
 
 Every comparison is against `BytesParser(policy=compat32).parsebytes` with the boundary
-patch of ingest.parse_boundary installed, as ingest.parse runs it.
+patch of ingest.parse.boundary installed, as ingest.parse.message runs it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import parse_boundary
-from ingest.parse_fast import MAX_DEPTH, parse_bytes
+from ingest.parse import boundary as parse_boundary
+from ingest.parse.fast import MAX_DEPTH, parse_bytes
 
 parse_boundary.install()
 _STDLIB = email.parser.BytesParser(policy=email.policy.compat32)

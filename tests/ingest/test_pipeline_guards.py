@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Outcome, RawMessage
-from postdesk.notify_wiring import outbox_worker
+from postdesk.serve.notify_wiring import outbox_worker
 from store import directory
 from tests.helpers import mail
 from tests.ingest.desk import Desk

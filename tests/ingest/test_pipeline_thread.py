@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.decide.thread import subject_tag
 from ingest.model import Outcome
-from ingest.thread import subject_tag
 from store.reply_tokens import reply_address
 from tests.ingest.desk import Desk
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.quarantine import (
+from ingest.spool.quarantine import (
     Quarantine,
     QuarantineError,
     QuarantineItemNotFound,

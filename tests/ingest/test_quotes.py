@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.quotes import StrippedReply, strip_html_reply, strip_reply
+from ingest.quotes.strip import StrippedReply, strip_html_reply, strip_reply
 
 
 def test_gmail_on_wrote_with_quoted_lines() -> None:

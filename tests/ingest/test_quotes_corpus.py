@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from ingest.quotes import StrippedReply, strip_html_reply, strip_reply
+from ingest.quotes.strip import StrippedReply, strip_html_reply, strip_reply
 
 # Minimum pass rates per set: what the implementation reaches, rounded down.
 THRESHOLDS = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.redact import redact_text
-from ingest.redact_cards import is_card_number, network
+from ingest.redact.cards import is_card_number, network
+from ingest.redact.redactor import redact_text
 
 VISA = "4242424242424242"
 AMEX = "378282246310005"

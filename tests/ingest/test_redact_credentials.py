@@ -11,7 +11,7 @@ import string
 
 import pytest
 
-from ingest.redact import redact_text
+from ingest.redact.redactor import redact_text
 
 _RNG = random.Random(1234)
 B62 = string.ascii_letters + string.digits

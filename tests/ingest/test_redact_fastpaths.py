@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.redact_cards import _RUN_VIEW, _digit_runs, _long_blocks
-from ingest.redact_keywords import _SCANNED, _TRIGGER, keyword_words
-from ingest.redact_views import _LOWER, TextViews, lower_same_length
+from ingest.redact.cards import _RUN_VIEW, _digit_runs, _long_blocks
+from ingest.redact.keywords import _SCANNED, _TRIGGER, keyword_words
+from ingest.redact.views import _LOWER, TextViews, lower_same_length
 
 # What _long_blocks replaced.
 _RUN = re.compile(rb"0[0 ]{12}(?<!0[\x00-\xff]{13})[0 ]*+")

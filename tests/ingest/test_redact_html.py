@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ingest.redact import (
+from ingest.redact.redactor import (
     CARD_KINDS,
     CREDENTIAL_KINDS,
     REDACTION_KINDS,

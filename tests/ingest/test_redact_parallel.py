@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest import redact_parallel
-from ingest.redact import redact_text
-from ingest.redact_engine import find_spans
-from ingest.redact_keywords import keyword_hits, keyword_words
-from ingest.redact_views import TextViews
+from ingest.redact import parallel as redact_parallel
+from ingest.redact.engine import find_spans
+from ingest.redact.keywords import keyword_hits, keyword_words
+from ingest.redact.redactor import redact_text
+from ingest.redact.views import TextViews
 from tests.ingest.test_redact_scans import _TEXTS, _TRICKY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ingest.redact import redact_html, redact_text
-from ingest.redact_cards import is_card_number
+from ingest.redact.cards import is_card_number
+from ingest.redact.redactor import redact_html, redact_text
 
 # (prefix, length) pairs of known networks
 _NETWORKS = [

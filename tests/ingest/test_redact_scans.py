@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.redact import redact_text
-from ingest.redact_cards import (
+from ingest.redact.cards import (
     _CANDIDATE,
     _attached,
     _card_extras,
@@ -27,7 +26,7 @@ from ingest.redact_cards import (
     _windows,
     is_card_number,
 )
-from ingest.redact_keywords import (
+from ingest.redact.keywords import (
     _PREFIXES,
     _SHORTER,
     _WORD_ITSELF,
@@ -36,8 +35,9 @@ from ingest.redact_keywords import (
     _trie_pattern,
     find_keyword_secrets,
 )
-from ingest.redact_model import Span
-from ingest.redact_views import TextViews, lower_same_length
+from ingest.redact.model import Span
+from ingest.redact.redactor import redact_text
+from ingest.redact.views import TextViews, lower_same_length
 
 # The regexes the scans replaced, as they were.
 _KEYWORD = re.compile(_trie_pattern(set(_PREFIXES) | set(_WORDS)))

@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ingest import spool as spool_module
-from ingest.smtp import (
+from ingest.listen.smtp import (
     REPLY_STORAGE_FAILURE,
     SpoolingHandler,
     build_tls_context,
@@ -23,7 +22,8 @@ from ingest.smtp import (
     start_smtp_server,
     support_address_matcher,
 )
-from ingest.spool import PutRequest, Spool, SpoolEntry
+from ingest.spool import queue as spool_module
+from ingest.spool.queue import PutRequest, Spool, SpoolEntry
 from tests.dovecot import self_signed_certificate
 
 T = TypeVar("T")

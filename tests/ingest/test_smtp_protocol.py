@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.smtp_protocol import SpoolingSMTP
+from ingest.listen.smtp_protocol import SpoolingSMTP
 from tests.e2e.serve_helpers import free_port
 
 CASES = [

@@ -13,8 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from ingest import spool as spool_module
-from ingest.spool import ENTRY_HEADER_PREFIX, MESSAGE_FILE, META_FILE, PutRequest, Spool, SpoolEntry
+from ingest.spool import queue as spool_module
+from ingest.spool.queue import (
+    ENTRY_HEADER_PREFIX,
+    MESSAGE_FILE,
+    META_FILE,
+    PutRequest,
+    Spool,
+    SpoolEntry,
+)
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
 

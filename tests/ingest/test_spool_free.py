@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ingest.model import IngestResult, Outcome
-from ingest.spool import Spool
-from ingest.spool_free import FreeFiles
+from ingest.spool.free import FreeFiles
+from ingest.spool.queue import Spool
 from ingest.worker import SpoolWorker
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: secret hunter2\r\n\r\nbody\r\n"

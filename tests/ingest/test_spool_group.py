@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.model import IngestResult, Outcome, RawMessage
-from ingest.spool import PutRequest, Spool, SpoolEntry
-from ingest.spool_group import GROUP_HEADER_PREFIX
+from ingest.spool.group import GROUP_HEADER_PREFIX
+from ingest.spool.queue import PutRequest, Spool, SpoolEntry
 from ingest.worker import SpoolWorker, WorkerSettings
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"

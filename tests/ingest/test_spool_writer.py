@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import spool as spool_module
-from ingest.spool import PutRequest, Spool, SpoolEntry
-from ingest.spool_writer import SpoolGroupWriter
+from ingest.spool import queue as spool_module
+from ingest.spool.queue import PutRequest, Spool, SpoolEntry
+from ingest.spool.writer import SpoolGroupWriter
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ingest.analyse import Analysis, AnalysisOptions
 from ingest.model import IngestResult, Outcome, RawMessage
 from ingest.prestage import PreStage
-from ingest.spool import Spool
+from ingest.spool.queue import Spool
 from ingest.worker import BatchProcess, SpoolWorker, WorkerSettings
 from store.errors import StoreUnavailable
 

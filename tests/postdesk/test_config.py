@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from postdesk.config import ConfigError, load_settings, settings_from_mapping
+from postdesk.config.load import ConfigError, load_settings, settings_from_mapping
 from tests.helpers import EXAMPLE, example_config
 
 

@@ -1,4 +1,4 @@
-"""postdesk.mbox splits an mbox file exactly as the standard library's mailbox.mbox does."""
+"""postdesk.cli.mbox splits an mbox file exactly as the standard library's mailbox.mbox does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postdesk.mbox import Mbox
+from postdesk.cli.mbox import Mbox
 
 LINES = st.sampled_from(
     [

@@ -1,0 +1,6 @@
+"""What kind of mail this is: a person's, a bounce, an auto-reply or bulk (RFC 3464, 3834).
+
+`kind` is the entry point (`classify`, `MessageKind`); `bounce`, `dsn`, `ses` read delivery
+reports, `auto` auto-replies, `signals` the header signals, `mime` the MIME parts they read."""
+
+__all__ = ["auto", "bounce", "dsn", "kind", "mime", "ses", "signals"]

@@ -1,0 +1,148 @@
+"""A new ticket from a person's mail: fields, organisation, SLA, watchers, attachments, notices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ingest.decide import record
+from ingest.decide.commands import read_field_lines
+from ingest.decide.notices import summary
+from ingest.decide.policy import may_watch, partner_clients
+from ingest.model import Outcome
+from store import directory, tickets
+from store.records import TicketRecord
+from store.tickets import NewTicket
+
+if TYPE_CHECKING:
+    from ingest.decide.actions import Context, Decision
+
+
+def _duration_text(seconds: float) -> str:
+    hours = seconds / 3600
+    if hours <= 48 or hours % 24:
+        return f"{hours:g} hour" + ("" if hours == 1 else "s")
+    days = hours / 24
+    return f"{days:g} day" + ("" if days == 1 else "s")
+
+
+def _requester(c: Context) -> tuple[int, int | None]:
+    """The requester's contact id (created when the sender is not a contact yet) and org."""
+    sender = c.sender
+    if sender.contact is not None:
+        return sender.contact.id, sender.contact.organisation_id
+    contact = directory.create_contact(
+        c.session, sender.email, sender.name, sender.organisation_id, c.now
+    )
+    return contact.id, contact.organisation_id
+
+
+def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decision:
+    """Open a ticket; `related` is a closed ticket this mail answered too late to reopen."""
+    options = c.options
+    fields = read_field_lines(c.content.full_text, options.categories, options.custom_fields)
+    ignored = [{"line": line, "reason": reason} for line, reason in fields.ignored]
+    requester_id, organisation_id = _requester(c)
+    if fields.organisation:
+        target = directory.organisation_id_by_name(c.session, fields.organisation)
+        if target is not None and target in partner_clients(c.session, c.sender):
+            organisation_id = target
+        else:
+            ignored.append(
+                {
+                    "line": f"Organisation: {fields.organisation}",
+                    "reason": "not an organisation you may open tickets for",
+                }
+            )
+    priority = fields.priority or "medium"
+    category = (
+        fields.category
+        or options.support_addresses.get(c.support_address)
+        or (options.default_category)
+    )
+    first_due, resolution_due = options.dues(priority, c.received_at)
+    ticket = tickets.create_ticket(
+        c.session,
+        NewTicket(
+            prefix=options.ticket_prefix,
+            subject=c.content.subject or "(no subject)",
+            priority=priority,
+            category=category,
+            visibility=fields.visibility or "organisation",
+            organisation_id=organisation_id,
+            requester_id=requester_id,
+            support_address=c.support_address,
+            created_at=c.received_at,
+            first_response_due=first_due,
+            resolution_due=resolution_due,
+            call_reference=fields.call_reference,
+            fields=fields.custom,
+            related_ticket_id=related.id if related else None,
+        ),
+    )
+    body = fields.body.strip() or "(no text)"
+    notes = _notes(c, ignored, fields.custom)
+    record.add_comment(c, ticket.id, role="customer", public=True, body=body, notes=notes)
+    watchers = add_watchers(c, ticket)
+    if c.content.credential_exposed:
+        tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)
+    record.audit(
+        c,
+        ticket.id,
+        "created",
+        {
+            "priority": priority,
+            "category": category,
+            "watchers": watchers,
+            "related": related.number if related else None,
+            "redactions": c.content.redactions,
+        },
+    )
+    ticket = tickets.get_ticket(c.session, ticket.id)
+    first_target, resolution_target = options.sla_targets[priority]
+    c.notices.confirmation(
+        ticket,
+        {
+            "summary": summary(body),
+            "sla": {
+                "first_response": _duration_text(first_target.total_seconds()),
+                "resolution": _duration_text(resolution_target.total_seconds()),
+            },
+            "notes": notes,
+            "related": related.number if related else None,
+        },
+    )
+    c.notices.new_ticket_notice(ticket, body, c.sender.name or c.sender.email)
+    if related is not None:
+        reason = f"created: reply to {related.number}, closed beyond the reopen window"
+    else:
+        reason = "created: new ticket" + (
+            " (sender added as contact)" if c.sender.contact is None else ""
+        )
+    return Outcome.CREATED, ticket, reason
+
+
+def _notes(c: Context, ignored: list[dict[str, str]], custom: dict[str, str]) -> dict[str, Any]:
+    return {
+        "fields": dict(custom),
+        "redactions": c.content.redactions,
+        "credential_exposed": c.content.credential_exposed,
+        "dropped_attachments": [
+            {"filename": d.filename, "reason": d.reason} for d in c.content.dropped
+        ],
+        "ignored_fields": ignored,
+        "defects": list(c.parsed.defects),
+    }
+
+
+def add_watchers(c: Context, ticket: TicketRecord) -> list[str]:
+    """CC addresses that may see the ticket become watchers; returns those added."""
+    added = []
+    support = c.options.support_set
+    for address in c.parsed.cc:
+        email = address.email
+        base = email.partition("+")[0] + "@" + email.rpartition("@")[2]
+        if not email or email == c.sender.email or base in support or email in support:
+            continue
+        if may_watch(c.session, email, ticket) and tickets.add_watcher(c.session, ticket.id, email):
+            added.append(email)
+    return added

@@ -1,0 +1,107 @@
+"""Mail from a staff address: verified replies act (commands, relay); unverified ones only note.
+
+A From header is easy to forge, so a staff mail acts as staff only when verified (see
+`ingest.decide.actions`). An unverified one is kept as an internal note marked "unverified
+sender", changes nothing, relays nothing, and ops is told.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ingest.decide import record, thread
+from ingest.decide.commands import read_staff_commands
+from ingest.decide.create import create_ticket
+from ingest.decide.thread import ThreadMatch
+from ingest.model import Outcome
+from store import directory, tickets
+
+if TYPE_CHECKING:
+    from ingest.decide.actions import Context, Decision
+
+
+def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]) -> Decision:
+    ok, why = verified
+    staff = c.sender.staff
+    assert staff is not None
+    if match is None:
+        number = thread.named_number(
+            c.parsed.subject, c.recipients, c.options.ticket_prefix, c.options.support_set
+        )
+        if number is not None:
+            c.notices.not_found(c.sender.email, number, c.content.subject)
+            return (
+                Outcome.REJECTED,
+                None,
+                f"rejected: staff mail names {number}, which does not exist",
+            )
+        return create_ticket(c)
+    ticket = match.ticket
+    via = f"matched by {match.via}"
+    if not ok:
+        record.add_comment(
+            c,
+            ticket.id,
+            role="staff",
+            public=False,
+            body=c.content.visible,
+            notes={"unverified_sender": why},
+            keep_html=False,
+            keep_attachments=False,
+        )
+        record.audit(c, ticket.id, "unverified_staff_mail", {"why": why})
+        c.notices.unverified_staff(ticket, c.sender.email, why)
+        return (
+            Outcome.COMMENTED,
+            ticket,
+            f"commented: {via}; internal note, unverified staff sender ({why})",
+        )
+    commands = read_staff_commands(c.content.visible)
+    changes: dict[str, Any] = {}
+    notes: dict[str, Any] = {"verified_by": why}
+    if commands.invalid:
+        notes["invalid_commands"] = list(commands.invalid)
+    if commands.status and commands.status != ticket.status:
+        changes["status"] = commands.status
+    if commands.priority and commands.priority != ticket.priority:
+        changes["priority"] = commands.priority
+        first_due, resolution_due = c.options.dues(commands.priority, ticket.created_at)
+        changes["first_response_due"], changes["resolution_due"] = first_due, resolution_due
+    if commands.assign:
+        assignee = directory.staff_by_name(c.session, commands.assign)
+        if assignee is None:
+            notes.setdefault("invalid_commands", []).append(
+                f"#assign {commands.assign}: no such staff"
+            )
+        else:
+            changes["assignee_id"] = assignee.id
+    public = not commands.internal
+    body = commands.body.strip()
+    if body or not commands.any:
+        record.add_comment(c, ticket.id, role="staff", public=public, body=body, notes=notes)
+    if public and body and ticket.first_responded_at is None:
+        changes["first_responded_at"] = c.received_at
+    if changes:
+        updated = tickets.update_ticket(c.session, ticket.id, c.now, **changes)
+        shown = {
+            k: str(v)
+            for k, v in changes.items()
+            if k not in ("first_response_due", "resolution_due")
+        }
+        record.audit(c, ticket.id, "staff_update", {"changes": shown, "from_status": ticket.status})
+        ticket = updated
+    if c.content.credential_exposed:
+        tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)
+    if public and body:
+        c.notices.staff_reply(ticket, staff.name, body)
+    kind = (
+        "public reply relayed" if public and body else "internal note" if body else "commands only"
+    )
+    applied = ", ".join(
+        f"{k}={v}" for k, v in changes.items() if k in ("status", "priority", "assignee_id")
+    )
+    return (
+        Outcome.COMMENTED,
+        ticket,
+        f"commented: {via}; staff {kind}" + (f"; {applied}" if applied else ""),
+    )

@@ -1,0 +1,312 @@
+"""The MIME tree of a parsed mail to readable text, sanitised HTML and attachments.
+
+Rules (what a help desk agent wants to see):
+- text/plain is preferred; in a multipart/alternative the plain branch gives the text and
+  the HTML branch only the stored HTML. Without any plain part the HTML becomes text.
+- Several body parts in a row (Apple Mail splits text around inline images) are joined.
+- A part with a filename, a non-text type or `Content-Disposition: attachment` is an
+  attachment; images with a Content-ID (and no attachment disposition) are inline.
+- A forwarded mail (message/rfc822) is shown inside `text` after a
+  "---------- Forwarded message ----------" header block, and its attachments are
+  collected. It is NOT kept as a `.eml` attachment: a raw mail would carry its secrets
+  past redaction (only text-like attachments are redacted), and its text is already here.
+- uuencoded files inside a text body (Lotus Notes) become attachments.
+- Every problem found (stdlib MIME defects, wrong charsets) becomes a short note.
+"""
+
+from __future__ import annotations
+
+import binascii
+import email.parser
+import email.policy
+import mimetypes
+import re
+from email.message import Message
+
+from ingest.model import ParsedAttachment
+from ingest.parse.decode import decode_bytes, decode_words, header_text, text_from_surrogates
+from ingest.parse.html import html_to_text, sanitise_html
+
+MAX_DEPTH = 25
+_PARSER = email.parser.BytesParser(policy=email.policy.compat32)
+_HEADERISH = re.compile(
+    r"[\r\n]*(?:[!-9;-~]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*)*"
+    r"(?i:content-type|mime-version|content-transfer-encoding):"
+)
+_BOUNDARY_LINE = re.compile(
+    rb"^--([^\s-][^\r\n]{0,68}?|-[^\r\n]{1,68}?)[ \t]*\r?\n(?=[A-Za-z-]+:)", re.M
+)
+_FORWARD_HEADERS = ("From", "Date", "Subject", "To", "Cc")
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} ([^\n]+)\n", re.M)
+_UU_END = re.compile(r"^`?\n?end[ \t]*$", re.M)
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
+_EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/jpeg": ".jpg",
+               "message/delivery-status": ".txt", "text/rfc822-headers": ".txt",
+               "message/disposition-notification": ".txt", "text/calendar": ".ics"}  # fmt: skip
+
+
+class BodyReader:
+    """Walks one message tree; attachments and defect notes are shared with nested mails."""
+
+    def __init__(self, attachments: list[ParsedAttachment], defects: list[str]) -> None:
+        self.attachments = attachments
+        self.defects = defects
+        self.texts: list[str] = []
+        self._from_html: set[int] = set()  # indexes of texts converted from HTML
+        self.htmls: list[str] = []
+
+    def read(self, part: Message, depth: int = 0, main: bool = True) -> None:
+        """Collect text, HTML and attachments of `part` and everything below it."""
+        for defect in part.defects:
+            name = _CAMEL.sub(" ", type(defect).__name__.removesuffix("Defect")).lower()
+            self.defects.append(f"MIME: {name} ({part.get_content_type()})")
+        if depth > MAX_DEPTH:
+            self.defects.append("MIME: parts nested too deeply were skipped")
+            return
+        ctype = part.get_content_type()
+        repaired = _split_headers_repaired(part)
+        if repaired is not None:
+            self.defects.append("MIME: blank line inside the header block repaired")
+            self.read(repaired, depth + 1, main)
+            return
+        if ctype in ("message/rfc822", "message/global"):
+            if main:
+                self._forwarded(part, depth)
+            return
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            children = [child for child in payload if isinstance(child, Message)]
+            if not ctype.startswith("multipart/"):  # message/delivery-status and friends
+                self._attach(part, ctype, _flatten(children))
+                return
+            chosen = _main_alternative(children) if ctype == "multipart/alternative" else None
+            for child in children:
+                self.read(child, depth + 1, main and (chosen is None or child is chosen))
+            self._epilogue_parts(part, ctype, depth, main)
+            return
+        if ctype.startswith("multipart/"):
+            self._broken_multipart(part, ctype, depth, main)
+            return
+        self._leaf(part, ctype, main)
+
+    def text(self) -> str:
+        """The collected body text: segments joined, newlines normalised."""
+        texts = [t.strip("\n") for t in self.texts]
+        if len(self._from_html) < len(texts):  # an HTML twin of a plain part adds nothing
+            plain = " ".join(
+                " ".join(t.split()) for i, t in enumerate(texts) if i not in self._from_html
+            )
+            texts = [
+                t
+                for i, t in enumerate(texts)
+                if i not in self._from_html or " ".join(t.split()) not in plain
+            ]
+        return "\n\n".join(t for t in texts if t.strip())
+
+    def html(self) -> str | None:
+        """The collected HTML, sanitised, or None."""
+        return "\n".join(self.htmls) if self.htmls else None
+
+    def _leaf(self, part: Message, ctype: str, main: bool) -> None:
+        disposition = part.get_content_disposition()
+        filename = _filename(part, self.defects)
+        if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
+            text = self._decode(part, ctype)
+            if ctype == "text/plain":
+                if main:
+                    self.texts.append(self._uudecode(text))
+            elif text.strip():
+                self.htmls.append(sanitise_html(text))
+                if main:
+                    self._from_html.add(len(self.texts))
+                    self.texts.append(html_to_text(text))
+            return
+        self._attach(part, ctype, _payload(part), filename)
+
+    def _decode(self, part: Message, ctype: str) -> str:
+        text, note = decode_bytes(_payload(part), part.get_content_charset())
+        if note:
+            self.defects.append(f"{ctype} body: {note}")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return text
+
+    def _attach(self, part: Message, ctype: str, data: bytes, filename: str = "") -> None:
+        content_id = _content_id(part)
+        disposition = part.get_content_disposition()
+        inline = ctype.startswith("image/") and (
+            disposition == "inline" or (disposition is None and content_id is not None)
+        )
+        if not filename:
+            stem = "image" if ctype.startswith("image/") else "attachment"
+            extension = _EXTENSIONS.get(ctype) or mimetypes.guess_extension(ctype) or ".bin"
+            filename = f"{stem}-{len(self.attachments) + 1}{extension}"
+        self.attachments.append(ParsedAttachment(filename, ctype, data, inline, content_id))
+
+    def _forwarded(self, part: Message, depth: int) -> None:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if not isinstance(inner, Message) or encoding in ("base64", "quoted-printable"):
+            # An encoded message/rfc822 is not allowed, but Outlook sends it: the stdlib
+            # then holds the still encoded text as a header-less message.
+            body = inner.get_payload() if isinstance(inner, Message) else payload
+            carrier = Message()
+            carrier["Content-Transfer-Encoding"] = encoding or "7bit"
+            carrier.set_payload(body if isinstance(body, str) else "")
+            inner = _PARSER.parsebytes(_payload(carrier))
+            self.defects.append(f"MIME: message/rfc822 with transfer encoding {encoding!r}")
+        nested = BodyReader(self.attachments, self.defects)
+        nested.read(inner, depth + 1)
+        lines = ["---------- Forwarded message ----------"]
+        for name in _FORWARD_HEADERS:
+            raw = next((v for k, v in inner.raw_items() if k.lower() == name.lower()), None)
+            if raw is not None:
+                lines.append(f"{name}: {header_text(raw)[0]}")
+        self.texts.append("\n".join(lines) + "\n\n" + nested.text())
+
+    def _broken_multipart(self, part: Message, ctype: str, depth: int, main: bool) -> None:
+        """A multipart whose boundary was not found: re-split it on the unfolded declared
+        boundary or on the first boundary-like line; else its body is plain text."""
+        data = _payload(part)
+        declared = part.get_param("boundary")
+        candidates = [" ".join(declared.split())] if isinstance(declared, str) else []
+        found = _BOUNDARY_LINE.search(data)
+        if found:
+            candidates.append(found.group(1).decode("ascii", "replace"))
+        for boundary in candidates:
+            if boundary and f"--{boundary}".encode("ascii", "replace") in data:
+                head = f'Content-Type: {ctype}; boundary="{boundary}"\n\n'.encode(
+                    "ascii", "replace"
+                )
+                repaired = _PARSER.parsebytes(head + data)
+                if isinstance(repaired.get_payload(), list):
+                    self.defects.append(f"MIME: broken boundary repaired ({ctype})")
+                    self.read(repaired, depth + 1, main)
+                    return
+        text = self._decode(part, "text/plain")
+        if main and text.strip():
+            self.defects.append(f"MIME: {ctype} without parts read as text")
+            self.texts.append(text)
+
+    def _epilogue_parts(self, part: Message, ctype: str, depth: int, main: bool) -> None:
+        """Parts after the closing boundary (an inner multipart reused the outer boundary and
+        closed it early): mail clients still show them, so read them too."""
+        epilogue = part.epilogue
+        if not epilogue or "--" not in epilogue:
+            return
+        boundary = part.get_boundary()
+        if not boundary or f"--{boundary}" not in epilogue:
+            return
+        head = f'Content-Type: {ctype}; boundary="{boundary}"\n\n'
+        data = (head + epilogue).encode("utf-8", "surrogateescape")
+        self.defects.append("MIME: parts after the closing boundary recovered")
+        recovered = _PARSER.parsebytes(data)
+        if isinstance(recovered.get_payload(), list):
+            self.read(recovered, depth + 1, main)
+
+    def _uudecode(self, text: str) -> str:
+        if "begin " not in text:
+            return text
+        for match in reversed(list(_UU_BEGIN.finditer(text))):
+            end = _UU_END.search(text, match.end())
+            if end is None:
+                continue
+            data = bytearray()
+            for line in text[match.end() : end.start()].splitlines():
+                data += _uu_line(line)
+            name = _safe_name(match.group(1).strip()) or "uuencoded.bin"
+            self.attachments.append(
+                ParsedAttachment(name, _guess_type(name), bytes(data), False, None)
+            )
+            text = text[: match.start()] + text[end.end() :]
+        return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _split_headers_repaired(part: Message) -> Message | None:
+    """Outlook sometimes writes an empty line inside a forwarded mail's header block, so the
+    MIME headers land in the body. Re-join them when the body starts with such headers."""
+    if "Content-Type" in part or not part.keys():
+        return None
+    body = part.get_payload()
+    if not isinstance(body, str) or not _HEADERISH.match(body):
+        return None
+    head = "".join(f"{name}: {value}\n" for name, value in part.raw_items())
+    return _PARSER.parsebytes((head + body.lstrip("\r\n")).encode("utf-8", "surrogateescape"))
+
+
+def _main_alternative(children: list[Message]) -> Message | None:
+    """The branch of a multipart/alternative that gives the text: plain if any, else the last."""
+    candidates = [c for c in children if c.get_content_disposition() != "attachment"]
+    for child in candidates:
+        if any(p.get_content_type() == "text/plain" and not p.get_filename() for p in child.walk()):
+            return child
+    return candidates[-1] if candidates else None
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError, binascii.Error):  # pragma: no cover - stdlib quirk
+        data = None
+    return data if isinstance(data, bytes) else b""
+
+
+def _flatten(children: list[Message]) -> bytes:
+    out = []
+    for child in children:
+        try:
+            out.append(child.as_bytes())
+        except (ValueError, TypeError, LookupError, UnicodeError):
+            out.append(str(child.get_payload()).encode("utf-8", "replace"))
+    return b"\n".join(out)
+
+
+def _content_id(part: Message) -> str | None:
+    raw = part.get("Content-ID")
+    if raw is None:
+        return None
+    value = text_from_surrogates(str(raw))[0].strip().strip("<>").strip()
+    return value or None
+
+
+def _filename(part: Message, defects: list[str]) -> str:
+    """The attachment's file name, decoded (RFC 2231, RFC 2047, raw 8-bit) and made safe."""
+    try:
+        raw = part.get_filename()
+    except (ValueError, LookupError, UnicodeError, TypeError):  # pragma: no cover
+        raw = None
+    if not raw:
+        return ""
+    text, note = text_from_surrogates(str(raw))
+    if note:
+        defects.append(f"attachment name: {note}")
+    text, notes = decode_words(text)
+    defects.extend(f"attachment name: {n}" for n in notes)
+    return _safe_name(text)
+
+
+def _safe_name(name: str) -> str:
+    name = _UNSAFE_NAME.sub("", name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return "" if name in ("", ".", "..") else name[:255]
+
+
+def _guess_type(name: str) -> str:
+    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+def _uu_line(line: str) -> bytes:
+    raw = line.encode("latin-1", "replace")
+    if not raw.strip():
+        return b""
+    try:
+        return binascii.a2b_uu(raw)
+    except binascii.Error:  # trailing garbage, as the stdlib uu module tolerates
+        size = (((raw[0] - 32) & 63) * 4 + 5) // 3
+        try:
+            return binascii.a2b_uu(raw[:size])
+        except binascii.Error:
+            return b""

@@ -1,0 +1,293 @@
+"""Payment card numbers, and the security code and expiry date written next to them.
+
+A card is 13-19 digits, contiguous or in the usual groups (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4)
+joined by one kind of separator, with a known network prefix and a valid Luhn check digit.
+Digit runs that follow "order", "invoice", "tracking" ... are references, not cards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import accumulate
+
+from ingest.redact.model import Span
+from ingest.redact.views import TextViews, byte_table
+
+_SEPS = " .\\-\u00a0\u202f"
+# A run of digits and separators with room for 13 digits; split into groups in Python.
+_CANDIDATE = re.compile(rf"\d[\d{_SEPS}]{{12,}}")
+# The same runs are found on the byte view (redact_views), where every ASCII digit is "0",
+# every separator " " and every other character "x": a run is a block of "0" and " "
+# between two "x", from its first digit on, when 13 characters or more remain; its digits
+# are then counted. A "?" there may stand for another digit or for U+202F, so it counts as
+# a digit too, and a run that holds one is read on the text.
+_RUN_VIEW = byte_table(
+    {
+        **{c: ord("0") for c in b"0123456789?"},
+        **{c: ord(" ") for c in b" .-\xa0"},
+    },
+    ord("x"),
+)
+# Most blocks are short (dates, prices, phone numbers). The blocks of 13 characters or
+# more are found as 13 "0" in a copy of the view where the separators are "0" too: a
+# literal that bytes.find skips over many bytes at a time, where a regex starting at every
+# digit (`0[0 ]{12}(?<!0[\x00-\xff]{13})[0 ]*+`, what this replaced) tried each of them.
+_BLOCK_VIEW = bytes.maketrans(b" ", b"0")
+_MIN_RUN = 13
+_LONG_BLOCK = b"0" * _MIN_RUN
+_SPLIT = re.compile(rf"([{_SEPS}]+)")
+_EDGE_GROUPS = 32  # a line of hundreds of number groups is a table: look at its ends only
+_LONG_RUN = 2 * _EDGE_GROUPS + 8  # more separators: split off only the groups at both ends
+_REFERENCE_BEFORE = re.compile(
+    r"(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
+    r"account|ean|gtin|isbn|upc|bestellung|bestell|rechnung|auftrag|sendung|kunden|vertrag|"
+    r"commande|facture|suivi|colis|pedido|factura|seguimiento|envío|envio|referencia)"
+    r"[^\n\d]{0,16}$"
+)
+_CARD_WORD_BEFORE = re.compile(
+    r"(?:card|karte|carte|tarjeta|visa|master|amex|cc|pan)[^\n\d]{0,24}$"
+)
+_LABEL = (
+    r"(?:cvv2?|cvc2?|cvn|csc|cid|security\s*code|card\s*code|sicherheitscode|"
+    r"kartenprüfnummer|prüfnummer|prüfziffer|cryptogramme(?:\s*visuel)?|"
+    r"code\s*de\s*sécurité|código\s*de\s*seguridad|código\s*cvv)"
+)
+_EXP_LABEL = (
+    r"(?:exp(?:iry|ires|iration)?(?:\s*date)?|valid\s*(?:thru|through|until)|good\s*thru|"
+    r"gültig\s*bis|ablauf(?:datum)?|date\s*d'expiration|expire\s*le|"
+    r"fecha\s*de\s*(?:caducidad|vencimiento)|vence|caduca|vto)"
+)
+_EXPIRY = r"(?:0[1-9]|1[0-2])\s?[/\-.]\s?(?:20)?\d\d(?!\d)"
+# Directly after a card: separators, then an optional label, then a value.
+_NEXT_CVV = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_LABEL}\W{{0,4}})?(\d{{3,4}})(?![\d/.\-])", re.I)
+_NEXT_EXP = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_EXP_LABEL}\W{{0,4}})?({_EXPIRY})", re.I)
+# Labelled values a little further along the same line.
+_NEAR_CVV = re.compile(rf"{_LABEL}\W{{0,4}}(?:is|ist|est|es)?\W{{0,3}}(\d{{3,4}})(?!\d)", re.I)
+_NEAR_EXP = re.compile(rf"{_EXP_LABEL}\W{{0,4}}(?:on|am|le|el)?\W{{0,3}}({_EXPIRY})", re.I)
+_WINDOW = 80
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i & 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def network(digits: str) -> str | None:
+    """The card network whose prefix and length fit `digits`, or None."""
+    n = len(digits)
+    p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4":
+        return "visa" if n in (13, 16, 19) else None
+    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16:
+        return "mastercard"
+    if p2 in (34, 37):
+        return "amex" if n == 15 else None
+    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and n >= 16:
+        return "discover"
+    if 3528 <= p4 <= 3589 and n >= 16:
+        return "jcb"
+    if (p2 == 36 or 300 <= p3 <= 305 or p2 in (38, 39)) and n >= 14:
+        return "diners"
+    if p2 == 62 and n >= 16:
+        return "unionpay"
+    if 2200 <= p4 <= 2204 and n >= 16:
+        return "mir"
+    if (p2 in (50, 56, 57, 58) or p4 in (6304, 6759, 6761, 6762, 6763)) and n >= 13:
+        return "maestro"
+    if (p2 in (60, 81, 82) or p3 == 508) and n == 16:
+        return "rupay"
+    return None
+
+
+def is_card_number(digits: str) -> bool:
+    """True for 13-19 digits with a known network prefix and a valid Luhn check digit."""
+    return 13 <= len(digits) <= 19 and network(digits) is not None and _luhn_ok(digits)
+
+
+def _windows(groups: list[str], seps: list[str], i: int) -> list[int]:
+    """Last group indexes of plausible card layouts starting at group i, longest first."""
+    first = len(groups[i])
+    if 13 <= first <= 19:
+        return [i]
+    if first != 4 or i + 2 >= len(groups):
+        return []
+    sep = seps[i]
+    ends: list[int] = []
+    if len(groups[i + 1]) == 6 and seps[i + 1] == sep and len(groups[i + 2]) in (4, 5):
+        ends.append(i + 2)
+    total, j = 0, i
+    while j < len(groups) and total < 19 and (j == i or seps[j - 1] == sep):
+        size = len(groups[j])
+        if size > 4 or total + size > 19:
+            break
+        total += size
+        if total >= 13:
+            ends.append(j)
+        if size < 4:
+            break
+        j += 1
+    return sorted(ends, reverse=True)
+
+
+def _is_reference(low: str, start: int) -> bool:
+    before = low[max(0, start - 40) : start]
+    return _REFERENCE_BEFORE.search(before) is not None and not _CARD_WORD_BEFORE.search(before)
+
+
+def _attached(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() or before in "+_/#" or after.isalnum() or after == "_"
+
+
+def _card_extras(text: str, end: int) -> list[Span]:
+    """The CVV and expiry date written right after (or on the line after) a card number."""
+    spans: list[Span] = []
+    line_end = text.find("\n", end, end + _WINDOW)
+    limit = end + _WINDOW if line_end < 0 else line_end
+    pos, taken = end, set()
+    for _ in range(2):
+        for kind, regex in (("card_expiry", _NEXT_EXP), ("card_cvv", _NEXT_CVV)):
+            m = regex.match(text, pos, limit) if kind not in taken else None
+            if m:
+                spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
+                taken.add(kind)
+                pos = m.end()
+    window_end = min(len(text), end + _WINDOW)
+    for kind, regex in (("card_expiry", _NEAR_EXP), ("card_cvv", _NEAR_CVV)):
+        if kind in taken:
+            continue
+        m = regex.search(text, end, window_end)
+        if m:
+            spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
+    return spans
+
+
+_LABELS = {"card_cvv": "card security code", "card_expiry": "card expiry"}
+
+
+def find_cards(views: TextViews) -> list[Span]:
+    """Spans of card numbers (and their CVV/expiry) in the text."""
+    text, low = views.text, views.low
+    spans: list[Span] = []
+    for start, end in _digit_runs(views):
+        spans.extend(_cards_in(text, low, start, text[start:end]))
+    return spans
+
+
+def _digit_runs(views: TextViews) -> list[tuple[int, int]]:
+    """(start, end) of each run of digits and separators that holds 13 digits or more."""
+    runs = []
+    view = views.encoded.translate(_RUN_VIEW)
+    for start, end in _long_blocks(view):
+        if view.count(b"0", start, end) < _MIN_RUN:
+            continue
+        if views.encoded.find(b"?", start, end) < 0:
+            runs.append((start, end))
+            continue
+        for c in _CANDIDATE.finditer(views.text, start, end):
+            run = c.group()
+            seps = run.count(" ") + run.count("-") + run.count(".")
+            if len(run) - seps - run.count("\u00a0") - run.count("\u202f") >= 13:
+                runs.append(c.span())
+    return runs
+
+
+def _long_blocks(view: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each block of digits and separators of the run view, from its first
+    digit to its end, that is 13 characters long or more: the spans of the regex
+    `0[0 ]{12}(?<!0[\x00-\xff]{13})[0 ]*+` over the view.
+
+    The first 13 "0" of the block view after the end of the last block are the first 13
+    bytes of the next long block (a shorter block holds fewer); it ends at the next "x",
+    and its run starts at its first digit (a block of separators alone, such as a line of
+    dashes, has none).
+    """
+    blocks = view.translate(_BLOCK_VIEW)
+    size = len(view)
+    pos = 0
+    while (start := blocks.find(_LONG_BLOCK, pos)) >= 0:
+        end = blocks.find(b"x", start + _MIN_RUN)
+        if end < 0:
+            end = size
+        if view[start] != 48:  # separators first ("0" is 48)
+            start = view.find(b"0", start, end)
+        if start >= 0 and end - start >= _MIN_RUN:
+            yield start, end
+        pos = end
+
+
+def _group_starts(count: int) -> Iterable[int]:
+    """Group indexes where a card may start: all of them, or both ends of a very long run."""
+    if count <= 2 * _EDGE_GROUPS:
+        return range(count)
+    return (*range(_EDGE_GROUPS), *range(count - _EDGE_GROUPS, count))
+
+
+@dataclass(frozen=True, slots=True)
+class _Groups:
+    """Consecutive digit groups of a run: seps[k] follows groups[k]; groups[0] is at offset."""
+
+    offset: int
+    groups: list[str]
+    seps: list[str]
+
+
+def _cards_in(text: str, low: str, run_start: int, run: str) -> list[Span]:
+    parts = _SPLIT.split(run, maxsplit=_LONG_RUN)
+    if len(parts) <= 2 * _LONG_RUN or not _SPLIT.search(parts[-1]):
+        groups, seps = parts[0::2], parts[1::2]
+        if not groups[-1]:
+            groups.pop()  # the run ended with separators
+        return _cards_among(text, low, _Groups(run_start, groups, seps), _group_starts(len(groups)))
+    # A table of numbers: only the groups at both ends are split off and looked at; a card
+    # spans at most five groups, so the windows at the two ends never meet.
+    head = _Groups(run_start, parts[0:-1:2], parts[1:-1:2])
+    starts = range(_EDGE_GROUPS)
+    return _cards_among(text, low, head, starts) + _cards_among(
+        text, low, _last_groups(run_start, run), starts
+    )
+
+
+def _last_groups(run_start: int, run: str) -> _Groups:
+    """The last _EDGE_GROUPS groups of a run, split off the reversed run (the rest of it is
+    never split)."""
+    parts = _SPLIT.split(run[::-1], maxsplit=_EDGE_GROUPS + 1)
+    end = run_start + len(run)
+    if not parts[0]:  # the run ended with separators
+        end -= len(parts[1])
+        parts = parts[2:]
+    pieces = [part[::-1] for part in reversed(parts[: 2 * _EDGE_GROUPS - 1])]
+    return _Groups(end - sum(map(len, pieces)), pieces[0::2], pieces[1::2])
+
+
+def _cards_among(text: str, low: str, run: _Groups, starts: Iterable[int]) -> list[Span]:
+    """Cards that begin at one of the `starts` (group indexes) of `run`."""
+    groups, seps = run.groups, run.seps
+    lengths = (len(group) + len(sep) for group, sep in zip(groups, seps, strict=False))
+    offsets = list(accumulate(lengths, initial=run.offset))
+    spans: list[Span] = []
+    resume = 0
+    for i in starts:
+        if i < resume or groups[i][0] not in "2345678":
+            continue
+        for j in _windows(groups, seps, i):
+            digits = "".join(groups[i : j + 1])
+            if not is_card_number(digits):
+                continue
+            start, end = offsets[i], offsets[j] + len(groups[j])
+            if not _attached(text, start, end) and not _is_reference(low, start):
+                spans.append(Span.of(start, end, "card", f"card ending {digits[-4:]}"))
+                spans.extend(_card_extras(text, end))
+            resume = j + 1
+            break
+    return spans

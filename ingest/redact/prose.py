@@ -1,0 +1,306 @@
+"""Passwords written in prose or config, in English, German, French, Spanish (and a few more).
+
+"my password is hunter2", "pw: x", "Passwort: Sommer2024!", "mot de passe : azerty12",
+"contraseña es Hola1234", "DB_PASSWORD=...", `"password": "..."`, "login: bob / hunter2",
+"user/pass: bob/hunter2". The keyword trigger finds the keyword; these handlers read what
+follows on the lower-cased text (same offsets) and take the value from the original text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.redact.model import Span
+from ingest.redact.values import (
+    STOPWORDS,
+    is_marker_at,
+    is_masked,
+    is_url,
+    looks_like_password,
+    quoted_value,
+    token_value,
+)
+
+_CLAUSE = (
+    r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?)?"
+)
+_VERBS = (
+    r"is|was|ist|war|lautet|est|était|es|era|será|sería|would\s+be|will\s+be|wird|sind|"
+    r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|to|auf|à|a"
+)
+_QUOTES = "\"'`„“«‘‚"
+_AFTER_PASSWORD = re.compile(
+    r"(?P<tail>(?:[_\-.][a-z0-9]{1,20}){0,3})"
+    r"(?:\s*\([^)\n]{0,30}\))?"
+    r"(?:(?P<xml>>)"
+    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*(?:\r?\n[ \t\u00a0]*)?)"
+    rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?[ \t\u00a0]+)"
+    rf"|(?P<quote>[ \t\u00a0]*(?=[{_QUOTES}]))"
+    r"|(?P<bare>[ \t\u00a0]+))"
+)
+_CONN_CONTEXT = re.compile(
+    r"(?:server|data source|host|database|initial catalog|uid|user id|endpoint|provider)\s*=[^\n]*;"
+)
+_KEYWORD_VALUES = frozenset(
+    [
+        "password",
+        "passwort",
+        "passwd",
+        "pw",
+        "pwd",
+        "pass",
+        "kennwort",
+        "mdp",
+        "contraseña",
+        "clave",
+        "login",
+        "user",
+        "username",
+    ]
+)
+_PIN = re.compile(r"\d{4,8}(?!\d)")
+_PAIR_BEFORE = re.compile(r"(?:user|login|username|benutzer|usuario|utilisateur|name)\s*/\s*\Z")
+
+
+# Words that describe a password rather than being one ("my password is wrong").
+_PREDICATES = frozenset(
+    [
+        "not",
+        "no",
+        "nicht",
+        "kein",
+        "pas",
+        "ne",
+        "wrong",
+        "right",
+        "correct",
+        "ok",
+        "okay",
+        "fine",
+        "same",
+        "different",
+        "new",
+        "old",
+        "empty",
+        "blank",
+        "missing",
+        "locked",
+        "blocked",
+        "disabled",
+        "weak",
+        "strong",
+        "short",
+        "long",
+        "too",
+        "very",
+        "still",
+        "being",
+        "now",
+        "also",
+        "the",
+        "a",
+        "an",
+        "my",
+        "your",
+        "our",
+        "this",
+        "that",
+        "one",
+        "case",
+        "sensitive",
+        "changed",
+        "compromised",
+        "leaked",
+        "known",
+        "unknown",
+        "stored",
+        "saved",
+        "set",
+        "valid",
+        "working",
+        "broken",
+        "falsch",
+        "richtig",
+        "korrekt",
+        "gesperrt",
+        "leer",
+        "neu",
+        "alt",
+        "gleich",
+        "schwach",
+        "geändert",
+        "faux",
+        "bon",
+        "bloqué",
+        "vide",
+        "nouveau",
+        "ancien",
+        "correcto",
+        "correcta",
+        "incorrecta",
+        "bloqueado",
+        "bloqueada",
+        "vacío",
+        "vacía",
+        "nuevo",
+        "nueva",
+        "igual",
+    ]
+)
+
+
+def _plain_word_password(text: str, found: tuple[int, int], value: str) -> bool:
+    """A single plain word that ends the clause ("my password is banana.") is the password."""
+    if len(value) < 4 or not value.isalpha() or value.lower() in _PREDICATES:
+        return False
+    if value.lower() in STOPWORDS:
+        return False
+    after = text[found[1] : found[1] + 2]
+    return after == "" or after[0] in "\n\r.,;!?)" or after == " -"
+
+
+def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
+    quoted = quoted_value(text, pos)
+    if quoted is not None:
+        return quoted
+    if how == "quote" or is_marker_at(text, pos):
+        return None
+    found = token_value(text, pos)
+    if found is None:
+        return None
+    value = text[found[0] : found[1]]
+    if value.lower() in _KEYWORD_VALUES:
+        return None  # "password: password:" is a form label, not a password
+    if how == "sep":
+        ok = (
+            len(value) >= 4
+            and value.lower() not in STOPWORDS
+            and not is_masked(value)
+            and not is_url(value)
+        )
+    elif how == "verb":
+        ok = looks_like_password(value) or _plain_word_password(text, found, value)
+    else:
+        ok = len(value) >= 6 and looks_like_password(value) and any(c.isalpha() for c in value)
+    return found if ok else None
+
+
+def _pair_before(low: str, start: int) -> bool:
+    """ "user/pass: bob/hunter2": the password after "pass" belongs to the login handler."""
+    return _PAIR_BEFORE.search(low, max(0, start - 16), start) is not None
+
+
+def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
+    """A password after a password keyword (any language, prose or config syntax)."""
+    m = _AFTER_PASSWORD.match(low, end)
+    if m is None:
+        return []
+    how = m.lastgroup or "bare"
+    if how == "bare" and m.group("tail"):
+        return []
+    if how == "xml":
+        if start == 0 or low[start - 1] != "<":
+            return []
+        how = "sep"
+    if low[start:end] == "pin":
+        pin = _PIN.match(text, m.end()) if how in ("sep", "verb") else None
+        if pin is None or _pair_before(low, start):
+            return []
+        return [Span.of(pin.start(), pin.end(), "password", "pin")]
+    found = _password_value(text, m.end(), how)
+    if found is None or _pair_before(low, start):
+        return []
+    line_start = max(low.rfind("\n", max(0, start - 400), start) + 1, start - 400)
+    if (
+        how == "sep"
+        and "=" in (m.group("sep") or "")
+        and _CONN_CONTEXT.search(low, line_start, start)
+    ):
+        return [Span.of(found[0], found[1], "connection_string", "database password")]
+    return [Span.of(found[0], found[1], "password", "password")]
+
+
+_PASS_WORDS = r"(?:password|passwort|pass|pwd|pw|kennwort|mdp|mot de passe|contraseña|clave)"  # noqa: S105
+_AFTER_LOGIN = re.compile(
+    rf"(?P<pair>\s*/\s*{_PASS_WORDS})?"
+    r"(?:[_\-.][a-z0-9]{1,20})?\s*[\"'`]?\s*[:=][ \t\u00a0]*"
+    r"(?P<user>[^\s/:|,;\"'`]{1,64})[ \t\u00a0]*[/|:][ \t\u00a0]*"
+)
+
+
+def handle_login(text: str, low: str, start: int, end: int) -> list[Span]:
+    """ "login: bob / hunter2", "user/pass: bob/hunter2", "credentials: bob:hunter2"."""
+    m = _AFTER_LOGIN.match(low, end)
+    if m is None or m.group("user").isdigit():
+        return []
+    pos = m.end()
+    if pos < len(text) and text[pos] == "/":
+        return []
+    found = quoted_value(text, pos) or token_value(text, pos)
+    if found is None or is_marker_at(text, pos):
+        return []
+    value = text[found[0] : found[1]]
+    if value.endswith(":") or value.lower() in STOPWORDS or is_url(value):
+        return []
+    if m.group("pair") is None and not looks_like_password(value):
+        return []
+    return [Span.of(found[0], found[1], "password", "password")]
+
+
+PASSWORD_WORDS: tuple[str, ...] = (
+    "password",
+    "passwords",
+    "passwort",
+    "passwörter",
+    "passwd",
+    "passphrase",
+    "pass phrase",
+    "passcode",
+    "pass",
+    "pwd",
+    "pw",
+    "pword",
+    "kennwort",
+    "mot de passe",
+    "mdp",
+    "contraseña",
+    "contrasena",
+    "clave",
+    "senha",
+    "wachtwoord",
+    "hasło",
+    "haslo",
+    "parola",
+    "lösenord",
+    "adgangskode",
+    "pin",
+)
+"""Keywords that introduce a password."""
+
+LOGIN_WORDS: tuple[str, ...] = (
+    "login",
+    "log-in",
+    "logon",
+    "user",
+    "username",
+    "user name",
+    "benutzer",
+    "benutzername",
+    "nutzer",
+    "nutzername",
+    "anmeldung",
+    "utilisateur",
+    "identifiant",
+    "identifiants",
+    "usuario",
+    "credentials",
+    "creds",
+    "zugangsdaten",
+    "anmeldedaten",
+    "credenciales",
+    "account",
+    "konto",
+    "compte",
+    "cuenta",
+)
+"""Keywords that introduce a `user / password` pair."""

@@ -1,0 +1,234 @@
+"""Keys, tokens and codes introduced by a word: "api key: ...", "token=...", "Authorization:",
+"Bearer ...", "verification code 482913", "recovery codes: ...".
+
+Generic values must look random (length, character classes, entropy) so that "key: SUP-1042"
+or "token: expired" stay. Handlers read the lower-cased text (same offsets as the original).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.redact.model import Span
+from ingest.redact.values import generic_value, is_marker_at, looks_like_key
+
+_CLAUSE = r"(?:\s+(?:for|für|pour|para|of|de|del|du|on|von|vom|zum|zur)\s+[^\n:=!?]{1,40}?)?"
+_AFTER_SECRET = re.compile(
+    r"(?P<tail>[a-z0-9_\-.]{0,40}?)"
+    r"(?:[ \t\u00a0]+(?:id|key|token|secret|value|string|api|d'api|de\s+api))?"
+    rf"(?:(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)\s*)"
+    rf"|(?P<verb>{_CLAUSE}\s+(?:is|was|ist|war|lautet|est|es|era|would\s+be)(?:\s*:)?\s+)"
+    r"|(?P<bare>[ \t\u00a0]+))"
+)
+_API = re.compile(r"api[\s_\-]?(?:key|token|secret)|apikey")
+
+
+def _label(keyword: str, tail: str) -> str:
+    words = keyword + tail
+    if "token" in words or "jeton" in words:
+        return "token"
+    if "secret" in words or "geheim" in words:
+        return "secret"
+    return "api key"
+
+
+def handle_secret(text: str, low: str, start: int, end: int) -> list[Span]:
+    """A random-looking value after key, token, secret, api key, auth ... (prose or config)."""
+    keyword = low[start:end]
+    if keyword == "api":
+        api = _API.match(low, start)
+        if api is None:
+            return []
+        end = api.end()
+    m = _AFTER_SECRET.match(low, end)
+    if m is None:
+        return []
+    how = m.lastgroup or "bare"
+    if how == "bare" and m.group("tail"):
+        return []
+    found = generic_value(text, m.end())  # None where a marker ("[... removed]") starts
+    if found is None:
+        return []
+    value = text[found[0] : found[1]]
+    if not looks_like_key(value, strict=how == "bare"):
+        return []
+    return [Span.of(found[0], found[1], "api_key", _label(keyword, m.group("tail")))]
+
+
+_AUTH = re.compile(
+    r"[\"'`]?\s*[:=]\s*[\"'`]?"
+    r"(?:(?P<scheme>bearer|basic|token|digest|bot|apikey|api-key|key|ssws|negotiate|ntlm|"
+    r"aws4-hmac-sha256|hmac|oauth|sharedkey)[ \t\u00a0]+)?"
+)
+_AUTH_VALUE = re.compile(r"[A-Za-z0-9\-._~+/=:]{8,4096}")
+_AUTH_LONG = re.compile(r"[^\r\n\"']{8,4096}")
+_BEARER_VALUE = re.compile(r"[ \t\u00a0]+([A-Za-z0-9\-._~+/]{16,4096}=*)")
+
+
+def handle_authorization(text: str, low: str, start: int, end: int) -> list[Span]:
+    """The credential of an `Authorization:` header (any scheme)."""
+    m = _AUTH.match(low, end)
+    if m is None or is_marker_at(text, m.end()):
+        return []
+    scheme = m.group("scheme") or ""
+    regex = _AUTH_LONG if scheme in ("digest", "aws4-hmac-sha256", "oauth", "hmac") else _AUTH_VALUE
+    v = regex.match(text, m.end())
+    if v is None:
+        return []
+    value_end = v.end()
+    while value_end > v.start() and text[value_end - 1] in ".,;:":
+        value_end -= 1
+    return [Span.of(v.start(), value_end, "bearer_token", "authorization")]
+
+
+def handle_bearer(text: str, low: str, start: int, end: int) -> list[Span]:
+    """`Bearer <token>` anywhere (headers pasted in prose, curl commands, logs)."""
+    m = _BEARER_VALUE.match(text, end)
+    if m is None:
+        return []
+    value = m.group(1)
+    if not any(c.isdigit() for c in value) or not any(c.isalpha() for c in value):
+        return []
+    return [Span.of(m.start(1), m.end(1), "bearer_token", "bearer token")]
+
+
+_OTP_BEFORE = re.compile(
+    r"(?:verification|verify|security|confirmation|one[\s\-]?time|single[\s\-]?use|2fa|mfa|"
+    r"two[\s\-]?factor|otp|totp|sms|text|login|log[\s\-]?in|sign[\s\-]?in|auth|authentication|"
+    r"authenticator|access|bestätigungs|sicherheits|anmelde|einmal|verifizierungs|"
+    r"authentifizierungs|zugangs|bestätigungs-|sicherheits-|login-|verificatie|pass)"
+    r"[\s\-]{0,2}\Z"
+)
+_OTP_AFTER = re.compile(
+    r"s?\s+(?:de\s+|d'|di\s+)?(?:vérification|sécurité|confirmation|connexion|validation|"
+    r"authentification|accès|verificación|seguridad|confirmación|acceso|autenticación|"
+    r"verifica|sicurezza|un\s+solo\s+uso|usage\s+unique)"
+)
+_RECOVERY_BEFORE = re.compile(
+    r"(?:recovery|backup|rescue|emergency|scratch|wiederherstellungs|notfall|sicherungs|"
+    r"backup-|reserve)[\s\-]{0,2}\Z"
+)
+_RECOVERY_AFTER = re.compile(
+    r"s?\s+(?:de\s+)?(?:récupération|secours|recuperación|respaldo|recuperação|emergencia)"
+)
+_CODE_FILLER = re.compile(
+    r"s?[ \t\u00a0]*(?:\([^)\n]{0,20}\)[ \t\u00a0]*)?"
+    r"(?:(?:is|was|ist|war|lautet|est|était|es|era|are|sind|"
+    r"sont|son|would\s+be|:|=|-|#)[ \t\u00a0]*){0,2}(?:\r?\n[ \t\u00a0]*)?"
+)
+_OTP_VALUE = re.compile(r"(\d{3}[ \-]?\d{3}|\d{4,8})(?![\d/.:,\-]\d|\d)")
+_RECOVERY_ITEM = re.compile(
+    r"(?:[\s,;]|[\-*•]\s|\d{1,2}[.)]\s){0,6}"
+    r"([A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3}|\d{4}[ \t\u00a0]\d{4})(?![A-Za-z0-9])"
+)
+_MAX_CODES = 24
+
+
+def handle_code(text: str, low: str, start: int, end: int) -> list[Span]:
+    """One-time codes and recovery codes named as such, in several languages."""
+    keyword = low[start:end]
+    stem = (
+        keyword.removesuffix("s").removesuffix("code")
+        if keyword.endswith(("code", "codes"))
+        else ""
+    )
+    before = low[max(0, start - 24) : start] + stem if keyword.endswith(("code", "codes")) else ""
+    after = low[end : end + 50]
+    if low[start:end] in ("otp", "totp", "2fa", "mfa", "tan", "pin-code"):
+        kind = "otp_code"
+    elif _RECOVERY_BEFORE.search(before) or _RECOVERY_AFTER.match(after):
+        kind = "recovery_code"
+    elif _OTP_BEFORE.search(before) or _OTP_AFTER.match(after):
+        kind = "otp_code"
+    else:
+        kind = ""
+    if not kind:
+        return []
+    extra = _OTP_AFTER.match(after) or _RECOVERY_AFTER.match(after)
+    pos = end + (extra.end() if extra else 0)
+    filler = _CODE_FILLER.match(low, pos)
+    pos = filler.end() if filler else pos
+    if kind == "otp_code":
+        m = _OTP_VALUE.match(text, pos)
+        return [Span.of(m.start(1), m.end(1), "otp_code", "one-time code")] if m else []
+    return _recovery_list(text, pos)
+
+
+def _recovery_list(text: str, pos: int) -> list[Span]:
+    first = last = -1
+    for _ in range(_MAX_CODES):
+        m = _RECOVERY_ITEM.match(text, pos)
+        if m is None or not any(c.isdigit() for c in m.group(1)):
+            break
+        if first < 0:
+            first = m.start(1)
+        last, pos = m.end(1), m.end()
+    if first < 0:
+        return []
+    return [Span.of(first, last, "recovery_code", "recovery codes")]
+
+
+SECRET_WORDS: tuple[str, ...] = (
+    "api",
+    "apikey",
+    "api key",
+    "api-key",
+    "api_key",
+    "key",
+    "keys",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "auth",
+    "client_secret",
+    "client secret",
+    "access key",
+    "access_key",
+    "private key",
+    "session",
+    "sessionid",
+    "session_id",
+    "sid",
+    "signature",
+    "sig",
+    "schlüssel",
+    "clé",
+    "clef",
+    "llave",
+    "jeton",
+    "geheimnis",
+)
+"""Keywords after which a random-looking value is a key or token."""
+
+_COMPOUND_STEMS = (
+    "bestätigungs",
+    "sicherheits",
+    "anmelde",
+    "einmal",
+    "verifizierungs",
+    "authentifizierungs",
+    "zugangs",
+    "wiederherstellungs",
+    "notfall",
+    "sicherungs",
+    "backup",
+    "verificatie",
+    "sms",
+)
+CODE_WORDS: tuple[str, ...] = (
+    "code",
+    "codes",
+    "otp",
+    "totp",
+    "2fa",
+    "mfa",
+    "tan",
+    "código",
+    "codigo",
+    "codice",
+    "códigos",
+    "codigos",
+    *(stem + suffix for stem in _COMPOUND_STEMS for suffix in ("code", "codes")),
+)
+"""Keywords of one-time and recovery codes (qualifiers are checked around them)."""

@@ -1,0 +1,32 @@
+"""What the command handlers share: exit codes, the command error, time and JSON output."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from postdesk.config.load import ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A command could not do its work; the message tells the operator what to do."""
+
+
+def parse_now(value: str | None) -> datetime:
+    """`--now` as an aware UTC datetime (default: the current time)."""
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"--now: expected an ISO-8601 time like 2026-01-31T09:00:00Z, got {value!r}"
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))

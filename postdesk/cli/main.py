@@ -1,0 +1,162 @@
+"""The `postdesk` command line (SPEC section 6). The only place that turns errors into exit codes.
+
+Exit codes: 0 done (every ingest outcome included), 1 the work could not be done (database
+down, message not recorded), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the application's modules are imported where a command needs them
+    from postdesk.config.settings import Settings
+
+DEFAULT_CONFIG = "config.toml"
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    from postdesk.config.load import ConfigError
+
+    given = args.config or os.environ.get("POSTDESK_CONFIG")
+    if given:
+        return Path(given)
+    for candidate in (Path(DEFAULT_CONFIG), Path("/etc/postdesk/config.toml")):
+        if candidate.exists():
+            return candidate
+    raise ConfigError(
+        "no configuration file: pass --config PATH or set POSTDESK_CONFIG "
+        "(config.example.toml documents every key)"
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from postdesk.config.load import load_settings
+
+    return load_settings(_config_path(args))
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postdesk", description="Email-to-ticket daemon.")
+    parser.add_argument(
+        "--config", help="configuration file (default: $POSTDESK_CONFIG, ./config.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("serve", help="run the daemon until SIGTERM")
+    ingest = sub.add_parser("ingest", help="process one raw message (FILE or - for stdin)")
+    ingest.add_argument("--json", action="store_true")
+    ingest.add_argument("--dry-run", action="store_true", help="print the decision, record nothing")
+    ingest.add_argument("--rcpt", action="append", default=[], help="envelope recipient")
+    ingest.add_argument("file", nargs="?", default="-")
+    imp = sub.add_parser("import", help="import an mbox file or a Maildir folder")
+    imp.add_argument("--json", action="store_true")
+    imp.add_argument(
+        "--jobs",
+        type=_non_negative,
+        default=None,
+        help="processes that parse and redact ahead of the database "
+        "(default for large mailboxes: one per CPU but one; 0: all in this process)",
+    )
+    imp.add_argument("path")
+    sub.add_parser("redact", help="redact secrets: text on stdin -> stdout")
+
+    tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    listing = tickets.add_parser("list")
+    listing.add_argument("--status")
+    listing.add_argument("--org")
+    listing.add_argument("--requester")
+    listing.add_argument("--search")
+    listing.add_argument("--limit", type=int)
+    listing.add_argument("--json", action="store_true")
+    show = tickets.add_parser("show")
+    show.add_argument("number")
+    show.add_argument("--json", action="store_true")
+
+    sweep = sub.add_parser("sweep", help="run every scheduler job due at an instant, once")
+    sweep.add_argument("--now")
+    outbox = sub.add_parser("outbox", help="outgoing mail").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    for name in ("list", "retry"):
+        outbox.add_parser(name).add_argument("--json", action="store_true")
+    flush = outbox.add_parser("flush")
+    flush.add_argument("--now")
+    flush.add_argument("--json", action="store_true")
+    quarantine = sub.add_parser(
+        "quarantine", help="mail that could not be processed"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name in ("list", "retry"):
+        quarantine.add_parser(name).add_argument("--json", action="store_true")
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    db.add_parser("upgrade")
+    sub.add_parser("check-config", help="validate the configuration file")
+    return parser
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    if command == "redact":  # text in, text out: starts without the application's imports
+        from postdesk.cli.redact import redact
+
+        return redact
+    from postdesk.cli import commands
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": commands.serve,
+        "ingest": commands.ingest,
+        "import": commands.import_,
+        "tickets": commands.tickets,
+        "sweep": commands.sweep,
+        "outbox": commands.outbox,
+        "quarantine": commands.quarantine,
+        "db": commands.db,
+        "check-config": commands.check_config,
+    }
+    return handlers[command]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "redact":  # text in, text out: needs neither configuration nor logging
+        try:
+            return _handler(args.command)(args)
+        except KeyboardInterrupt:
+            return 130
+    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError
+    from postdesk.config.load import ConfigError
+    from postdesk.serve.logs import configure_logging
+    from store.errors import StoreError
+
+    try:
+        settings = _settings(args)
+        configure_logging(settings.logging, verbose=args.verbose)
+        args.settings = settings
+        return _handler(args.command)(args)
+    except ConfigError as exc:
+        print(f"postdesk: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CommandError, StoreError) as exc:
+        print(f"postdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""Load the TOML configuration file into frozen `Settings`, naming any bad key.
+
+Secrets may come from the environment instead of the file: `POSTDESK_SECRET_KEY`,
+`POSTDESK_DATABASE_URL`, `POSTDESK_OUTBOUND_PASSWORD`, and per IMAP account the variable
+named by its `password_env` key. Relative paths are taken relative to the configuration
+file's folder, so a service unit and a shell in another folder see the same files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from postdesk.config.reader import ConfigError, Table
+from postdesk.config.settings import (
+    DEFAULT_BLOCKED_EXTENSIONS,
+    DEFAULT_CATEGORIES,
+    PRIORITIES,
+    Contact,
+    DatabaseSettings,
+    DeskSettings,
+    FieldSpec,
+    HttpSettings,
+    ImapAccount,
+    IngestSettings,
+    LoggingSettings,
+    OpsSettings,
+    Organisation,
+    OutboundSettings,
+    ScheduleSettings,
+    Settings,
+    SlaSettings,
+    SlaTarget,
+    SmtpSettings,
+    StaffMember,
+    SupportAddress,
+)
+
+__all__ = ["ConfigError", "load_settings", "settings_from_mapping"]
+
+DEFAULT_SLA = {
+    "urgent": ("1h", "8h"),
+    "high": ("4h", "2d"),
+    "medium": ("24h", "5d"),
+    "low": ("48h", "10d"),
+}
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+_CONTACT = re.compile(
+    r"^\s*(?:(?P<name>[^<]*?)\s*<(?P<angle>[^<>@\s]+@[^<>@\s]+)>|(?P<bare>\S+@\S+))\s*$"
+)
+MIN_SECRET_KEY_LENGTH = 16
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the configuration file at `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return settings_from_mapping(data, base=path.resolve().parent, source=path, env=env)
+
+
+def settings_from_mapping(
+    data: Mapping[str, object],
+    *,
+    base: Path,
+    source: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Validate an already parsed configuration mapping."""
+    environ = os.environ if env is None else env
+    root = Table(dict(data), "")
+    desk = _desk(root.table("desk"), environ)
+    settings = Settings(
+        source=source,
+        desk=desk,
+        database=_database(root.table("database"), base, environ),
+        smtp=_smtp(root.table("smtp"), base),
+        imap=tuple(_imap(t, i, environ) for i, t in enumerate(root.tables("imap"))),
+        outbound=_outbound(root.table("outbound"), base, environ, desk),
+        sla=_sla(root.table("sla")),
+        schedule=_schedule(root.table("schedule")),
+        ops=_ops(root.table("ops")),
+        ingest=_ingest(root.table("ingest"), base),
+        logging=_logging(root.table("logging"), base),
+        fields=tuple(_field(t) for t in root.tables("fields")),
+        http=_http(root.table("http")),
+        staff=tuple(_staff(t) for t in root.tables("staff")),
+        organisations=tuple(_organisation(t) for t in root.tables("organisations")),
+        templates_dir=root.path("templates_dir", None, base),
+    )
+    root.finish()
+    _cross_check(settings)
+    return settings
+
+
+def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
+    prefix = t.text("ticket_prefix", "SUP")
+    if not _PREFIX.match(prefix):
+        raise t.fail(
+            "ticket_prefix", "1-10 capital letters or digits, starting with a letter", prefix
+        )
+    addresses = _support_addresses(t)
+    file_secret = t.text("secret_key", "")
+    secret = env.get("POSTDESK_SECRET_KEY") or file_secret
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            "desk.secret_key: required, at least 16 characters (or set POSTDESK_SECRET_KEY); "
+            "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    categories = t.str_list("categories", DEFAULT_CATEGORIES)
+    default_category = t.text("default_category", "general")
+    if default_category not in categories:
+        raise t.fail("default_category", "one of desk.categories", default_category)
+    for item in addresses:
+        if item.category is not None and item.category not in categories:
+            raise t.fail("support_addresses", "categories from desk.categories", item.category)
+    settings = DeskSettings(
+        name=t.text("name", "Support"),
+        ticket_prefix=prefix,
+        support_addresses=addresses,
+        unknown_senders=t.choice("unknown_senders", ("reject", "hold", "create"), "reject"),
+        reopen_window_days=t.whole("reopen_window_days", 14),
+        secret_key=secret,
+        trust_staff_from=t.flag("trust_staff_from", False),
+        categories=categories,
+        default_category=default_category,
+    )
+    t.finish()
+    return settings
+
+
+def _support_addresses(t: Table) -> tuple[SupportAddress, ...]:
+    if not t.has("support_addresses"):
+        raise ConfigError("desk.support_addresses: required, but missing")
+    raw = t.raw("support_addresses")
+    if isinstance(raw, dict):
+        inner = t.table("support_addresses")
+        result = []
+        for address in raw:
+            category = inner.text(address, required=True)
+            result.append(SupportAddress(_checked_email(inner, address), category))
+        inner.finish()
+        return tuple(result)
+    values = t.str_list("support_addresses")
+    if not values:
+        raise t.fail("support_addresses", "at least one address", values)
+    return tuple(SupportAddress(_checked_email(t, v, key="support_addresses")) for v in values)
+
+
+def _checked_email(t: Table, value: str, *, key: str | None = None) -> str:
+    if not re.match(r"^[^@\s+]+@[^@\s]+\.[^@\s]+$", value):
+        raise t.fail(key or value, "an email address without '+'", value)
+    return value.lower()
+
+
+def _database(t: Table, base: Path, env: Mapping[str, str]) -> DatabaseSettings:
+    file_url = t.text("url", "sqlite:///var/postdesk.db")
+    url = env.get("POSTDESK_DATABASE_URL") or file_url
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise t.fail("url", "a sqlite:/// or postgresql:// URL", url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if (
+        url.startswith("sqlite:///")
+        and not url.startswith("sqlite:////")
+        and url != "sqlite:///:memory:"
+    ):
+        url = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
+    t.finish()
+    return DatabaseSettings(url=url)
+
+
+def _smtp(t: Table, base: Path) -> SmtpSettings:
+    host, port = t.host_port("listen", "127.0.0.1:2525")
+    cert, key = t.path("tls_cert", None, base), t.path("tls_key", None, base)
+    if (cert is None) != (key is None):
+        raise t.fail("tls_key" if key is None else "tls_cert", "tls_cert and tls_key together", "")
+    settings = SmtpSettings(
+        enabled=t.flag("enabled", True),
+        host=host,
+        port=port,
+        max_message_bytes=t.whole("max_message_bytes", 25 * 1024 * 1024, minimum=1024),
+        max_recipients=t.whole("max_recipients", 100, minimum=1),
+        tls_cert=cert,
+        tls_key=key,
+    )
+    t.finish()
+    return settings
+
+
+def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
+    password_env = t.text("password_env", "")
+    file_password = t.text("password", "")
+    password = (env.get(password_env, "") if password_env else "") or file_password
+    account = ImapAccount(
+        name=t.text("name", f"imap{index}"),
+        host=t.text("host", required=True),
+        port=t.whole("port", 993, minimum=1),
+        tls=t.flag("tls", True),
+        username=t.text("username", required=True),
+        password=password,
+        mailbox=t.text("mailbox", "INBOX"),
+        processed_mailbox=t.text("processed_mailbox", "postdesk/processed"),
+        idle=t.flag("idle", True),
+        poll_interval_seconds=t.number("poll_interval_seconds", 60.0, low=1.0, high=86400.0),
+    )
+    if not account.password:
+        raise ConfigError(
+            f"{t.key('password')}: required (or name an environment variable in "
+            f"{t.key('password_env')})"
+        )
+    t.finish()
+    return account
+
+
+def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) -> OutboundSettings:
+    file_password = t.text("password", "")
+    backoff = t.raw("backoff_seconds", [60, 300, 900, 3600, 7200])
+    if not (
+        isinstance(backoff, list) and backoff and all(isinstance(b, int) and b > 0 for b in backoff)
+    ):
+        raise t.fail("backoff_seconds", "a non-empty list of positive whole seconds", backoff)
+    settings = OutboundSettings(
+        transport=t.choice("transport", ("smtp", "file"), "file"),
+        host=t.text("host", "127.0.0.1"),
+        port=t.whole("port", 25, minimum=1),
+        starttls=t.flag("starttls", False),
+        username=t.text("username", ""),
+        password=env.get("POSTDESK_OUTBOUND_PASSWORD") or file_password,
+        from_address=t.email("from_address", desk.support_addresses[0].address),
+        file_dir=t.path("file_dir", "var/outbox", base) or base / "var/outbox",
+        max_attempts=t.whole("max_attempts", 8, minimum=1),
+        backoff_seconds=tuple(backoff),
+        per_ticket_hourly_limit=t.whole("per_ticket_hourly_limit", 10, minimum=1),
+        per_address_daily_limit=t.whole("per_address_daily_limit", 50, minimum=1),
+    )
+    t.finish()
+    return settings
+
+
+def _sla(t: Table) -> SlaSettings:
+    targets: dict[str, SlaTarget] = {}
+    for priority in PRIORITIES:
+        first, resolution = DEFAULT_SLA[priority]
+        sub = t.table(priority)
+        targets[priority] = SlaTarget(
+            first_response=sub.duration("first_response", first),
+            resolution=sub.duration("resolution", resolution),
+        )
+        sub.finish()
+    business_hours = t.text("business_hours", "")
+    if business_hours and not re.match(
+        r"^(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun) \d\d:\d\d-\d\d:\d\d$",
+        business_hours,
+    ):
+        raise t.fail(
+            "business_hours", '"mon-fri 09:00-17:00" or empty for calendar time', business_hours
+        )
+    timezone = t.text("timezone", "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise t.fail("timezone", "an IANA timezone like Europe/Berlin", timezone) from exc
+    holidays = t.str_list("holidays")
+    for holiday in holidays:
+        try:
+            date.fromisoformat(holiday)
+        except ValueError as exc:
+            raise t.fail("holidays", "ISO dates like 2026-12-25", holiday) from exc
+    settings = SlaSettings(
+        targets=targets,
+        reminder_at=t.number("reminder_at", 0.75, low=0.05, high=0.99),
+        waiting_reminder_days=t.whole("waiting_reminder_days", 3, minimum=1),
+        waiting_close_days=t.whole("waiting_close_days", 7, minimum=1),
+        resolved_close_days=t.whole("resolved_close_days", 7, minimum=1),
+        business_hours=business_hours or None,
+        timezone=timezone,
+        holidays=holidays,
+    )
+    t.finish()
+    return settings
+
+
+def _schedule(t: Table) -> ScheduleSettings:
+    interval = t.duration("sweep_interval", "1m")
+    settings = ScheduleSettings(
+        digest_cron=t.text("digest", "0 * * * *"),
+        daily_digest_cron=t.text("daily_digest", "0 7 * * *"),
+        sweep_interval_seconds=max(1, int(interval / timedelta(seconds=1))),
+    )
+    for key, value in (
+        ("digest", settings.digest_cron),
+        ("daily_digest", settings.daily_digest_cron),
+    ):
+        if len(value.split()) != 5:
+            raise t.fail(key, 'a cron expression with 5 fields like "0 * * * *"', value)
+    t.finish()
+    return settings
+
+
+def _ops(t: Table) -> OpsSettings:
+    settings = OpsSettings(
+        digest_to=t.emails("digest_to"), team_address=t.email("team_address") or None
+    )
+    t.finish()
+    return settings
+
+
+def _ingest(t: Table, base: Path) -> IngestSettings:
+    settings = IngestSettings(
+        data_dir=t.path("data_dir", "var/data", base) or base / "var/data",
+        max_attachment_bytes=t.whole("max_attachment_bytes", 10 * 1024 * 1024, minimum=1),
+        max_message_bytes_attachments=t.whole(
+            "max_message_bytes_attachments", 25 * 1024 * 1024, minimum=1
+        ),
+        blocked_extensions=tuple(
+            e.lower().lstrip(".")
+            for e in t.str_list("blocked_extensions", DEFAULT_BLOCKED_EXTENSIONS)
+        ),
+        quarantine_retention_days=t.whole("quarantine_retention_days", 30, minimum=1),
+        sender_rate_limit=t.rate_limit("sender_rate_limit", "30/10m"),
+        domain_rate_limit=t.rate_limit("domain_rate_limit", "300/10m"),
+        trusted_authserv_ids=tuple(v.lower() for v in t.str_list("trusted_authserv_ids")),
+        max_attempts=t.whole("max_attempts", 5, minimum=1),
+    )
+    t.finish()
+    return settings
+
+
+def _logging(t: Table, base: Path) -> LoggingSettings:
+    settings = LoggingSettings(
+        level=t.choice("level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        file=t.path("file", None, base),
+        json=t.flag("json", False),
+    )
+    t.finish()
+    return settings
+
+
+def _field(t: Table) -> FieldSpec:
+    spec = FieldSpec(name=t.text("name", required=True).strip(), values=t.str_list("values"))
+    t.finish()
+    return spec
+
+
+def _http(t: Table) -> HttpSettings:
+    host, port = t.host_port("listen", "127.0.0.1:8025")
+    settings = HttpSettings(enabled=t.flag("enabled", True), host=host, port=port)
+    t.finish()
+    return settings
+
+
+def _staff(t: Table) -> StaffMember:
+    member = StaffMember(name=t.text("name", required=True), email=t.email("email", required=True))
+    t.finish()
+    return member
+
+
+def _organisation(t: Table) -> Organisation:
+    contacts = []
+    for value in t.str_list("contacts"):
+        match = _CONTACT.match(value)
+        if not match:
+            raise t.fail("contacts", 'entries like "Name <email>" or a bare email', value)
+        email = (match.group("angle") or match.group("bare")).lower()
+        contacts.append(Contact(name=(match.group("name") or "").strip(), email=email))
+    org = Organisation(
+        name=t.text("name", required=True),
+        domains=tuple(d.lower().lstrip("@") for d in t.str_list("domains")),
+        contacts=tuple(contacts),
+        partner_of=t.str_list("partner_of"),
+    )
+    t.finish()
+    return org
+
+
+def _cross_check(settings: Settings) -> None:
+    names = [o.name for o in settings.organisations]
+    for i, org in enumerate(settings.organisations):
+        for client in org.partner_of:
+            if client not in names:
+                raise ConfigError(
+                    f"organisations[{i}].partner_of: no organisation named {client!r}"
+                )
+    field_names = {f.name.lower() for f in settings.fields}
+    builtin = {"priority", "category", "call reference", "visibility"}
+    clash = field_names & builtin
+    if clash:
+        raise ConfigError(
+            f"fields: {sorted(clash)[0]!r} is a built-in field line; choose another name"
+        )

@@ -1,0 +1,213 @@
+"""`postdesk serve`: SMTP listener, IMAP pollers, spool worker, outbox worker, scheduler, HTTP.
+
+The SMTP listener runs in the asyncio loop of the main thread; the spool worker and the
+outbox worker run in processes of their own (postdesk/workers.py); the IMAP pollers are
+threads; the scheduler is APScheduler's background
+scheduler. SIGTERM or SIGINT: stop accepting (close the listener), let in-flight work
+finish, stop the threads, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.listen.imap import ImapAccount as PollerAccount
+from ingest.listen.imap import ImapPoller, PollSettings
+from ingest.listen.smtp import (
+    SpoolingHandler,
+    build_tls_context,
+    start_smtp_server,
+    support_address_matcher,
+)
+from ingest.model import IngestResult, Outcome
+from ingest.spool import writer as spool_writer
+from postdesk.app import App
+from postdesk.config.settings import Settings
+from postdesk.serve import notify_wiring
+from postdesk.serve.http import HttpEndpoint
+from postdesk.serve.metrics import Metrics
+from postdesk.serve.workers import WorkerProcess, spool_worker_main
+from store import migrate
+from store.cursors import DatabaseCursorStore
+
+log = logging.getLogger("postdesk.serve.daemon")
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class Daemon:
+    """Every running part of `serve`, so that it can be started and stopped as one."""
+
+    app: App
+    metrics: Metrics = field(default_factory=Metrics)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    pollers: list[ImapPoller] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    spool_process: WorkerProcess | None = None
+    smtp_port: int | None = None
+    http: HttpEndpoint | None = None
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy when the database answers; details on the spool and IMAP."""
+        body: dict[str, Any] = {"spool_depth": self.app.spool.depth()}
+        healthy = True
+        try:
+            with self.app.db.transaction() as session:
+                session.connection().exec_driver_sql("SELECT 1")
+            body["database"] = "ok"
+        except Exception as exc:  # any failure to answer is unhealthy
+            healthy = False
+            body["database"] = f"unreachable ({type(exc).__name__})"
+        body["imap"] = {
+            p.account.account_key: {
+                "last_success_at": p.last_success_at.isoformat() if p.last_success_at else None,
+                "errors": p.error_count,
+            }
+            for p in self.pollers
+        }
+        return healthy, body
+
+    def _spool_report(self, item: tuple[Any, ...]) -> None:
+        """A step's decisions for /metrics, or a commit: wake the outbox worker for its mails."""
+        if item[0] == "committed":
+            if self.app.after_commit is not None:
+                self.app.after_commit()
+            return
+        for outcome, redactions, latency in item[1]:
+            result = IngestResult(Outcome(outcome), None, None, "", redactions)
+            self.metrics.observe(result, latency)
+
+    def start_threads(self) -> None:
+        """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""
+        app, settings = self.app, self.app.settings
+        recovered = app.spool.recover()  # before any worker runs: nothing is claimed now
+        if recovered:
+            log.info("spool: %d interrupted message(s) queued again", recovered)
+        # Before the listeners open: a burst right after the start then writes into existing
+        # files too (ingest.spool.free; the folder is kept across restarts, so only the first
+        # start creates them all, in 0.2-0.4 s on the development machine).
+        stocked = app.spool.free.stock(at_most=app.spool.free.keep)
+        log.debug("spool: %d empty files added to the free folder", stocked)
+        self.metrics.track_spool(app.spool.depth)
+        self.spool_process = WorkerProcess(
+            "spool-worker", spool_worker_main, settings, self._spool_report
+        )
+        self.spool_process.start()
+        cursors = DatabaseCursorStore(app.db)
+        for account in settings.imap:
+            poller = ImapPoller(
+                PollerAccount(
+                    host=account.host,
+                    port=account.port,
+                    tls=account.tls,
+                    username=account.username,
+                    password=account.password,
+                    mailbox=account.mailbox,
+                    processed_mailbox=account.processed_mailbox,
+                    idle=account.idle,
+                    key=account.name,
+                ),
+                app.spool,
+                cursors,
+                settings=PollSettings(poll_interval=account.poll_interval_seconds),
+                on_spooled=self.spool_process.wakeup,
+            )
+            self.pollers.append(poller)
+            self.metrics.track_imap(account.name, _error_count(poller))
+            self._thread(f"imap-{account.name}", poller.run)
+        self.closers += notify_wiring.start_notify(app, self.metrics, self.stop_event, self._thread)
+        if settings.http.enabled:
+            self.http = HttpEndpoint(
+                settings.http.host, settings.http.port, self.health, self.metrics.registry
+            )
+            self.http.start()
+            log.info("http: /healthz and /metrics on %s:%d", settings.http.host, self.http.port)
+
+    def _thread(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop_threads(self) -> None:
+        self.stop_event.set()
+        if self.spool_process is not None:
+            self.spool_process.shutdown(STOP_TIMEOUT_SECONDS)
+        for poller in self.pollers:
+            poller.close()
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for thread in self.threads:
+            thread.join(max(0.1, deadline - time.monotonic()))
+        for close in self.closers:
+            close()
+        if self.http is not None:
+            self.http.stop()
+        self.app.close()
+
+
+def _error_count(poller: ImapPoller) -> Callable[[], int]:
+    return lambda: poller.error_count
+
+
+async def _serve(daemon: Daemon) -> None:
+    settings = daemon.app.settings
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    daemon.start_threads()
+    server = None
+    # Spool writes (fsync) get their own threads, so other work can never stall acceptance.
+    # One thread for each group of messages the SMTP handler's writer keeps in flight.
+    spool_writers = ThreadPoolExecutor(
+        max_workers=spool_writer.DEFAULT_WRITERS, thread_name_prefix="spool-write"
+    )
+    daemon.closers.append(lambda: spool_writers.shutdown(wait=True))
+    if settings.smtp.enabled:
+        assert daemon.spool_process is not None
+        handler = SpoolingHandler(
+            daemon.app.spool,
+            support_address_matcher(settings.support_address_list),
+            max_message_bytes=settings.smtp.max_message_bytes,
+            max_recipients=settings.smtp.max_recipients,
+            on_spooled=daemon.spool_process.wakeup,
+            executor=spool_writers,
+        )
+        tls = None
+        if settings.smtp.tls_cert and settings.smtp.tls_key:
+            tls = build_tls_context(settings.smtp.tls_cert, settings.smtp.tls_key)
+        server = await start_smtp_server(
+            handler, settings.smtp.host, settings.smtp.port, tls_context=tls
+        )
+        daemon.smtp_port = server.sockets[0].getsockname()[1]
+        log.info("smtp: listening on %s:%d", settings.smtp.host, daemon.smtp_port)
+    log.info("postdesk serving (%s)", settings.desk.name)
+    await stopping.wait()
+    log.info("stopping: no new connections; finishing in-flight work")
+    if server is not None:
+        server.close()
+        await asyncio.wait_for(server.wait_closed(), timeout=STOP_TIMEOUT_SECONDS)
+
+
+def run_daemon(settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema."""
+    app = App.build(settings)
+    migrate.ensure_current(app.db.engine)
+    app.sync_directory()
+    daemon = Daemon(app)
+    try:
+        asyncio.run(_serve(daemon))
+    except TimeoutError:
+        log.warning("stopping: SMTP sessions did not finish in time; closing anyway")
+    finally:
+        daemon.stop_threads()
+    log.info("postdesk stopped")
+    return 0
