@@ -8,7 +8,7 @@ backlog (bench/mailgen.py: new requests, replies, staff answers, auto-replies) i
 through the App into a temporary SQLite database until at least `--mails` outbox rows wait
 (confirmations, team notices, comment notices, staff replies ...). The database is kept as a
 snapshot; each run starts from a fresh copy of it and drains every row with the production
-wiring (`postdesk.serve.notify_wiring.outbox_worker`) through
+wiring (`postdesk.notify_build.outbox_worker`) through
 (a) the file transport (one fsynced .eml per mail), and
 (b) SMTP to a do-nothing aiosmtpd sink on 127.0.0.1 in a process of its own, which counts
     the connections it was opened.
@@ -50,8 +50,8 @@ from notify.message import MailHeaders, compose  # noqa: E402
 from notify.outbox import OutboxWorker  # noqa: E402
 from postdesk.app import App  # noqa: E402
 from postdesk.config.load import settings_from_mapping  # noqa: E402
+from postdesk.notify_build import outbox_worker  # noqa: E402
 from postdesk.serve.logs import configure_logging  # noqa: E402
-from postdesk.serve.notify_wiring import outbox_worker  # noqa: E402
 from store import migrate  # noqa: E402
 from store import outbox as outbox_store  # noqa: E402
 from tests.e2e.serve_helpers import child_env, free_port  # noqa: E402
@@ -122,7 +122,7 @@ def queue_rows(tmp: Path, snapshot: Path, mails: int, seed: int) -> dict[str, in
     try:
         for start in range(0, len(backlog), BATCH):
             batch = backlog[start : start + BATCH]
-            app.ingest_batch([RawMessage(data=raw, source="bench") for raw in batch])
+            app.intake.ingest_batch([RawMessage(data=raw, source="bench") for raw in batch])
             with app.db.transaction() as session:
                 rows = outbox_store.list_rows(session, status="pending")
             if len(rows) >= mails:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from ingest.analyse import Analysis, AnalysisOptions, analyse
 from ingest.classify.kind import MessageKind
 from ingest.decide import authres, policy
-from ingest.decide.actions import Actions, Context
+from ingest.decide.actions import Actions
+from ingest.decide.context import Context
 from ingest.decide.notices import Notices
 from ingest.decide.ratelimit import flood_check
 from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
@@ -26,16 +27,13 @@ from ingest.options import PipelineOptions
 from ingest.parse.message import normalise_message_id
 from store import directory, inbound, tickets
 from store.blobs import BlobStore
+from store.clock import utcnow
 from store.inbound import NewMessage
 from store.records import MessageRecord
 
 BOUNCE_LOOKBACK = timedelta(days=7)
 # Outcomes whose raw mail is kept (encrypted) so that `postdesk quarantine retry` can re-run it.
 KEPT_FOR_RETRY = frozenset({Outcome.QUARANTINED.value, Outcome.HELD.value})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def dedupe_key(message_id: str | None, raw: bytes) -> str:
@@ -171,15 +169,16 @@ class Pipeline:
             message_row_id=row_id,
             notices=notices,
         )
-        outcome, ticket, reason = Actions(context).decide()
+        decision = Actions(context).decide()
+        ticket = decision.ticket
         inbound.finish_message(
-            session, row_id, outcome.value, reason, ticket.id if ticket else None
+            session, row_id, decision.outcome.value, decision.reason, ticket.id if ticket else None
         )
         return IngestResult(
-            outcome,
+            decision.outcome,
             ticket.number if ticket else None,
             parsed.message_id,
-            reason,
+            decision.reason,
             content.redactions,
         )
 

@@ -2,4 +2,4 @@
 (the only reader of configuration), `serve` (the daemon and its processes), `app` (settings
 into the plain values the other packages take)."""
 
-__all__ = ["app", "cli", "config", "serve"]
+__all__ = ["app", "cli", "config", "notify_build", "serve"]

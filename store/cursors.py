@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from store.clock import utcnow
 from store.db import Database
 from store.schema import ImapCursorRow
 
@@ -26,4 +25,4 @@ class DatabaseCursorStore:
                 row = ImapCursorRow(account=account_key)
                 session.add(row)
             row.uidvalidity, row.last_uid = uidvalidity, last_uid
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = utcnow()

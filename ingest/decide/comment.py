@@ -2,49 +2,45 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ingest.decide import record
 from ingest.decide.commands import read_escalation, read_mute
+from ingest.decide.context import Context, Decision
 from ingest.decide.create import add_watchers, create_ticket
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
 from store import tickets
 
-if TYPE_CHECKING:
-    from ingest.decide.actions import Context, Decision
-
 BALL_BACK_STATUSES = ("waiting_on_customer", "resolved")
 
 
-def customer_comment(c: Context, match: ThreadMatch) -> Decision:
+def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
     ticket = match.ticket
     via = f"matched by {match.via}"
-    text = c.content.visible
+    text = ctx.content.visible
     mute = read_mute(text)
     if mute is not None:
-        if tickets.set_muted(c.session, ticket.id, c.sender.email, mute):
-            record.audit(c, ticket.id, "muted" if mute else "unmuted")
-            c.notices.mute_notice(ticket, c.sender.email, mute)
+        if tickets.set_muted(ctx.session, ticket.id, ctx.sender.email, mute):
+            record.audit(ctx, ticket.id, "muted" if mute else "unmuted")
+            ctx.notices.mute_notice(ticket, ctx.sender.email, mute)
         text = "\n".join(text.strip().split("\n")[1:]).strip()
-        if not text and not c.content.attachments:
+        if not text and not ctx.content.attachments:
             word = "muted" if mute else "unmuted"
-            return Outcome.COMMENTED, ticket, f"{via}; {word} by {c.sender.email}"
+            return Decision(Outcome.COMMENTED, ticket, f"{via}; {word} by {ctx.sender.email}")
     previous = ticket.status
     reopened = False
     if previous == "closed":
-        window_end = ticket.status_changed_at + c.options.reopen_window
-        if c.received_at > window_end:
-            return create_ticket(c, related=ticket)
+        window_end = ticket.status_changed_at + ctx.options.reopen_window
+        if ctx.received_at > window_end:
+            return create_ticket(ctx, related=ticket)
         reopened = True
     notes = {
         "dropped_attachments": [
-            {"filename": d.filename, "reason": d.reason} for d in c.content.dropped
+            {"filename": d.filename, "reason": d.reason} for d in ctx.content.dropped
         ],
-        "defects": list(c.parsed.defects),
+        "defects": list(ctx.parsed.defects),
     }
     comment = record.add_comment(
-        c, ticket.id, role="customer", public=True, body=text.strip(), notes=notes
+        ctx, ticket.id, role="customer", public=True, body=text.strip(), notes=notes
     )
     escalation = read_escalation(text)
     if escalation is not None:
@@ -54,9 +50,9 @@ def customer_comment(c: Context, match: ThreadMatch) -> Decision:
     else:
         new_status = previous
     if new_status != previous:
-        tickets.update_ticket(c.session, ticket.id, c.now, status=new_status)
+        tickets.update_ticket(ctx.session, ticket.id, ctx.now, status=new_status)
         record.audit(
-            c,
+            ctx,
             ticket.id,
             "status",
             {
@@ -65,28 +61,28 @@ def customer_comment(c: Context, match: ThreadMatch) -> Decision:
                 "reason": "escalation requested" if escalation else "customer reply",
             },
         )
-    watchers = add_watchers(c, ticket)
-    if c.content.credential_exposed:
-        tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)
+    watchers = add_watchers(ctx, ticket)
+    if ctx.content.credential_exposed:
+        tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
     record.audit(
-        c,
+        ctx,
         ticket.id,
         "commented",
-        {"public": True, "watchers_added": watchers, "redactions": c.content.redactions},
+        {"public": True, "watchers_added": watchers, "redactions": ctx.content.redactions},
     )
-    ticket = tickets.get_ticket(c.session, ticket.id)
+    ticket = tickets.get_ticket(ctx.session, ticket.id)
     if escalation is not None:
-        c.notices.escalation_requested(ticket, escalation)
-    c.notices.comment_notice(
-        ticket, c.sender.email, comment.body, reopened=reopened, previous_status=previous
+        ctx.notices.escalation_requested(ticket, escalation)
+    ctx.notices.comment_notice(
+        ticket, ctx.sender.email, comment.body, reopened=reopened, previous_status=previous
     )
-    if c.content.redactions:
-        c.notices.redaction_notice(
-            ticket, c.sender.email, c.content.redactions, c.content.credential_exposed
+    if ctx.content.redactions:
+        ctx.notices.redaction_notice(
+            ticket, ctx.sender.email, ctx.content.redactions, ctx.content.credential_exposed
         )
     reason = f"commented: {via}"
     if reopened:
         reason += "; reopened (within the reopen window)"
     elif new_status != previous:
         reason += f"; status {previous} -> {new_status}"
-    return Outcome.COMMENTED, ticket, reason
+    return Decision(Outcome.COMMENTED, ticket, reason)

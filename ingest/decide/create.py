@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ingest.decide import record
 from ingest.decide.commands import read_field_lines
+from ingest.decide.context import Context, Decision
 from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
 from store import directory, tickets
 from store.records import TicketRecord
 from store.tickets import NewTicket
-
-if TYPE_CHECKING:
-    from ingest.decide.actions import Context, Decision
 
 
 def _duration_text(seconds: float) -> str:
@@ -25,26 +23,26 @@ def _duration_text(seconds: float) -> str:
     return f"{days:g} day" + ("" if days == 1 else "s")
 
 
-def _requester(c: Context) -> tuple[int, int | None]:
+def _requester(ctx: Context) -> tuple[int, int | None]:
     """The requester's contact id (created when the sender is not a contact yet) and org."""
-    sender = c.sender
+    sender = ctx.sender
     if sender.contact is not None:
         return sender.contact.id, sender.contact.organisation_id
     contact = directory.create_contact(
-        c.session, sender.email, sender.name, sender.organisation_id, c.now
+        ctx.session, sender.email, sender.name, sender.organisation_id, ctx.now
     )
     return contact.id, contact.organisation_id
 
 
-def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decision:
+def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decision:
     """Open a ticket; `related` is a closed ticket this mail answered too late to reopen."""
-    options = c.options
-    fields = read_field_lines(c.content.full_text, options.categories, options.custom_fields)
+    options = ctx.options
+    fields = read_field_lines(ctx.content.full_text, options.categories, options.custom_fields)
     ignored = [{"line": line, "reason": reason} for line, reason in fields.ignored]
-    requester_id, organisation_id = _requester(c)
+    requester_id, organisation_id = _requester(ctx)
     if fields.organisation:
-        target = directory.organisation_id_by_name(c.session, fields.organisation)
-        if target is not None and target in partner_clients(c.session, c.sender):
+        target = directory.organisation_id_by_name(ctx.session, fields.organisation)
+        if target is not None and target in partner_clients(ctx.session, ctx.sender):
             organisation_id = target
         else:
             ignored.append(
@@ -56,22 +54,22 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
     priority = fields.priority or "medium"
     category = (
         fields.category
-        or options.support_addresses.get(c.support_address)
+        or options.support_addresses.get(ctx.support_address)
         or (options.default_category)
     )
-    first_due, resolution_due = options.dues(priority, c.received_at)
+    first_due, resolution_due = options.dues(priority, ctx.received_at)
     ticket = tickets.create_ticket(
-        c.session,
+        ctx.session,
         NewTicket(
             prefix=options.ticket_prefix,
-            subject=c.content.subject or "(no subject)",
+            subject=ctx.content.subject or "(no subject)",
             priority=priority,
             category=category,
             visibility=fields.visibility or "organisation",
             organisation_id=organisation_id,
             requester_id=requester_id,
-            support_address=c.support_address,
-            created_at=c.received_at,
+            support_address=ctx.support_address,
+            created_at=ctx.received_at,
             first_response_due=first_due,
             resolution_due=resolution_due,
             call_reference=fields.call_reference,
@@ -80,13 +78,13 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
         ),
     )
     body = fields.body.strip() or "(no text)"
-    notes = _notes(c, ignored, fields.custom)
-    record.add_comment(c, ticket.id, role="customer", public=True, body=body, notes=notes)
-    watchers = add_watchers(c, ticket)
-    if c.content.credential_exposed:
-        tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)
+    notes = _notes(ctx, ignored, fields.custom)
+    record.add_comment(ctx, ticket.id, role="customer", public=True, body=body, notes=notes)
+    watchers = add_watchers(ctx, ticket)
+    if ctx.content.credential_exposed:
+        tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
     record.audit(
-        c,
+        ctx,
         ticket.id,
         "created",
         {
@@ -94,12 +92,12 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
             "category": category,
             "watchers": watchers,
             "related": related.number if related else None,
-            "redactions": c.content.redactions,
+            "redactions": ctx.content.redactions,
         },
     )
-    ticket = tickets.get_ticket(c.session, ticket.id)
+    ticket = tickets.get_ticket(ctx.session, ticket.id)
     first_target, resolution_target = options.sla_targets[priority]
-    c.notices.confirmation(
+    ctx.notices.confirmation(
         ticket,
         {
             "summary": summary(body),
@@ -111,38 +109,40 @@ def create_ticket(c: Context, *, related: TicketRecord | None = None) -> Decisio
             "related": related.number if related else None,
         },
     )
-    c.notices.new_ticket_notice(ticket, body, c.sender.name or c.sender.email)
+    ctx.notices.new_ticket_notice(ticket, body, ctx.sender.name or ctx.sender.email)
     if related is not None:
         reason = f"created: reply to {related.number}, closed beyond the reopen window"
     else:
         reason = "created: new ticket" + (
-            " (sender added as contact)" if c.sender.contact is None else ""
+            " (sender added as contact)" if ctx.sender.contact is None else ""
         )
-    return Outcome.CREATED, ticket, reason
+    return Decision(Outcome.CREATED, ticket, reason)
 
 
-def _notes(c: Context, ignored: list[dict[str, str]], custom: dict[str, str]) -> dict[str, Any]:
+def _notes(ctx: Context, ignored: list[dict[str, str]], custom: dict[str, str]) -> dict[str, Any]:
     return {
         "fields": dict(custom),
-        "redactions": c.content.redactions,
-        "credential_exposed": c.content.credential_exposed,
+        "redactions": ctx.content.redactions,
+        "credential_exposed": ctx.content.credential_exposed,
         "dropped_attachments": [
-            {"filename": d.filename, "reason": d.reason} for d in c.content.dropped
+            {"filename": d.filename, "reason": d.reason} for d in ctx.content.dropped
         ],
         "ignored_fields": ignored,
-        "defects": list(c.parsed.defects),
+        "defects": list(ctx.parsed.defects),
     }
 
 
-def add_watchers(c: Context, ticket: TicketRecord) -> list[str]:
+def add_watchers(ctx: Context, ticket: TicketRecord) -> list[str]:
     """CC addresses that may see the ticket become watchers; returns those added."""
     added = []
-    support = c.options.support_set
-    for address in c.parsed.cc:
+    support = ctx.options.support_set
+    for address in ctx.parsed.cc:
         email = address.email
         base = email.partition("+")[0] + "@" + email.rpartition("@")[2]
-        if not email or email == c.sender.email or base in support or email in support:
+        if not email or email == ctx.sender.email or base in support or email in support:
             continue
-        if may_watch(c.session, email, ticket) and tickets.add_watcher(c.session, ticket.id, email):
+        if may_watch(ctx.session, email, ticket) and tickets.add_watcher(
+            ctx.session, ticket.id, email
+        ):
             added.append(email)
     return added

@@ -7,56 +7,54 @@ sender", changes nothing, relays nothing, and ops is told.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ingest.decide import record, thread
 from ingest.decide.commands import read_staff_commands
+from ingest.decide.context import Context, Decision
 from ingest.decide.create import create_ticket
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
 from store import directory, tickets
 
-if TYPE_CHECKING:
-    from ingest.decide.actions import Context, Decision
 
-
-def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]) -> Decision:
+def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, str]) -> Decision:
     ok, why = verified
-    staff = c.sender.staff
+    staff = ctx.sender.staff
     assert staff is not None
     if match is None:
         number = thread.named_number(
-            c.parsed.subject, c.recipients, c.options.ticket_prefix, c.options.support_set
+            ctx.parsed.subject, ctx.recipients, ctx.options.ticket_prefix, ctx.options.support_set
         )
         if number is not None:
-            c.notices.not_found(c.sender.email, number, c.content.subject)
-            return (
+            ctx.notices.not_found(ctx.sender.email, number, ctx.content.subject)
+            return Decision(
                 Outcome.REJECTED,
                 None,
                 f"rejected: staff mail names {number}, which does not exist",
             )
-        return create_ticket(c)
+        return create_ticket(ctx)
     ticket = match.ticket
     via = f"matched by {match.via}"
     if not ok:
         record.add_comment(
-            c,
+            ctx,
             ticket.id,
             role="staff",
             public=False,
-            body=c.content.visible,
+            body=ctx.content.visible,
             notes={"unverified_sender": why},
             keep_html=False,
             keep_attachments=False,
         )
-        record.audit(c, ticket.id, "unverified_staff_mail", {"why": why})
-        c.notices.unverified_staff(ticket, c.sender.email, why)
-        return (
+        record.audit(ctx, ticket.id, "unverified_staff_mail", {"why": why})
+        ctx.notices.unverified_staff(ticket, ctx.sender.email, why)
+        return Decision(
             Outcome.COMMENTED,
             ticket,
             f"commented: {via}; internal note, unverified staff sender ({why})",
         )
-    commands = read_staff_commands(c.content.visible)
+    commands = read_staff_commands(ctx.content.visible)
     changes: dict[str, Any] = {}
     notes: dict[str, Any] = {"verified_by": why}
     if commands.invalid:
@@ -65,10 +63,10 @@ def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]
         changes["status"] = commands.status
     if commands.priority and commands.priority != ticket.priority:
         changes["priority"] = commands.priority
-        first_due, resolution_due = c.options.dues(commands.priority, ticket.created_at)
+        first_due, resolution_due = ctx.options.dues(commands.priority, ticket.created_at)
         changes["first_response_due"], changes["resolution_due"] = first_due, resolution_due
     if commands.assign:
-        assignee = directory.staff_by_name(c.session, commands.assign)
+        assignee = directory.staff_by_name(ctx.session, commands.assign)
         if assignee is None:
             notes.setdefault("invalid_commands", []).append(
                 f"#assign {commands.assign}: no such staff"
@@ -78,29 +76,31 @@ def staff_mail(c: Context, match: ThreadMatch | None, verified: tuple[bool, str]
     public = not commands.internal
     body = commands.body.strip()
     if body or not commands.any:
-        record.add_comment(c, ticket.id, role="staff", public=public, body=body, notes=notes)
+        record.add_comment(ctx, ticket.id, role="staff", public=public, body=body, notes=notes)
     if public and body and ticket.first_responded_at is None:
-        changes["first_responded_at"] = c.received_at
+        changes["first_responded_at"] = ctx.received_at
     if changes:
-        updated = tickets.update_ticket(c.session, ticket.id, c.now, **changes)
+        updated = tickets.update_ticket(ctx.session, ticket.id, ctx.now, **changes)
         shown = {
             k: str(v)
             for k, v in changes.items()
             if k not in ("first_response_due", "resolution_due")
         }
-        record.audit(c, ticket.id, "staff_update", {"changes": shown, "from_status": ticket.status})
+        record.audit(
+            ctx, ticket.id, "staff_update", {"changes": shown, "from_status": ticket.status}
+        )
         ticket = updated
-    if c.content.credential_exposed:
-        tickets.set_flag(c.session, ticket.id, "credential_exposed", c.now)
+    if ctx.content.credential_exposed:
+        tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
     if public and body:
-        c.notices.staff_reply(ticket, staff.name, body)
+        ctx.notices.staff_reply(ticket, staff.name, body)
     kind = (
         "public reply relayed" if public and body else "internal note" if body else "commands only"
     )
     applied = ", ".join(
         f"{k}={v}" for k, v in changes.items() if k in ("status", "priority", "assignee_id")
     )
-    return (
+    return Decision(
         Outcome.COMMENTED,
         ticket,
         f"commented: {via}; staff {kind}" + (f"; {applied}" if applied else ""),

@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from imapclient import DELETED, SEEN, IMAPClient, SocketTimeout
@@ -28,6 +28,7 @@ from ingest.listen.imap_cursor import CursorStore
 from ingest.listen.imap_message import envelope_recipients, return_path
 from ingest.listen.imap_settings import ImapAccount, PollSettings
 from ingest.spool.queue import Spool
+from store.clock import utcnow
 
 __all__ = ["ImapAccount", "ImapPoller", "PollSettings"]
 
@@ -71,7 +72,7 @@ class ImapPoller:
         *,
         settings: PollSettings | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utcnow,
         on_spooled: Callable[[], None] | None = None,
         client_factory: Callable[..., Any] = IMAPClient,
     ) -> None:

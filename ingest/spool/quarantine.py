@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ingest.spool.queue import ensure_private_dir, write_file_durably
+from store.clock import utcnow
 from store.durable import fsync_directory
 
 _MAGIC = b"PDQ1"
@@ -92,7 +93,7 @@ class Quarantine:
         root: Path,
         secret_key: str,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if not secret_key:
             raise ValueError("quarantine needs a non-empty secret_key ([desk] secret_key)")

@@ -65,6 +65,7 @@ from ingest.spool.entry import (
 )
 from ingest.spool.free import DEFAULT_KEEP, FreeFiles
 from ingest.spool.group import group_header, group_id, member_id, messages_in, read_group
+from store.clock import utcnow
 from store.durable import fsync_directory
 
 __all__ = [
@@ -165,7 +166,7 @@ class Spool:
     def _write(self, requests: Sequence[PutRequest]) -> list[SpoolEntry]:
         """Write the messages into one file in ``tmp``, fsync it and rename it into ``new``
         (not yet durable there: the caller fsyncs ``new``); their entries, in order."""
-        now = datetime.now(UTC)
+        now = utcnow()
         stamps = [_received_at(request, now) for request in requests]
         metas = [
             envelope(request.mail_from, request.rcpts, request.source, stamp)

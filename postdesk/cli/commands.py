@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.model import Outcome, RawMessage
@@ -14,6 +13,7 @@ from postdesk.cli.common import EXIT_OK, CommandError, parse_now, print_json
 from postdesk.config.settings import Settings
 from store import migrate
 from store import tickets as ticket_store
+from store.clock import utcnow
 from store.db import Database
 from store.errors import SchemaOutOfDate
 
@@ -69,9 +69,9 @@ def ingest(args: argparse.Namespace) -> int:
             data=data,
             rcpts=tuple(a.lower() for a in args.rcpt),
             source="cli",
-            received_at=datetime.now(UTC),
+            received_at=utcnow(),
         )
-        result = app.ingest(raw, dry_run=args.dry_run)
+        result = app.intake.ingest(raw, dry_run=args.dry_run)
     finally:
         app.close()
     if args.json:
@@ -172,7 +172,9 @@ def quarantine(args: argparse.Namespace) -> int:
                 received_at=item.received_at,
                 released=True,
             )
-            result = app.ingest(raw)  # quarantined again (with the new reason) if it still fails
+            result = app.intake.ingest(
+                raw
+            )  # quarantined again (with the new reason) if it still fails
             app.quarantine.remove(item.id)
             results.append({"id": item.id, **result.as_json()})
         if args.json:
@@ -192,7 +194,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def sweep(args: argparse.Namespace) -> int:
-    from postdesk.serve.notify_wiring import run_sweep
+    from postdesk.notify_build import run_sweep
 
     app = _app(args)
     try:
@@ -204,7 +206,7 @@ def sweep(args: argparse.Namespace) -> int:
 
 
 def outbox(args: argparse.Namespace) -> int:
-    from postdesk.serve.notify_wiring import outbox_command
+    from postdesk.cli.outbox import outbox_command
 
     app = _app(args)
     try:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from postdesk.config.load import ConfigError
+from store.clock import utcnow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -18,7 +19,7 @@ class CommandError(Exception):
 def parse_now(value: str | None) -> datetime:
     """`--now` as an aware UTC datetime (default: the current time)."""
     if not value:
-        return datetime.now(UTC)
+        return utcnow()
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:

@@ -139,7 +139,7 @@ def _run_batch(
     counts: Counter[str],
     on_result: Callable[[IngestResult], None] | None,
 ) -> int:
-    for result in app.ingest_batch(batch, analyses):
+    for result in app.intake.ingest_batch(batch, analyses):
         counts[result.outcome.value] += 1
         if on_result is not None:
             on_result(result)

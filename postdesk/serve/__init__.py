@@ -1,4 +1,4 @@
 """The daemon: the event loop with its listeners (`daemon`), the child processes
 (`workers`), the notify wiring, `/healthz` and `/metrics` (`http`, `metrics`) and logging."""
 
-__all__ = ["daemon", "http", "logs", "metrics", "notify_wiring", "workers"]
+__all__ = ["daemon", "http", "logs", "metrics", "notify_start", "workers"]

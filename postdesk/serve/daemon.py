@@ -31,9 +31,9 @@ from ingest.model import IngestResult, Outcome
 from ingest.spool import writer as spool_writer
 from postdesk.app import App
 from postdesk.config.settings import Settings
-from postdesk.serve import notify_wiring
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
+from postdesk.serve.notify_start import start_notify
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import migrate
 from store.cursors import DatabaseCursorStore
@@ -53,6 +53,7 @@ class Daemon:
     pollers: list[ImapPoller] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
     spool_process: WorkerProcess | None = None
+    wake_outbox: Callable[[], None] | None = None
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
 
@@ -79,8 +80,8 @@ class Daemon:
     def _spool_report(self, item: tuple[Any, ...]) -> None:
         """A step's decisions for /metrics, or a commit: wake the outbox worker for its mails."""
         if item[0] == "committed":
-            if self.app.after_commit is not None:
-                self.app.after_commit()
+            if self.wake_outbox is not None:
+                self.wake_outbox()
             return
         for outcome, redactions, latency in item[1]:
             result = IngestResult(Outcome(outcome), None, None, "", redactions)
@@ -124,7 +125,9 @@ class Daemon:
             self.pollers.append(poller)
             self.metrics.track_imap(account.name, _error_count(poller))
             self._thread(f"imap-{account.name}", poller.run)
-        self.closers += notify_wiring.start_notify(app, self.metrics, self.stop_event, self._thread)
+        notify = start_notify(app, self.metrics, self.stop_event, self._thread)
+        self.wake_outbox = notify.wake_outbox
+        self.closers += notify.closers
         if settings.http.enabled:
             self.http = HttpEndpoint(
                 settings.http.host, settings.http.port, self.health, self.metrics.registry

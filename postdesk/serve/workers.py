@@ -18,7 +18,6 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
@@ -31,6 +30,7 @@ from ingest.worker import SpoolWorker, WorkerSettings
 from postdesk.app import App
 from postdesk.config.settings import Settings
 from postdesk.serve.logs import configure_logging
+from store.clock import utcnow
 
 log = logging.getLogger("postdesk.serve.workers")
 RESTART_DELAY_SECONDS = 2.0
@@ -48,17 +48,19 @@ Report = tuple[Any, ...]
 ChildMain = Callable[[Settings, int, Connection, ProcessEvent, Any], None]
 
 
-def _child_setup(settings: Settings, parent: int) -> App:
+def child_setup(
+    settings: Settings, parent: int, after_commit: Callable[[], None] | None = None
+) -> App:
     """Die with the parent, leave Ctrl-C to the parent, log like the parent, build the app."""
     die_with_parent()
     if os.getppid() != parent:
         os._exit(0)  # the parent died while this process was starting: nothing to serve
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(settings.logging)
-    return App.build(settings)
+    return App.build(settings, after_commit=after_commit)
 
 
-def _yield_cpu() -> None:
+def yield_cpu() -> None:
     """Run this process (and what it starts) on the CPU the listeners leave (WORKER_POLICY)."""
     if WORKER_POLICY is not None:
         os.sched_setscheduler(0, WORKER_POLICY, os.sched_param(0))
@@ -66,7 +68,7 @@ def _yield_cpu() -> None:
         os.nice(WORKER_NICENESS)
 
 
-def _bridge(wake: Connection, stop: ProcessEvent, target: Callable[[], None]) -> None:
+def bridge(wake: Connection, stop: ProcessEvent, target: Callable[[], None]) -> None:
     """Forward the parent's wake-ups (bytes on the pipe) to the worker's own event, until
     `stop`."""
 
@@ -88,14 +90,13 @@ def spool_worker_main(
     settings: Settings, parent: int, wake: Connection, stop: ProcessEvent, reports: Any
 ) -> None:
     """The spool worker child: drain the spool into the pipeline until `stop`."""
-    app = _child_setup(settings, parent)
-    _yield_cpu()  # before the analysing process starts: it inherits it
-    app.after_commit = lambda: reports.put(("committed",))
+    app = child_setup(settings, parent, after_commit=lambda: reports.put(("committed",)))
+    yield_cpu()  # before the analysing process starts: it inherits it
 
     results: list[tuple[str, dict[str, int], float]] = []
 
     def report(result: IngestResult, entry: SpoolEntry) -> None:
-        latency = (datetime.now(UTC) - entry.received_at).total_seconds()
+        latency = (utcnow() - entry.received_at).total_seconds()
         results.append((result.outcome.value, dict(result.redactions), latency))
 
     def send_results() -> None:
@@ -111,35 +112,19 @@ def spool_worker_main(
     prestage = PreStage(AnalysisOptions.of(app.pipeline.options), PRESTAGE_WORKERS)
     worker = SpoolWorker(
         app.spool,
-        app.ingest,
-        app.quarantine_raw,
+        app.intake.ingest,
+        app.intake.quarantine_raw,
         settings=WorkerSettings(max_attempts=settings.ingest.max_attempts),
         on_result=report,
-        process_batch=app.ingest_batch,
+        process_batch=app.intake.ingest_batch,
         prestage=prestage,
         after_step=send_results,
     )
-    _bridge(wake, stop, worker.wakeup.set)
+    bridge(wake, stop, worker.wakeup.set)
     try:
         worker.run(stop)
     finally:
         prestage.close()
-        app.close()
-
-
-def outbox_worker_main(
-    settings: Settings, parent: int, wake: Connection, stop: ProcessEvent, reports: Any
-) -> None:
-    """The outbox worker child: render and send due mail until `stop`."""
-    from postdesk.serve.notify_wiring import outbox_worker  # noqa: PLC0415 - the child's own wiring
-
-    app = _child_setup(settings, parent)
-    _yield_cpu()  # under a burst, taking mail in goes before sending notices
-    worker = outbox_worker(app, on_outcome=lambda outcome: reports.put(("delivery", outcome)))
-    _bridge(wake, stop, worker.wake)
-    try:
-        worker.run(stop)  # type: ignore[arg-type]  # a process event has the same two methods
-    finally:
         app.close()
 
 

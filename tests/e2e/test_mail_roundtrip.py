@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Outcome
-from postdesk.serve.notify_wiring import outbox_worker, scheduler
+from postdesk.notify_build import outbox_worker, scheduler
 from tests.helpers import mail
 from tests.ingest.desk import Desk
 from tests.notify.conftest import CaptureServer

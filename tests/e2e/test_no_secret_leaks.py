@@ -14,8 +14,8 @@ from sqlalchemy import text
 from ingest.model import Outcome, RawMessage
 from ingest.worker import SpoolWorker
 from postdesk.config.settings import LoggingSettings
+from postdesk.notify_build import outbox_worker
 from postdesk.serve.logs import configure_logging
-from postdesk.serve.notify_wiring import outbox_worker
 from tests.helpers import mail, make_app
 
 SECRETS = {
@@ -99,7 +99,7 @@ def test_no_secret_value_is_written_anywhere(tmp_path: Path, sqlite_url: str) ->
         app.spool.put(
             data, mail_from="carol@acme.example", rcpts=["support@desk.example"], source="smtp"
         )
-        worker = SpoolWorker(app.spool, app.ingest, app.quarantine_raw)
+        worker = SpoolWorker(app.spool, app.intake.ingest, app.intake.quarantine_raw)
         assert worker.drain() == 1
         with app.db.transaction() as session:
             outcomes = session.execute(text("SELECT outcome FROM inbound_messages")).scalars().all()
@@ -108,7 +108,7 @@ def test_no_secret_value_is_written_anywhere(tmp_path: Path, sqlite_url: str) ->
             subject="Re: [SUP-1001] Login broken",
             body=f"Sorry, the new one: password: {SECRETS['db_password']}\n",
         )
-        assert app.ingest(RawMessage(data=reply)).outcome is Outcome.COMMENTED
+        assert app.intake.ingest(RawMessage(data=reply)).outcome is Outcome.COMMENTED
         report = outbox_worker(app).drain()
         assert report.sent >= 3 and report.dead == 0
         app.close()

@@ -36,7 +36,7 @@ class Desk:
 
     def ingest(self, data: bytes, *rcpts: str, dry_run: bool = False) -> IngestResult:
         raw = RawMessage(data=data, rcpts=tuple(rcpts), source="cli", received_at=self.clock.now)
-        return self.app.ingest(raw, dry_run=dry_run)
+        return self.app.intake.ingest(raw, dry_run=dry_run)
 
     def send(self, rcpts: tuple[str, ...] = (), **fields: Any) -> IngestResult:
         fields.setdefault("date", self.clock.now)

@@ -80,7 +80,7 @@ def test_batch_with_analyses_decides_like_one_by_one(desk: Desk) -> None:
     raws = _raws(desk)
     options = AnalysisOptions.of(desk.app.pipeline.options)
     analyses = [analyse(raw, options) for raw in raws[:2]]  # the rest: analysed in process
-    results = desk.app.ingest_batch(raws, analyses)
+    results = desk.app.intake.ingest_batch(raws, analyses)
     assert [r.outcome for r in results] == [
         Outcome.CREATED,
         Outcome.CREATED,
@@ -111,7 +111,7 @@ def test_failing_message_rolls_back_only_itself_and_leaves_no_stale_cache(
         RawMessage(data=mail(sender=newcomer, subject="Fine", message_id="<b2@acme.example>")),
         RawMessage(data=mail(subject="Also fine", message_id="<b3@acme.example>")),
     ]
-    results = desk.app.ingest_batch(raws)
+    results = desk.app.intake.ingest_batch(raws)
     assert [r.outcome for r in results] == [
         Outcome.QUARANTINED,
         Outcome.CREATED,
@@ -132,7 +132,9 @@ def test_rows_deferred_in_a_batch_are_seen_by_later_messages_and_committed(desk:
         RawMessage(data=mail(sender=stranger, subject=f"Help {i}", message_id=f"<s{i}@x.example>"))
         for i in range(2)
     ]
-    results = desk.app.ingest_batch([*raws, RawMessage(data=mail(message_id="<ok@acme.example>"))])
+    results = desk.app.intake.ingest_batch(
+        [*raws, RawMessage(data=mail(message_id="<ok@acme.example>"))]
+    )
     assert [r.outcome for r in results] == [Outcome.REJECTED, Outcome.REJECTED, Outcome.CREATED]
     assert "told how to get access" in results[0].reason
     assert "already told within 24 hours" in results[1].reason
@@ -164,7 +166,7 @@ def test_records_written_at_commit_are_seen_by_later_messages_of_the_batch(
         mail(message_id="<e@acme.example>", subject="Fifth"),
     ]
     raws = [RawMessage(data=m, source="cli", received_at=desk.clock.now) for m in messages]
-    results = desk.app.ingest_batch(raws)
+    results = desk.app.intake.ingest_batch(raws)
     assert "a batch of" not in caplog.text, "the batch was decided in one go, writing behind"
     assert [r.outcome for r in results] == [
         Outcome.CREATED,

@@ -52,7 +52,7 @@ def test_every_corpus_mail_gets_a_recorded_outcome(
     outcomes: Counter[str] = Counter()
     per_path: dict[str, str] = {}
     for path in mails:
-        result = app.ingest(RawMessage(data=path.read_bytes(), source="corpus"))
+        result = app.intake.ingest(RawMessage(data=path.read_bytes(), source="corpus"))
         outcomes[result.outcome.value] += 1
         per_path[str(path.relative_to(corpus_dir))] = result.outcome.value
     with app.db.transaction() as session:
@@ -88,7 +88,8 @@ def test_ordinary_mail_becomes_tickets(
 ) -> None:
     app = make_app(tmp_path, sqlite_url, desk={"unknown_senders": "create"})
     results = [
-        app.ingest(RawMessage(data=p.read_bytes())) for p in corpus_mails(corpus_dir / folder)
+        app.intake.ingest(RawMessage(data=p.read_bytes()))
+        for p in corpus_mails(corpus_dir / folder)
     ]
     app.close()
     made = [r for r in results if r.outcome in (Outcome.CREATED, Outcome.COMMENTED)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Outcome, RawMessage
-from postdesk.serve.notify_wiring import outbox_worker
+from postdesk.notify_build import outbox_worker
 from store import directory
 from tests.helpers import mail
 from tests.ingest.desk import Desk
@@ -106,11 +106,11 @@ def test_sender_flood_is_held_and_ops_told_once(tmp_path: Path, sqlite_url: str)
     desk.clock.advance(minutes=11)
     assert desk.send(subject="later").outcome is Outcome.CREATED
     desk.clock.advance(minutes=11)
-    assert desk.app.ingest(RawMessage(data=desk.app.quarantine.read(held[0].id))).outcome is (
-        Outcome.DUPLICATE
-    )  # the same mail sent again is not a release
+    assert desk.app.intake.ingest(
+        RawMessage(data=desk.app.quarantine.read(held[0].id))
+    ).outcome is (Outcome.DUPLICATE)  # the same mail sent again is not a release
     released = [
-        desk.app.ingest(RawMessage(data=desk.app.quarantine.read(item.id), released=True))
+        desk.app.intake.ingest(RawMessage(data=desk.app.quarantine.read(item.id), released=True))
         for item in held
     ]
     assert [r.outcome for r in released] == [Outcome.CREATED, Outcome.CREATED]
@@ -219,13 +219,13 @@ def test_processing_failure_quarantines_instead_of_losing(desk: Desk, monkeypatc
         raise RuntimeError("injected fault")
 
     monkeypatch.setattr("ingest.analyse.prepare", boom)
-    result = desk.app.ingest(RawMessage(data=mail(), source="cli"))
+    result = desk.app.intake.ingest(RawMessage(data=mail(), source="cli"))
     assert result.outcome is Outcome.QUARANTINED
     assert "RuntimeError" in result.reason
     assert len(desk.app.quarantine.list()) == 1
     monkeypatch.undo()
     assert (
-        desk.app.ingest(
+        desk.app.intake.ingest(
             RawMessage(data=desk.app.quarantine.read(desk.app.quarantine.list()[0].id))
         ).outcome
         is Outcome.CREATED
@@ -243,11 +243,11 @@ def test_same_message_recorded_by_another_daemon_at_once_is_a_duplicate(desk: De
     def racing(session, raw):  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 1:
-            desk.app.ingest(RawMessage(data=data))  # the other daemon commits first
+            desk.app.intake.ingest(RawMessage(data=data))  # the other daemon commits first
             raise IntegrityError("INSERT", {}, Exception("duplicate key value"))
         return real_process(session, raw)
 
     desk.app.pipeline.process = racing  # type: ignore[method-assign]
-    result = desk.app.ingest(RawMessage(data=data))
+    result = desk.app.intake.ingest(RawMessage(data=data))
     assert result.outcome is Outcome.DUPLICATE
     assert desk.app.quarantine.list() == []

@@ -1,13 +1,10 @@
-"""Wire `notify` from settings: renderer, transport, outbox worker, sweeps and scheduler.
+"""Build `notify`'s parts from settings: renderer, transport, outbox worker and scheduler.
 
-Used by `serve` (threads), `sweep --now` and `outbox list|retry|flush`.
+Used by `serve` (`postdesk.serve.notify_start`), `sweep --now` and `outbox list|retry|flush`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -20,16 +17,7 @@ from notify.scheduler import NotifyScheduler
 from notify.transport import FileTransport, SmtpTransport, Transport
 from postdesk.app import App, sla_options
 from postdesk.config.settings import Settings
-from postdesk.serve.metrics import Metrics
-from postdesk.serve.workers import WorkerProcess, outbox_worker_main
-from store import outbox as outbox_store
 from store.records import iso
-from store.tickets import get_ticket
-
-log = logging.getLogger("postdesk.notify")
-PURGE_INTERVAL_SECONDS = 3600
-OUTBOX_STOP_SECONDS = 10.0
-ThreadStarter = Callable[[str, Callable[[threading.Event], None]], None]
 
 
 def renderer(settings: Settings) -> Renderer:
@@ -107,38 +95,6 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
     )
 
 
-def start_notify(
-    app: App, metrics: Metrics, stop: threading.Event, start_thread: ThreadStarter
-) -> list[Callable[[], None]]:
-    """Start the outbox worker process, the scheduler and the quarantine purge.
-
-    Returns what stops them. The outbox worker renders and sends in a process of its own, so
-    that composing mail never slows the SMTP listener.
-    """
-    outbox = WorkerProcess(
-        "outbox-worker",
-        outbox_worker_main,
-        app.settings,
-        lambda report: metrics.outbox_sent.labels(report[1]).inc(),
-    )
-    outbox.start()
-    jobs = scheduler(app, on_mail_queued=outbox.wakeup)
-    jobs.start()
-    start_thread("quarantine-purge", lambda stop: _purge_loop(app, stop))
-    app.after_commit = outbox.wakeup
-    return [lambda: jobs.shutdown(wait=True), lambda: outbox.shutdown(OUTBOX_STOP_SECONDS)]
-
-
-def _purge_loop(app: App, stop: threading.Event) -> None:
-    """Purge expired quarantine entries at start and then hourly, until `stop`."""
-    while not stop.is_set():
-        try:
-            app.purge_quarantine(app.pipeline.clock())
-        except OSError as exc:
-            log.warning("quarantine purge failed (%s); will try again", type(exc).__name__)
-        stop.wait(PURGE_INTERVAL_SECONDS)
-
-
 def run_sweep(app: App, now: datetime) -> dict[str, Any]:
     """`postdesk sweep --now`: every job due at `now`, once."""
     report = scheduler(app).run_due(now)
@@ -149,45 +105,3 @@ def run_sweep(app: App, now: datetime) -> dict[str, Any]:
         "digests": report.digests,
         "quarantine_purged": purged,
     }
-
-
-def outbox_command(app: App, action: str, *, now: datetime, as_json: bool) -> int:
-    """`postdesk outbox list|retry|flush`."""
-    if action == "flush":
-        report = outbox_worker(app).drain(now)
-        summary = {**asdict(report), "now": iso(now)}
-        print(
-            json.dumps(summary) if as_json else ", ".join(f"{k}: {v}" for k, v in summary.items())
-        )
-        return 0
-    with app.db.transaction() as session:
-        if action == "retry":
-            count = outbox_store.retry_dead(session, now)
-            print(
-                json.dumps({"requeued": count}) if as_json else f"{count} dead row(s) queued again"
-            )
-            return 0
-        rows = outbox_store.list_rows(session)
-        number = {i: get_ticket(session, i).number for i in {r.ticket_id for r in rows} if i}
-    listing = [
-        {
-            "id": r.id,
-            "kind": r.kind,
-            "ticket": number.get(r.ticket_id or 0),
-            "to": r.recipient,
-            "status": r.status,
-            "attempts": r.attempts,
-            "next_attempt_at": iso(r.next_attempt_at),
-            "last_error": r.last_error,
-        }
-        for r in rows
-    ]
-    if as_json:
-        print(json.dumps(listing, indent=2))
-    else:
-        for row in listing:
-            print(
-                f"{row['id']:>6} {row['status']:<8} {row['kind']:<20} {row['ticket'] or '-':<10} "
-                f"{row['to']:<30} attempts={row['attempts']} {row['last_error'] or ''}"
-            )
-    return 0
