@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from notify.options import DeliveryOptions
 from notify.render import Renderer
 from notify.transport import Delivery, Transport
 from store import outbox as store_outbox
+from store.clock import utcnow
 from store.db import Database
 from store.directory import find_contact
 from store.errors import StoreUnavailable
@@ -41,10 +42,6 @@ from store.outbox import ClaimedMail
 log = logging.getLogger("postdesk.notify.outbox")
 MAX_BATCHES_PER_DRAIN = 100_000
 UNLIMITED_KINDS = frozenset({"digest", "daily_digest"})  # one per period by construction
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -31,6 +31,7 @@ from notify.errors import ScheduleProblem
 from notify.jobs import SweepReport, sweep
 from notify.options import ScheduleOptions, SweepOptions
 from store import sweeps
+from store.clock import utcnow
 from store.db import Database
 from store.errors import StoreUnavailable
 from store.records import iso, utc
@@ -39,10 +40,6 @@ log = logging.getLogger("postdesk.notify.scheduler")
 DIGEST_LOCK = "postdesk.digest"
 MAX_FIRE_STEPS = 200_000
 DIGESTS = ("digest", "daily_digest")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def cron_trigger(expression: str, key: str, timezone: str = "UTC") -> CronTrigger:
