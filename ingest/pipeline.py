@@ -25,7 +25,7 @@ from ingest.decide.ratelimit import flood_check
 from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import normalise_message_id
-from store import directory, inbound, tickets
+from store import comments, directory, inbound, tickets
 from store.blobs import BlobStore
 from store.clock import utcnow
 from store.inbound import NewMessage
@@ -92,7 +92,7 @@ class Pipeline:
             ],
         )
         inbound.reserve_ids(session, len(raws))
-        tickets.reserve_comment_ids(session, len(raws))
+        comments.reserve_comment_ids(session, len(raws))
 
     def process(
         self, session: Session, raw: RawMessage, analysis: Analysis | None = None

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from notify.context import SlaState, sla_states, ticket_context
 from notify.options import SweepOptions
-from store import sweeps
+from store import audit, subscribers, sweeps
 from store.db import Database
 from store.outbox import NewMail, enqueue
 from store.records import TicketRecord, iso
-from store.tickets import audit, subscribers, update_ticket
+from store.tickets import update_ticket
 
 log = logging.getLogger("postdesk.notify.jobs")
 SWEEP_LOCK = "postdesk.sweep"
@@ -70,7 +70,7 @@ class _Sweeper:
             self.report.mails += 1
 
     def requester_mail(self, kind: str, ticket: TicketRecord, key: str, **extra: Any) -> None:
-        muted = {s.email for s in subscribers(self.session, ticket.id) if s.muted}
+        muted = {s.email for s in subscribers.of_ticket(self.session, ticket.id) if s.muted}
         if ticket.requester.lower() not in muted:
             self.mail(kind, ticket.requester, ticket, key, **extra)
 
@@ -105,7 +105,7 @@ class _Sweeper:
         previous = ticket.status
         if previous != "escalated":
             ticket = update_ticket(self.session, ticket.id, self.now, status="escalated")
-        audit(
+        audit.record(
             self.session,
             ticket.id,
             at=self.now,
@@ -138,7 +138,7 @@ class _Sweeper:
     def close(self, ticket: TicketRecord, since: datetime, after_days: int) -> None:
         previous = ticket.status
         ticket = update_ticket(self.session, ticket.id, self.now, status="closed")
-        audit(
+        audit.record(
             self.session,
             ticket.id,
             at=self.now,

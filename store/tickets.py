@@ -1,4 +1,6 @@
-"""Tickets, their comments, subscribers, attachments and audit trail: commands and queries.
+"""Tickets: create, read, change, list. Comments, attachments, subscribers and the audit
+trail have modules of their own (`store.comments`, `store.attachments`, `store.subscribers`,
+`store.audit`).
 
 Every function takes the caller's session, so that a whole inbound message (ticket,
 comment, audit events, outbox rows) is one transaction.
@@ -10,21 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from store import ids, writebehind
+from store import subscribers, writebehind
 from store.errors import NotFound
-from store.records import AttachmentRecord, CommentRecord, TicketRecord
+from store.records import TicketRecord
 from store.schema import (
-    AttachmentRow,
-    AuditEventRow,
     Base,
     CommentRow,
     ContactRow,
     OrganisationRow,
     StaffRow,
-    SubscriberRow,
     TicketRow,
 )
 
@@ -47,49 +46,9 @@ class NewTicket:
     related_ticket_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NewComment:
-    author_email: str
-    author_role: str  # customer | staff | system
-    public: bool
-    body: str
-    full_text: str
-    html: str | None
-    created_at: datetime
-    redactions: dict[str, int] = field(default_factory=dict)
-    notes: dict[str, Any] = field(default_factory=dict)
-    inbound_message_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    email: str
-    role: str  # requester | watcher
-    muted: bool
-
-
 # Statements built once: the hot path passes only their parameters (no per-call compile) and
 # runs them on the session's connection, past the ORM: a ticket is read and written as a
 # `TicketRecord`, kept per transaction (`_cache`), never as an ORM row.
-_COMMENTS = Base.metadata.tables[CommentRow.__tablename__]
-_ATTACHMENTS = Base.metadata.tables[AttachmentRow.__tablename__]
-_INSERT_AUDIT = insert(Base.metadata.tables[AuditEventRow.__tablename__])
-_SUBS = Base.metadata.tables[SubscriberRow.__tablename__]
-_INSERT_SUBSCRIBER = insert(_SUBS)
-_SUBSCRIBERS_OF = (
-    select(_SUBS.c.email, _SUBS.c.role, _SUBS.c.muted)
-    .where(_SUBS.c.ticket_id == bindparam("ticket_id"))
-    .order_by(_SUBS.c.role, _SUBS.c.email)
-)
-_SUBSCRIBER = select(_SUBS.c.email).where(
-    _SUBS.c.ticket_id == bindparam("ticket_id"), _SUBS.c.email == bindparam("email")
-)
-_SET_MUTED = (
-    update(_SUBS)
-    .where(_SUBS.c.ticket_id == bindparam("b_ticket"), _SUBS.c.email == bindparam("b_email"))
-    .values(muted=bindparam("b_muted"))
-)
-
 _TICKETS = Base.metadata.tables[TicketRow.__tablename__]
 _CONTACTS = Base.metadata.tables[ContactRow.__tablename__]
 _ORGS = Base.metadata.tables[OrganisationRow.__tablename__]
@@ -199,12 +158,7 @@ def create_ticket(session: Session, new: NewTicket) -> TicketRecord:
         }
     )
     _cache(session)[ticket.id] = ticket
-    writebehind.add(
-        session,
-        _INSERT_SUBSCRIBER,
-        {"ticket_id": ticket.id, "email": ticket.requester, "role": "requester", "muted": False},
-    )
-    _subscriber_cache(session)[ticket.id] = (Subscriber(ticket.requester, "requester", False),)
+    subscribers.add_requester(session, ticket.id, ticket.requester)
     return ticket
 
 
@@ -235,160 +189,17 @@ def update_ticket(session: Session, ticket_id: int, now: datetime, **changes: An
     return _write(session, ticket, values)
 
 
+def touch(session: Session, ticket_id: int, when: datetime) -> None:
+    """Mark the ticket updated and active at `when` (a comment was added)."""
+    ticket = _record(session, ticket_id)
+    if ticket.updated_at != when or ticket.last_activity_at != when:
+        _write(session, ticket, {"updated_at": when, "last_activity_at": when})
+
+
 def set_flag(session: Session, ticket_id: int, flag: str, now: datetime) -> None:
     ticket = _record(session, ticket_id)
     flags = dict.fromkeys(ticket.flags, True) | {flag: True}
     _write(session, ticket, {"flags": flags, "updated_at": now})
-
-
-def add_comment(session: Session, ticket_id: int, new: NewComment) -> CommentRecord:
-    """Append a comment (a Core insert: comments are never changed through the ORM; in a
-    batch it is written at commit, see `store.writebehind`)."""
-    values = {
-        "ticket_id": ticket_id,
-        "author_email": new.author_email,
-        "author_role": new.author_role,
-        "public": new.public,
-        "body": new.body,
-        "full_text": new.full_text,
-        "html": new.html,
-        "redactions": dict(new.redactions),
-        "notes": dict(new.notes),
-        "inbound_message_id": new.inbound_message_id,
-        "created_at": new.created_at,
-    }
-    comment_id = writebehind.insert_row(session, _COMMENTS, values)
-    ticket = _record(session, ticket_id)
-    when = new.created_at
-    if ticket.updated_at != when or ticket.last_activity_at != when:
-        _write(session, ticket, {"updated_at": when, "last_activity_at": when})
-    return CommentRecord(
-        id=int(comment_id),
-        author=new.author_email,
-        author_role=new.author_role,
-        public=new.public,
-        body=new.body,
-        created_at=new.created_at,
-        redactions=dict(new.redactions),
-        notes=dict(new.notes),
-    )
-
-
-def reserve_comment_ids(session: Session, count: int) -> None:
-    """Take the ids of a batch's comments at once, when the batch writes behind."""
-    if writebehind.deferring(session):
-        ids.reserve(session, _COMMENTS, count)
-
-
-def add_attachment(
-    session: Session,
-    ticket_id: int,
-    comment_id: int | None,
-    *,
-    filename: str,
-    content_type: str,
-    size: int,
-    sha256: str,
-    inline: bool,
-    content_id: str | None,
-    created_at: datetime,
-) -> AttachmentRecord:
-    attachment_id = writebehind.insert_row(
-        session,
-        _ATTACHMENTS,
-        {
-            "ticket_id": ticket_id,
-            "comment_id": comment_id,
-            "filename": filename,
-            "content_type": content_type,
-            "size": size,
-            "sha256": sha256,
-            "inline": inline,
-            "content_id": content_id,
-            "created_at": created_at,
-        },
-    )
-    return AttachmentRecord(int(attachment_id), filename, content_type, size, sha256, inline)
-
-
-def audit(
-    session: Session,
-    ticket_id: int | None,
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    details: dict[str, Any] | None = None,
-    inbound_message_id: int | None = None,
-) -> None:
-    """Record one change: who, what, when, via which message."""
-    writebehind.add(
-        session,
-        _INSERT_AUDIT,
-        {
-            "ticket_id": ticket_id,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "details": details or {},
-            "inbound_message_id": inbound_message_id,
-        },
-    )
-
-
-def _subscriber_cache(session: Session) -> dict[int, tuple[Subscriber, ...]]:
-    """Subscribers of the tickets this transaction read or created (see `subscribers`)."""
-    return session.info.setdefault("ticket_subscribers", {})  # type: ignore[no-any-return]
-
-
-def subscribers(session: Session, ticket_id: int) -> list[Subscriber]:
-    """Who gets mail about the ticket: the requester first, then watchers by address."""
-    cache = _subscriber_cache(session)
-    known = cache.get(ticket_id)
-    if known is None:
-        rows = session.connection().execute(_SUBSCRIBERS_OF, {"ticket_id": ticket_id})
-        known = cache[ticket_id] = tuple(Subscriber(r.email, r.role, r.muted) for r in rows)
-    return list(known)
-
-
-def _changing_subscribers(session: Session, ticket_id: int) -> None:
-    """Before a change to a ticket's subscribers: rows written behind go first (the change
-    reads or updates them), and the cached list is read again after it."""
-    writebehind.flush(session, _SUBS)
-    _subscriber_cache(session).pop(ticket_id, None)
-
-
-def add_watcher(session: Session, ticket_id: int, email: str) -> bool:
-    """Add a watcher; False when the address already receives mail about the ticket."""
-    _changing_subscribers(session, ticket_id)
-    key = {"ticket_id": ticket_id, "email": email.lower()}
-    if session.connection().execute(_SUBSCRIBER, key).first() is not None:
-        return False
-    session.connection().execute(_INSERT_SUBSCRIBER, {**key, "role": "watcher", "muted": False})
-    return True
-
-
-def set_muted(session: Session, ticket_id: int, email: str, muted: bool) -> bool:
-    """Stop (or resume) mail about the ticket to one subscriber; False if not subscribed."""
-    _changing_subscribers(session, ticket_id)
-    done = session.connection().execute(
-        _SET_MUTED, {"b_ticket": ticket_id, "b_email": email.lower(), "b_muted": muted}
-    )
-    return bool(done.rowcount)
-
-
-def comments(session: Session, ticket_id: int) -> list[CommentRecord]:
-    rows = session.scalars(
-        select(CommentRow).where(CommentRow.ticket_id == ticket_id).order_by(CommentRow.id)
-    )
-    return [CommentRecord.from_row(r) for r in rows]
-
-
-def attachments(session: Session, ticket_id: int) -> list[AttachmentRecord]:
-    rows = session.scalars(
-        select(AttachmentRow).where(AttachmentRow.ticket_id == ticket_id).order_by(AttachmentRow.id)
-    )
-    return [AttachmentRecord.from_row(r) for r in rows]
 
 
 def list_tickets(

@@ -8,7 +8,7 @@ from ingest.decide.context import Context, Decision
 from ingest.decide.create import add_watchers, create_ticket
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
-from store import tickets
+from store import subscribers, tickets
 
 BALL_BACK_STATUSES = ("waiting_on_customer", "resolved")
 
@@ -19,7 +19,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
     text = ctx.content.visible
     mute = read_mute(text)
     if mute is not None:
-        if tickets.set_muted(ctx.session, ticket.id, ctx.sender.email, mute):
+        if subscribers.set_muted(ctx.session, ticket.id, ctx.sender.email, mute):
             record.audit(ctx, ticket.id, "muted" if mute else "unmuted")
             ctx.notices.mute_notice(ticket, ctx.sender.email, mute)
         text = "\n".join(text.strip().split("\n")[1:]).strip()

@@ -10,7 +10,7 @@ from ingest.decide.context import Context, Decision
 from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
-from store import directory, tickets
+from store import directory, subscribers, tickets
 from store.records import TicketRecord
 from store.tickets import NewTicket
 
@@ -141,7 +141,7 @@ def add_watchers(ctx: Context, ticket: TicketRecord) -> list[str]:
         base = email.partition("+")[0] + "@" + email.rpartition("@")[2]
         if not email or email == ctx.sender.email or base in support or email in support:
             continue
-        if may_watch(ctx.session, email, ticket) and tickets.add_watcher(
+        if may_watch(ctx.session, email, ticket) and subscribers.add_watcher(
             ctx.session, ticket.id, email
         ):
             added.append(email)

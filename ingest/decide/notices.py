@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ingest.options import PipelineOptions
-from store import outbox, tickets
+from store import outbox, subscribers
 from store.outbox import NewMail
 from store.records import TicketRecord, iso
 
@@ -73,7 +73,7 @@ class Notices:
         """(email, role) of everyone who gets mail about the ticket, muted ones left out."""
         return [
             (s.email, s.role)
-            for s in tickets.subscribers(self.session, ticket.id)
+            for s in subscribers.of_ticket(self.session, ticket.id)
             if not s.muted and s.email != exclude
         ]
 

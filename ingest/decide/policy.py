@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from store import directory, tickets
+from store import directory, subscribers
 from store.directory import StaffRecord
 from store.records import ContactRecord, TicketRecord
 
@@ -56,7 +56,7 @@ def may_see(session: Session, sender: Sender, ticket: TicketRecord) -> bool:
     """Staff, the requester, a watcher, the ticket's organisation (unless private), its partners."""
     if sender.staff is not None:
         return True
-    if sender.email in {s.email for s in tickets.subscribers(session, ticket.id)}:
+    if sender.email in {s.email for s in subscribers.of_ticket(session, ticket.id)}:
         return True
     if ticket.visibility == "private" or ticket.organisation_id is None:
         return False

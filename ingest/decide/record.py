@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.decide.context import Context
-from store import tickets
+from store import attachments, comments
+from store import audit as audit_trail
+from store.comments import NewComment
 from store.records import CommentRecord
-from store.tickets import NewComment
 
 
 def add_comment(
@@ -26,7 +27,7 @@ def add_comment(
     keep_attachments: bool = True,
 ) -> CommentRecord:
     """The message as a comment on the ticket, with its (redacted) attachments."""
-    comment = tickets.add_comment(
+    comment = comments.add_comment(
         ctx.session,
         ticket_id,
         NewComment(
@@ -49,7 +50,7 @@ def add_comment(
 
 def audit(ctx: Context, ticket_id: int, action: str, details: dict[str, Any] | None = None) -> None:
     """One audit event by the sender of the message, pointing at the message."""
-    tickets.audit(
+    audit_trail.record(
         ctx.session,
         ticket_id,
         at=ctx.now,
@@ -66,7 +67,7 @@ def store_attachments(ctx: Context, ticket_id: int, comment_id: int | None) -> i
         return 0
     for item in ctx.content.attachments:
         digest = ctx.blobs.put(item.payload)
-        tickets.add_attachment(
+        attachments.add_attachment(
             ctx.session,
             ticket_id,
             comment_id,

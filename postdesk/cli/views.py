@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from store import inbound, tickets
+from store import attachments, comments, inbound, subscribers, tickets
 from store.records import TicketRecord, iso
 
 
 def ticket_summary(session: Session, ticket: TicketRecord) -> dict[str, Any]:
     """The fields of `tickets list --json` for one ticket."""
-    subscribers = tickets.subscribers(session, ticket.id)
+    ticket_subscribers = subscribers.of_ticket(session, ticket.id)
     related = (
         [tickets.get_ticket(session, ticket.related_ticket_id).number]
         if ticket.related_ticket_id
@@ -26,7 +26,7 @@ def ticket_summary(session: Session, ticket: TicketRecord) -> dict[str, Any]:
         "category": ticket.category,
         "organisation": ticket.organisation,
         "requester": ticket.requester,
-        "watchers": [s.email for s in subscribers if s.role == "watcher"],
+        "watchers": [s.email for s in ticket_subscribers if s.role == "watcher"],
         "assignee": ticket.assignee,
         "visibility": ticket.visibility,
         "flags": list(ticket.flags),
@@ -53,11 +53,11 @@ def ticket_detail(session: Session, ticket: TicketRecord) -> dict[str, Any]:
             "redactions": c.redactions,
             "notes": c.notes,
         }
-        for c in tickets.comments(session, ticket.id)
+        for c in comments.of_ticket(session, ticket.id)
     ]
     detail["attachments"] = [
         {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-        for a in tickets.attachments(session, ticket.id)
+        for a in attachments.of_ticket(session, ticket.id)
     ]
     detail["messages"] = [
         {

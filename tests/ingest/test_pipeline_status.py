@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Outcome
-from store import tickets
+from store import subscribers, tickets
 from tests.helpers import mail
 from tests.ingest.desk import Desk
 
@@ -94,7 +94,7 @@ def test_mute_and_unmute(desk: Desk) -> None:
     with desk.app.db.transaction() as session:
         ticket = tickets.find_ticket(session, created.ticket)
         assert ticket is not None
-        assert [s.muted for s in tickets.subscribers(session, ticket.id)] == [True]
+        assert [s.muted for s in subscribers.of_ticket(session, ticket.id)] == [True]
     desk.send(subject=f"Re: [{created.ticket}]", body="#unmute\n")
     assert desk.outbox("mute_notice")[-1].context["muted"] is False
 

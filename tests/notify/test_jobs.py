@@ -14,7 +14,8 @@ from store.db import Database
 from store.outbox import list_rows
 from store.records import OutboxRecord
 from store.schema import AuditEventRow, OutboxRow
-from store.tickets import get_ticket, set_muted, update_ticket
+from store.subscribers import set_muted
+from store.tickets import get_ticket, update_ticket
 from tests.notify.conftest import T0, make_ticket
 
 OPTIONS = SweepOptions(

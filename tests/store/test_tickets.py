@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, text
 
-from store import directory, tickets, writebehind
+from store import attachments, comments, directory, subscribers, tickets, writebehind
+from store.comments import NewComment
 from store.db import Database
 from store.directory import OrganisationSpec, StaffSpec
-from store.tickets import NewComment, NewTicket
+from store.tickets import NewTicket
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -93,7 +94,7 @@ def test_list_filters_and_search(db_url: str) -> None:
     with database.transaction() as session:
         a = tickets.create_ticket(session, _new(requester, org, "Invoice wrong"))
         b = tickets.create_ticket(session, _new(requester, org, "Login fails"))
-        tickets.add_comment(
+        comments.add_comment(
             session,
             b.id,
             NewComment(
@@ -124,10 +125,10 @@ def test_subscribers_watchers_and_mute(db_url: str) -> None:
     requester, org = _seed(database)
     with database.transaction() as session:
         ticket = tickets.create_ticket(session, _new(requester, org))
-        assert tickets.add_watcher(session, ticket.id, "Dave@acme.example")
-        assert not tickets.add_watcher(session, ticket.id, "dave@acme.example")
-        assert tickets.set_muted(session, ticket.id, "dave@acme.example", True)
-        subs = tickets.subscribers(session, ticket.id)
+        assert subscribers.add_watcher(session, ticket.id, "Dave@acme.example")
+        assert not subscribers.add_watcher(session, ticket.id, "dave@acme.example")
+        assert subscribers.set_muted(session, ticket.id, "dave@acme.example", True)
+        subs = subscribers.of_ticket(session, ticket.id)
     assert [(s.email, s.role, s.muted) for s in subs] == [
         ("carol@acme.example", "requester", False),
         ("dave@acme.example", "watcher", True),
@@ -170,11 +171,11 @@ def test_a_batch_writes_comments_attachments_and_subscribers_at_commit(db_url: s
     requester, org = _seed(database)
     with database.transaction() as session:
         writebehind.enable(session)
-        tickets.reserve_comment_ids(session, 2)
+        comments.reserve_comment_ids(session, 2)
         ticket = tickets.create_ticket(session, _new(requester, org))
-        first = tickets.add_comment(session, ticket.id, _comment("first"))
-        second = tickets.add_comment(session, ticket.id, _comment("second"))
-        attached = tickets.add_attachment(
+        first = comments.add_comment(session, ticket.id, _comment("first"))
+        second = comments.add_comment(session, ticket.id, _comment("second"))
+        attached = attachments.add_attachment(
             session,
             ticket.id,
             second.id,
@@ -186,28 +187,30 @@ def test_a_batch_writes_comments_attachments_and_subscribers_at_commit(db_url: s
             content_id=None,
             created_at=NOW,
         )
-        assert tickets.comments(session, ticket.id) == []  # not yet written
-        assert [s.email for s in tickets.subscribers(session, ticket.id)] == ["carol@acme.example"]
+        assert comments.of_ticket(session, ticket.id) == []  # not yet written
+        assert [s.email for s in subscribers.of_ticket(session, ticket.id)] == [
+            "carol@acme.example"
+        ]
         # A change to the subscribers writes what waits first: the requester is there.
-        assert not tickets.add_watcher(session, ticket.id, "carol@acme.example")
-        assert tickets.add_watcher(session, ticket.id, "dave@acme.example")
-        assert tickets.set_muted(session, ticket.id, "dave@acme.example", True)
-        assert tickets.subscribers(session, ticket.id)[1].muted
+        assert not subscribers.add_watcher(session, ticket.id, "carol@acme.example")
+        assert subscribers.add_watcher(session, ticket.id, "dave@acme.example")
+        assert subscribers.set_muted(session, ticket.id, "dave@acme.example", True)
+        assert subscribers.of_ticket(session, ticket.id)[1].muted
     assert first.id < second.id
     with database.transaction() as session:
-        assert [c.id for c in tickets.comments(session, ticket.id)] == [first.id, second.id]
-        assert [c.body for c in tickets.comments(session, ticket.id)] == ["first", "second"]
-        assert [a.id for a in tickets.attachments(session, ticket.id)] == [attached.id]
-        assert [(s.email, s.muted) for s in tickets.subscribers(session, ticket.id)] == [
+        assert [c.id for c in comments.of_ticket(session, ticket.id)] == [first.id, second.id]
+        assert [c.body for c in comments.of_ticket(session, ticket.id)] == ["first", "second"]
+        assert [a.id for a in attachments.of_ticket(session, ticket.id)] == [attached.id]
+        assert [(s.email, s.muted) for s in subscribers.of_ticket(session, ticket.id)] == [
             ("carol@acme.example", False),
             ("dave@acme.example", True),
         ]
     with database.transaction() as session:  # ids taken later do not collide
         writebehind.enable(session)
-        many = [tickets.add_comment(session, ticket.id, _comment(f"{n}")) for n in range(40)]
+        many = [comments.add_comment(session, ticket.id, _comment(f"{n}")) for n in range(40)]
     with database.transaction() as session:
-        last = tickets.add_comment(session, ticket.id, _comment("last"))
-        listed = [c.id for c in tickets.comments(session, ticket.id)]
+        last = comments.add_comment(session, ticket.id, _comment("last"))
+        listed = [c.id for c in comments.of_ticket(session, ticket.id)]
         assert listed[2:] == [c.id for c in many] + [last.id]
     database.dispose()
 
@@ -237,7 +240,7 @@ def test_ticket_changes_in_a_batch_reach_the_row_at_commit(db_url: str) -> None:
         ticket = tickets.create_ticket(session, _new(requester, org))
         tickets.update_ticket(session, ticket.id, NOW, status="waiting_on_customer")
         tickets.set_flag(session, ticket.id, "credential_exposed", NOW)
-        tickets.add_comment(session, ticket.id, replace(_comment("later"), created_at=later))
+        comments.add_comment(session, ticket.id, replace(_comment("later"), created_at=later))
         assigned = tickets.update_ticket(session, ticket.id, later, assignee_id=staff_id)
         assert (assigned.status, assigned.assignee) == ("waiting_on_customer", "alice")
         final = tickets.update_ticket(session, ticket.id, later, priority="high")
