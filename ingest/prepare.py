@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.model import ParsedAttachment, ParsedMessage
-from ingest.quotes.strip import strip_reply
+from ingest.redact.derived import fold_spaces, reply_without_quotes
 from ingest.redact.redactor import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
+from store.redacted import RedactedText
 
 _SCRIPT = re.compile(rb"<\s*script\b|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
 HTML_EXTENSIONS = ("htm", "html", "xhtml", "svg")
@@ -52,10 +53,10 @@ class DroppedAttachment:
 class Redacted:
     """A mail's content after redaction: the only form in which content reaches the store."""
 
-    subject: str
-    full_text: str
-    visible: str
-    html: str | None
+    subject: RedactedText
+    full_text: RedactedText
+    visible: RedactedText
+    html: RedactedText | None
     attachments: tuple[KeptAttachment, ...]
     dropped: tuple[DroppedAttachment, ...]
     redactions: dict[str, int]
@@ -122,11 +123,10 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
         kept.append(
             KeptAttachment(item.filename, item.content_type, payload, item.inline, item.content_id)
         )
-    stripped = strip_reply(text.text)
     return Redacted(
-        subject=" ".join(subject.text.split()),
+        subject=fold_spaces(subject.text),
         full_text=text.text,
-        visible=stripped.visible,
+        visible=reply_without_quotes(text.text),
         html=html.text if html else None,
         attachments=tuple(kept),
         dropped=tuple(dropped),

@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from ingest.analyse import Analysis, AnalysisOptions, analyse
 from ingest.model import RawMessage
 
-log = logging.getLogger("postdesk.prestage")
+log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 AHEAD_BATCHES = 2  # batches analysed ahead of the one being decided (see ahead)
 CHUNK_MESSAGES = 10  # a batch is cut in chunks of at most this many messages (see collect)

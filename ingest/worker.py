@@ -20,7 +20,7 @@ from ingest.prestage import PreStage, Work
 from ingest.spool.queue import Spool, SpoolEntry
 from store.errors import StoreUnavailable
 
-log = logging.getLogger("postdesk.worker")
+log = logging.getLogger(__name__)
 FREE_FILES_A_STEP = 64  # empty spool files made per idle step (ingest.spool.free)
 BatchProcess = Callable[[list[RawMessage], list[Analysis | None]], list[IngestResult]]
 

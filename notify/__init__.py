@@ -1,1 +1,17 @@
-"""notify."""
+"""Recorded events into mail out, and time-driven work: `render` (templates into mail),
+`message` (MIME), `transport` (relay or files), `outbox` (claim, send, retry), `sla` and
+`jobs` (what is due when), `digests`, `scheduler` (APScheduler wiring)."""
+
+__all__ = [
+    "context",
+    "digests",
+    "errors",
+    "jobs",
+    "message",
+    "options",
+    "outbox",
+    "render",
+    "scheduler",
+    "sla",
+    "transport",
+]

@@ -1,5 +1,5 @@
-"""Template contexts for the rows the scheduler writes: the contract's `ticket` snapshot and
-the digest's ticket lines (see notes/outbox_contract.md for the shapes)."""
+"""Template contexts for the rows the scheduler writes: the SLA states and the digest's ticket
+lines (docs/architecture.md gives the shapes; a ticket's own is `store.records.TicketSnapshot`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from notify.options import SlaOptions
-from notify.sla import reminder_time
+from notify.sla import SlaOptions, reminder_time
 from store.records import OutboxRecord, TicketRecord, iso
-
-
-def ticket_context(ticket: TicketRecord) -> dict[str, Any]:
-    """The `ticket` snapshot every row about a ticket carries (see TicketRecord.snapshot)."""
-    return ticket.snapshot()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from store import sweeps
 from store.outbox import NewMail, count_by_status, enqueue, list_rows
 from store.records import iso
 
-log = logging.getLogger("postdesk.notify.digests")
+log = logging.getLogger(__name__)
 MAX_DEAD_LISTED = 20
 QuarantineCount = Callable[[], int]
 

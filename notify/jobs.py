@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notify.context import SlaState, sla_states, ticket_context
+from notify.context import SlaState, sla_states
 from notify.options import SweepOptions
 from store import audit, subscribers, sweeps
 from store.db import Database
@@ -26,7 +26,7 @@ from store.outbox import NewMail, enqueue
 from store.records import TicketRecord, iso
 from store.tickets import update_ticket
 
-log = logging.getLogger("postdesk.notify.jobs")
+log = logging.getLogger(__name__)
 SWEEP_LOCK = "postdesk.sweep"
 ACTOR = "scheduler"
 
@@ -62,8 +62,14 @@ class _Sweeper:
     def mail(self, kind: str, to: str | None, ticket: TicketRecord, key: str, **extra: Any) -> None:
         if not to:
             return
-        context = {"ticket": ticket_context(ticket), "in_reply_to": None, **extra}
-        row = NewMail(kind=kind, recipient=to, context=context, ticket_id=ticket.id, dedupe_key=key)
+        row = NewMail(
+            kind=kind,
+            recipient=to,
+            context={"in_reply_to": None, **extra},
+            ticket_id=ticket.id,
+            ticket=ticket.snapshot(),
+            dedupe_key=key,
+        )
         if enqueue(
             self.session, row, now=self.now, message_id_domain=self.options.message_id_domain
         ):

@@ -2,40 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from notify.sla import BusinessCalendar
-
-
-@dataclass(frozen=True, slots=True)
-class SlaTarget:
-    """First-response and resolution targets of one priority."""
-
-    first_response: timedelta
-    resolution: timedelta
-
-
-DEFAULT_TARGETS: Mapping[str, SlaTarget] = {
-    "urgent": SlaTarget(timedelta(hours=1), timedelta(hours=8)),
-    "high": SlaTarget(timedelta(hours=4), timedelta(days=2)),
-    "medium": SlaTarget(timedelta(hours=24), timedelta(days=5)),
-    "low": SlaTarget(timedelta(hours=48), timedelta(days=10)),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SlaOptions:
-    """SLA targets per priority, the reminder fraction, and the clock they count on.
-
-    `calendar=None` counts calendar time; a `BusinessCalendar` (see
-    `notify.sla.parse_business_hours`) counts business hours only.
-    """
-
-    targets: Mapping[str, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
-    reminder_at: float = 0.75
-    calendar: BusinessCalendar | None = None
+from notify.sla import SlaOptions
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from store.errors import StoreUnavailable
 from store.inbound import thread_message_ids
 from store.outbox import ClaimedMail
 
-log = logging.getLogger("postdesk.notify.outbox")
+log = logging.getLogger(__name__)
 MAX_BATCHES_PER_DRAIN = 100_000
 UNLIMITED_KINDS = frozenset({"digest", "daily_digest"})  # one per period by construction
 

@@ -36,7 +36,7 @@ from store.db import Database
 from store.errors import StoreUnavailable
 from store.records import iso, utc
 
-log = logging.getLogger("postdesk.notify.scheduler")
+log = logging.getLogger(__name__)
 DIGEST_LOCK = "postdesk.digest"
 MAX_FIRE_STEPS = 200_000
 DIGESTS = ("digest", "daily_digest")

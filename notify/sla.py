@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notify.errors import ScheduleProblem
-
-if TYPE_CHECKING:
-    from notify.options import SlaOptions
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_CALENDAR_DAYS = 366 * 5  # bound for every day-by-day walk
@@ -169,3 +166,32 @@ def describe(duration: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{seconds} seconds"
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTarget:
+    """First-response and resolution targets of one priority."""
+
+    first_response: timedelta
+    resolution: timedelta
+
+
+DEFAULT_TARGETS: Mapping[str, SlaTarget] = {
+    "urgent": SlaTarget(timedelta(hours=1), timedelta(hours=8)),
+    "high": SlaTarget(timedelta(hours=4), timedelta(days=2)),
+    "medium": SlaTarget(timedelta(hours=24), timedelta(days=5)),
+    "low": SlaTarget(timedelta(hours=48), timedelta(days=10)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SlaOptions:
+    """SLA targets per priority, the reminder fraction, and the clock they count on.
+
+    `calendar=None` counts calendar time; a `BusinessCalendar` (see
+    `notify.sla.parse_business_hours`) counts business hours only.
+    """
+
+    targets: Mapping[str, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    reminder_at: float = 0.75
+    calendar: BusinessCalendar | None = None

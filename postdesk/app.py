@@ -16,9 +16,8 @@ from ingest.options import PipelineOptions, RateWindow
 from ingest.pipeline import Pipeline
 from ingest.spool.quarantine import Quarantine
 from ingest.spool.queue import Spool
-from notify.options import SlaOptions
-from notify.options import SlaTarget as NotifySlaTarget
-from notify.sla import make_due_calculator, parse_business_hours
+from notify.sla import SlaOptions, make_due_calculator, parse_business_hours
+from notify.sla import SlaTarget as NotifySlaTarget
 from postdesk.config.settings import RateLimit, Settings
 from store import directory
 from store.blobs import BlobStore

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from store import ids, tickets, writebehind
 from store.records import CommentRecord
+from store.redacted import RedactedText
 from store.schema import Base, CommentRow
 
 __all__ = ["NewComment", "add_comment", "of_ticket", "reserve_comment_ids"]
@@ -23,9 +24,9 @@ class NewComment:
     author_email: str
     author_role: str  # customer | staff | system
     public: bool
-    body: str
-    full_text: str
-    html: str | None
+    body: RedactedText
+    full_text: RedactedText
+    html: RedactedText | None
     created_at: datetime
     redactions: dict[str, int] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)

@@ -26,16 +26,22 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from store import writebehind
-from store.records import OutboxRecord
+from store.records import OutboxRecord, TicketSnapshot
 from store.schema import Base, OutboxRow
 
 
 @dataclass(frozen=True, slots=True)
 class NewMail:
+    """One mail to queue: its template `kind`, recipient and template context.
+
+    `ticket`, when the mail is about a ticket, is stored in the context as `ticket` (the
+    same shape for every kind of mail, whoever queues it)."""
+
     kind: str
     recipient: str
     context: dict[str, Any]
     ticket_id: int | None = None
+    ticket: TicketSnapshot | None = None
     dedupe_key: str | None = None
     automatic: bool = True
     cc: tuple[str, ...] = ()
@@ -67,7 +73,9 @@ def _row_values(mail: NewMail, now: datetime, message_id_domain: str) -> dict[st
         "recipient": mail.recipient.lower(),
         "cc": {"cc": list(mail.cc), "bcc": list(mail.bcc)},
         "dedupe_key": mail.dedupe_key,
-        "context": mail.context,
+        "context": mail.context
+        if mail.ticket is None
+        else {**mail.context, "ticket": mail.ticket.as_context()},
         "automatic": mail.automatic,
         "status": mail.status,
         "attempts": 0,

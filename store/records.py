@@ -50,6 +50,49 @@ class ContactRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketSnapshot:
+    """A ticket as a mail about it shows it: the `ticket` of every template context.
+
+    Taken when the mail is queued (so a notice shows the ticket as it was then) and stored
+    in the outbox row's context as JSON (`as_context`); templates read its keys.
+    """
+
+    number: str
+    subject: str
+    status: str
+    priority: str
+    category: str
+    organisation: str | None
+    requester: str
+    assignee: str | None
+    created_at: datetime
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    support_address: str
+    fields: dict[str, Any]
+    call_reference: str | None
+
+    def as_context(self) -> dict[str, Any]:
+        """The JSON-ready form an outbox row's context holds under `ticket`."""
+        return {
+            "number": self.number,
+            "subject": self.subject,
+            "status": self.status,
+            "priority": self.priority,
+            "category": self.category,
+            "organisation": self.organisation,
+            "requester": self.requester,
+            "assignee": self.assignee,
+            "created_at": iso(self.created_at),
+            "first_response_due": iso(self.first_response_due),
+            "resolution_due": iso(self.resolution_due),
+            "support_address": self.support_address,
+            "fields": dict(self.fields),
+            "call_reference": self.call_reference,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TicketRecord:
     id: int
     number: str
@@ -77,24 +120,24 @@ class TicketRecord:
     resolution_due: datetime | None
     first_responded_at: datetime | None
 
-    def snapshot(self) -> dict[str, Any]:
-        """The `ticket` context every outbox row about this ticket carries (JSON-ready)."""
-        return {
-            "number": self.number,
-            "subject": self.subject,
-            "status": self.status,
-            "priority": self.priority,
-            "category": self.category,
-            "organisation": self.organisation,
-            "requester": self.requester,
-            "assignee": self.assignee,
-            "created_at": iso(self.created_at),
-            "first_response_due": iso(self.first_response_due),
-            "resolution_due": iso(self.resolution_due),
-            "support_address": self.support_address,
-            "fields": dict(self.fields),
-            "call_reference": self.call_reference,
-        }
+    def snapshot(self) -> TicketSnapshot:
+        """What every outbox row about this ticket shows of it (see `TicketSnapshot`)."""
+        return TicketSnapshot(
+            number=self.number,
+            subject=self.subject,
+            status=self.status,
+            priority=self.priority,
+            category=self.category,
+            organisation=self.organisation,
+            requester=self.requester,
+            assignee=self.assignee,
+            created_at=self.created_at,
+            first_response_due=self.first_response_due,
+            resolution_due=self.resolution_due,
+            support_address=self.support_address,
+            fields=dict(self.fields),
+            call_reference=self.call_reference,
+        )
 
     @classmethod
     def from_row(cls, row: TicketRow) -> TicketRecord:

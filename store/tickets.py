@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from store import subscribers, writebehind
 from store.errors import NotFound
 from store.records import TicketRecord
+from store.redacted import RedactedText
 from store.schema import (
     Base,
     CommentRow,
@@ -31,7 +32,7 @@ from store.schema import (
 @dataclass(frozen=True, slots=True)
 class NewTicket:
     prefix: str
-    subject: str
+    subject: RedactedText
     priority: str
     category: str
     visibility: str

@@ -1,4 +1,4 @@
-"""Classify an inbound message: a bounce, an automatic reply, or a person's mail (SPEC 3.2).
+"""Classify an inbound message: a bounce, an automatic reply, or a person's mail (RFC 3464, 3834).
 
 Order of the rules: reports about mail we sent come first (RFC 3464 delivery-status and
 non-standard bounces), then automatic replies (RFC 3834 and the usual vendor headers), then

@@ -1,6 +1,6 @@
 """The decision for a person's mail: which ticket, whether the sender may act on it, and what to do.
 
-Order (SPEC sections 2-3): find the ticket the mail names; forget it when the sender may not
+Order: find the ticket the mail names; forget it when the sender may not
 comment on it (an outsider sees exactly what a nonexistent number gives); then staff mail,
 a customer's comment, or a new ticket (after the unknown-sender policy).
 """

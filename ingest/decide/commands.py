@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.redact.derived import without_head
+from store.redacted import RedactedText
+
 BUILTIN_FIELDS = ("priority", "category", "call reference", "visibility", "organisation")
 VISIBILITIES = {
     "private": "private",
@@ -51,7 +54,7 @@ class FieldLines:
     organisation: str | None
     custom: dict[str, str]
     ignored: tuple[tuple[str, str], ...]  # (line, reason)
-    body: str
+    body: RedactedText
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ class StaffCommands:
     assign: str | None
     internal: bool
     invalid: tuple[str, ...]
-    body: str
+    body: RedactedText
 
     @property
     def any(self) -> bool:
@@ -77,7 +80,7 @@ def _split_head(text: str) -> tuple[list[str], list[str]]:
 
 
 def read_field_lines(
-    text: str, categories: tuple[str, ...], custom_fields: dict[str, tuple[str, ...]]
+    text: RedactedText, categories: tuple[str, ...], custom_fields: dict[str, tuple[str, ...]]
 ) -> FieldLines:
     """Read `Name: value` lines at the very top of `text`; stop at the first other line."""
     _, lines = _split_head(text)
@@ -112,7 +115,7 @@ def read_field_lines(
             )
         else:
             custom[name] = chosen
-    body = "\n".join(lines[used:]).strip("\n") if used else text
+    body = without_head(text, used)
     return FieldLines(
         priority=normalise_priority(values["priority"]) if "priority" in values else None,
         category=values.get("category", "").lower() or None,
@@ -137,7 +140,7 @@ def _check_builtin(key: str, value: str, categories: tuple[str, ...]) -> str | N
     return None
 
 
-def read_staff_commands(text: str) -> StaffCommands:
+def read_staff_commands(text: RedactedText) -> StaffCommands:
     """Read `#command` lines at the top of a staff reply; they are removed from the text."""
     _, lines = _split_head(text)
     status = priority = assign = None
@@ -167,7 +170,7 @@ def read_staff_commands(text: str) -> StaffCommands:
             assign = arg
         else:
             invalid.append(line.strip())
-    body = "\n".join(lines[used:]).strip("\n") if used else text
+    body = without_head(text, used)
     return StaffCommands(status, priority, assign, internal, tuple(invalid), body)
 
 

@@ -8,6 +8,7 @@ from ingest.decide.context import Context, Decision
 from ingest.decide.create import add_watchers, create_ticket
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
+from ingest.redact.derived import strip, without_head
 from store import subscribers, tickets
 
 BALL_BACK_STATUSES = ("waiting_on_customer", "resolved")
@@ -22,7 +23,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         if subscribers.set_muted(ctx.session, ticket.id, ctx.sender.email, mute):
             record.audit(ctx, ticket.id, "muted" if mute else "unmuted")
             ctx.notices.mute_notice(ticket, ctx.sender.email, mute)
-        text = "\n".join(text.strip().split("\n")[1:]).strip()
+        text = strip(without_head(text, 1))  # the mute line
         if not text and not ctx.content.attachments:
             word = "muted" if mute else "unmuted"
             return Decision(Outcome.COMMENTED, ticket, f"{via}; {word} by {ctx.sender.email}")
@@ -40,7 +41,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         "defects": list(ctx.parsed.defects),
     }
     comment = record.add_comment(
-        ctx, ticket.id, role="customer", public=True, body=text.strip(), notes=notes
+        ctx, ticket.id, role="customer", public=True, body=strip(text), notes=notes
     )
     escalation = read_escalation(text)
     if escalation is not None:

@@ -10,6 +10,7 @@ from ingest.decide.context import Context, Decision
 from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
+from ingest.redact.derived import NO_SUBJECT, NO_TEXT, or_placeholder, strip
 from store import directory, subscribers, tickets
 from store.records import TicketRecord
 from store.tickets import NewTicket
@@ -62,7 +63,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
         ctx.session,
         NewTicket(
             prefix=options.ticket_prefix,
-            subject=ctx.content.subject or "(no subject)",
+            subject=or_placeholder(ctx.content.subject, NO_SUBJECT),
             priority=priority,
             category=category,
             visibility=fields.visibility or "organisation",
@@ -77,7 +78,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
             related_ticket_id=related.id if related else None,
         ),
     )
-    body = fields.body.strip() or "(no text)"
+    body = or_placeholder(strip(fields.body), NO_TEXT)
     notes = _notes(ctx, ignored, fields.custom)
     record.add_comment(ctx, ticket.id, role="customer", public=True, body=body, notes=notes)
     watchers = add_watchers(ctx, ticket)

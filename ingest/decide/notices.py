@@ -21,11 +21,6 @@ SUMMARY_CHARS = 600
 UNKNOWN_SENDER_INTERVAL = timedelta(hours=24)
 
 
-def ticket_context(ticket: TicketRecord) -> dict[str, Any]:
-    """The `ticket` snapshot every row about a ticket carries (see TicketRecord.snapshot)."""
-    return ticket.snapshot()
-
-
 def summary(text: str) -> str:
     text = text.strip()
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1].rstrip() + "…"
@@ -52,16 +47,14 @@ class Notices:
         automatic: bool = True,
         dedupe_key: str | None = None,
     ) -> None:
-        full = {**context, "in_reply_to": self.in_reply_to}
-        if ticket is not None:
-            full["ticket"] = ticket_context(ticket)
         outbox.queue(
             self.session,
             NewMail(
                 kind=kind,
                 recipient=recipient,
-                context=full,
+                context={**context, "in_reply_to": self.in_reply_to},
                 ticket_id=ticket.id if ticket else None,
+                ticket=ticket.snapshot() if ticket else None,
                 automatic=automatic,
                 dedupe_key=dedupe_key,
             ),

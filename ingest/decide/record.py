@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.decide.context import Context
+from ingest.redact.derived import NO_TEXT, or_placeholder
 from store import attachments, comments
 from store import audit as audit_trail
 from store.comments import NewComment
 from store.records import CommentRecord
+from store.redacted import RedactedText
 
 
 def add_comment(
@@ -21,7 +23,7 @@ def add_comment(
     *,
     role: str,
     public: bool,
-    body: str,
+    body: RedactedText,
     notes: dict[str, Any],
     keep_html: bool = True,
     keep_attachments: bool = True,
@@ -34,7 +36,7 @@ def add_comment(
             author_email=ctx.sender.email,
             author_role=role,
             public=public,
-            body=body or "(no text)",
+            body=or_placeholder(body, NO_TEXT),
             full_text=ctx.content.full_text,
             html=ctx.content.html if keep_html else None,
             created_at=ctx.received_at,

@@ -15,6 +15,7 @@ from ingest.decide.context import Context, Decision
 from ingest.decide.create import create_ticket
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
+from ingest.redact.derived import strip
 from store import directory, tickets
 
 
@@ -74,7 +75,7 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
         else:
             changes["assignee_id"] = assignee.id
     public = not commands.internal
-    body = commands.body.strip()
+    body = strip(commands.body)
     if body or not commands.any:
         record.add_comment(ctx, ticket.id, role="staff", public=public, body=body, notes=notes)
     if public and body and ticket.first_responded_at is None:

@@ -11,6 +11,7 @@ from ingest.redact.keywords import find_keyword_secrets
 from ingest.redact.model import Finding, Redaction, Span, marker
 from ingest.redact.tokens import find_shaped
 from ingest.redact.views import TextViews
+from store.redacted import RedactedText
 
 
 def find_spans(text: str) -> list[Span]:
@@ -43,7 +44,7 @@ def merge(candidates: list[Span]) -> list[Span]:
 def apply(text: str, spans: list[Span]) -> Redaction:
     """Replace each span with its marker; findings point at the markers."""
     if not spans:
-        return Redaction(text, ())
+        return Redaction(RedactedText(text), ())
     parts: list[str] = []
     findings: list[Finding] = []
     pos = out = 0
@@ -56,7 +57,7 @@ def apply(text: str, spans: list[Span]) -> Redaction:
         out += len(mark)
         pos = span.end
     parts.append(text[pos:])
-    return Redaction("".join(parts), tuple(findings))
+    return Redaction(RedactedText("".join(parts)), tuple(findings))
 
 
 def redact(text: str) -> Redaction:

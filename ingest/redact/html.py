@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ingest.parse.html import BLOCK_ELEMENTS
 from ingest.redact.engine import find_spans, redact
 from ingest.redact.model import Finding, Redaction, Span, marker
+from store.redacted import RedactedText
 
 _TAG = re.compile(
     r"<(?:!--.*?(?:-->|\Z)|[!?][^>]*(?:>|\Z)|(/?)([A-Za-z][A-Za-z0-9:\-]*)"
@@ -174,7 +175,7 @@ def redact_html_document(source: str) -> Redaction:
     spans = find_spans("".join(text.parts))
     edits = sorted(_text_edits(text, spans) + attr_edits, key=lambda e: e.start)
     if not edits:
-        return Redaction(source, ())
+        return Redaction(RedactedText(source), ())
     out: list[str] = []
     findings: list[Finding] = []
     pos = size = 0
@@ -188,4 +189,4 @@ def redact_html_document(source: str) -> Redaction:
         size += len(edit.text)
         pos = edit.end
     out.append(source[pos:])
-    return Redaction("".join(out), tuple(findings))
+    return Redaction(RedactedText("".join(out)), tuple(findings))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from store.redacted import RedactedText
+
 CARD_KINDS: frozenset[str] = frozenset({"card", "card_cvv", "card_expiry"})
 """Kinds that are payment card data (not credentials)."""
 
@@ -82,7 +84,7 @@ class Finding:
 class Redaction:
     """Redacted text and what was removed from it (kinds and places, never values)."""
 
-    text: str
+    text: RedactedText
     findings: tuple[Finding, ...]
 
     def counts(self) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """Secrets out of text: payment cards, passwords, keys, tokens, private keys, codes.
 
-The public face of the redactor (SPEC section 4). `redact_text` and `redact_html` return
-the redacted content and findings (kind and marker offsets, never the value); markers name
-the kind, e.g. `[card ending 4242 removed]`, `[password removed]`, `[aws key removed]`.
+The public face of the redactor (docs/architecture.md, "Secrets", says what it removes).
+`redact_text` and `redact_html` return the redacted content and findings (kind and marker
+offsets, never the value); markers name the kind, e.g. `[card ending 4242 removed]`, `[password removed]`, `[aws key removed]`.
 Detection is linear in the input: every pattern is anchored on a literal or a keyword
 trie and has bounded repetitions (see `redact_engine` and the detector modules).
 """

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("ingest.spool.queue")
+log = logging.getLogger(__name__)
 
 ENTRY_HEADER_PREFIX = b"postdesk-spool-1 "
 MESSAGE_FILE = "message"  # previous layout: the raw bytes inside an entry directory

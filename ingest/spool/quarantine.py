@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ingest.errors import QuarantineError, QuarantineItemNotFound, QuarantineKeyError
 from ingest.spool.queue import ensure_private_dir, write_file_durably
 from store.clock import utcnow
 from store.durable import fsync_directory
@@ -40,18 +41,6 @@ _KEY_INFO = b"postdesk quarantine encryption v1"
 _KEY_ID_INFO = b"postdesk quarantine key id v1"
 _ID_PATTERN = re.compile(r"^[0-9]{14}-[0-9a-f]{16}$")
 _MAX_REASON_CHARS = 300
-
-
-class QuarantineError(Exception):
-    """Base error of the quarantine store."""
-
-
-class QuarantineItemNotFound(QuarantineError):
-    """No quarantined item has the given id."""
-
-
-class QuarantineKeyError(QuarantineError):
-    """The item cannot be decrypted with the configured secret_key."""
 
 
 @dataclass(frozen=True, slots=True)

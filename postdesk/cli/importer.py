@@ -23,7 +23,7 @@ from ingest.prestage import PreStage
 from postdesk.app import App
 from postdesk.cli.mbox import Mbox
 
-log = logging.getLogger("postdesk.import")
+log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 # Below this many messages a pool of analysing processes costs more to start than it saves.
 PRESTAGE_MIN_MESSAGES = 2 * BATCH_SIZE

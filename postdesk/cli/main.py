@@ -1,4 +1,5 @@
-"""The `postdesk` command line (SPEC section 6). The only place that turns errors into exit codes.
+"""The `postdesk` command line (the README lists the commands); the only place that turns errors
+into exit codes.
 
 Exit codes: 0 done (every ingest outcome included), 1 the work could not be done (database
 down, message not recorded), 2 bad usage or configuration.

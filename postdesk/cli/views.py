@@ -1,4 +1,4 @@
-"""How tickets look on the command line: the `--json` objects of SPEC section 6, and text."""
+"""How tickets look on the command line: the `--json` objects the README lists, and text."""
 
 from __future__ import annotations
 

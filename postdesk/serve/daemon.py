@@ -38,7 +38,7 @@ from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import migrate
 from store.cursors import DatabaseCursorStore
 
-log = logging.getLogger("postdesk.serve.daemon")
+log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 10.0
 
 

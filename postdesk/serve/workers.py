@@ -32,7 +32,7 @@ from postdesk.config.settings import Settings
 from postdesk.serve.logs import configure_logging
 from store.clock import utcnow
 
-log = logging.getLogger("postdesk.serve.workers")
+log = logging.getLogger(__name__)
 RESTART_DELAY_SECONDS = 2.0
 # Both workers (and the spool worker's analysing process, which inherits it) yield the CPU to
 # the listeners: on Linux they run at SCHED_IDLE, on the CPU time that the listeners and every

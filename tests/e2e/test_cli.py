@@ -1,4 +1,4 @@
-"""The command-line contract of SPEC section 6, through the real `postdesk` command."""
+"""The command-line contract of the README, through the real `postdesk` command."""
 
 from __future__ import annotations
 

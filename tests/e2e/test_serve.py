@@ -1,7 +1,7 @@
 """`postdesk serve` as a user runs it: a real subprocess, real SMTP and HTTP over loopback.
 
-Covers SPEC 3 (listeners: 250 / 550 / 552, SIZE in EHLO) and 6 (serve, /healthz, /metrics,
-SIGTERM, schema check), and ARCHITECTURE's durable points 1-3: mail accepted while the
+Covers the listeners (250 / 550 / 552, SIZE in EHLO), the daemon (serve, /healthz, /metrics,
+SIGTERM, schema check), and the durable points 1-3 of docs/architecture.md: mail accepted while the
 database is unreachable becomes a ticket once it is back, and a SIGKILL during a burst loses
 no acknowledged message and records none twice.
 """

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.spool.quarantine import (
-    Quarantine,
+from ingest.errors import (
+    IngestError,
     QuarantineError,
     QuarantineItemNotFound,
     QuarantineKeyError,
 )
+from ingest.spool.quarantine import Quarantine
 
 SECRET_KEY = "test-secret-key-0123456789"
 PASSWORD = "Tr0ub4dor&3-hunter2-secret"
@@ -129,6 +130,7 @@ def test_remove_and_unknown_ids(tmp_path: Path) -> None:
     with pytest.raises(QuarantineItemNotFound):
         q.read("../../etc/passwd")
     assert issubclass(QuarantineItemNotFound, QuarantineError)
+    assert issubclass(QuarantineError, IngestError)
 
 
 def test_purge_removes_only_old_items(tmp_path: Path) -> None:

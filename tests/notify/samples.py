@@ -1,4 +1,4 @@
-"""Realistic contexts for every mail kind, shaped as notes/outbox_contract.md describes."""
+"""Realistic contexts for every mail kind, shaped as docs/architecture.md ("Outbox contract") says."""
 
 from __future__ import annotations
 

@@ -181,7 +181,7 @@ def test_rate_limits_skip_automatic_mail_but_not_staff_replies(
     ticket = make_ticket(db)
     rows = [_enqueue(db, ticket, kind="comment_notice") for _ in range(3)]
     staff = _enqueue(db, ticket, kind="staff_reply", automatic=False)
-    caplog.set_level(logging.INFO, logger="postdesk.notify.outbox")
+    caplog.set_level(logging.INFO, logger="notify.outbox")
     report = _worker(db, _smtp(smtp_server), per_ticket_hourly_limit=2).drain(T0)
     assert (report.sent, report.skipped) == (3, 1)
     statuses = [_row(db, r).status for r in rows]

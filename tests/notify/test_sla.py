@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notify.errors import ScheduleProblem
-from notify.options import SlaOptions, SlaTarget
 from notify.sla import (
+    SlaOptions,
+    SlaTarget,
     business_time_between,
     describe,
     due_at,
