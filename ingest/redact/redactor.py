@@ -2,9 +2,10 @@
 
 The public face of the redactor (docs/architecture.md, "Secrets", says what it removes).
 `redact_text` and `redact_html` return the redacted content and findings (kind and marker
-offsets, never the value); markers name the kind, e.g. `[card ending 4242 removed]`, `[password removed]`, `[aws key removed]`.
-Detection is linear in the input: every pattern is anchored on a literal or a keyword
-trie and has bounded repetitions (see `redact_engine` and the detector modules).
+offsets, never the value); markers name the kind, e.g. `[card ending 4242 removed]`,
+`[password removed]`, `[aws key removed]`. Detection is linear in the input: every pattern
+is anchored on a literal or a keyword trie and has bounded repetitions (see `engine` and
+the detector modules).
 """
 
 from __future__ import annotations

@@ -1,13 +1,19 @@
-"""What the command handlers share: exit codes, the command error, time and JSON output."""
+"""What the command handlers share: exit codes, the command error, the settings and the wired
+application, time and JSON output."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+from postdesk.app import App
 from postdesk.config.load import ConfigError
+from postdesk.config.settings import Settings
+from store import migrate
 from store.clock import utcnow
+from store.errors import SchemaOutOfDate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -31,3 +37,22 @@ def parse_now(value: str | None) -> datetime:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def command_settings(args: argparse.Namespace) -> Settings:
+    """The settings `main` loaded for this command."""
+    settings = args.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def open_app(args: argparse.Namespace) -> App:
+    """The wired application, on a database whose schema is current."""
+    app = App.build(command_settings(args))
+    try:
+        migrate.ensure_current(app.db.engine)
+    except SchemaOutOfDate:
+        app.close()
+        raise
+    app.sync_directory()
+    return app

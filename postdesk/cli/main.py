@@ -8,6 +8,7 @@ down, message not recorded), 2 bad usage or configuration.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -18,6 +19,20 @@ if TYPE_CHECKING:  # the application's modules are imported where a command need
     from postdesk.config.settings import Settings
 
 DEFAULT_CONFIG = "config.toml"
+# Each command's handler: (module of postdesk.cli, function), imported when the command runs,
+# so that `redact` and `--help` start without the application's imports.
+HANDLERS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "serve"),
+    "sweep": ("serve", "sweep"),
+    "ingest": ("mail", "ingest"),
+    "import": ("mail", "import_"),
+    "tickets": ("tickets", "tickets"),
+    "outbox": ("outbox", "outbox"),
+    "quarantine": ("quarantine", "quarantine"),
+    "db": ("database", "db"),
+    "check-config": ("database", "check_config"),
+    "redact": ("redact", "redact"),
+}
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -112,24 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:
-    if command == "redact":  # text in, text out: starts without the application's imports
-        from postdesk.cli.redact import redact
-
-        return redact
-    from postdesk.cli import commands
-
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "serve": commands.serve,
-        "ingest": commands.ingest,
-        "import": commands.import_,
-        "tickets": commands.tickets,
-        "sweep": commands.sweep,
-        "outbox": commands.outbox,
-        "quarantine": commands.quarantine,
-        "db": commands.db,
-        "check-config": commands.check_config,
-    }
-    return handlers[command]
+    module, name = HANDLERS[command]
+    handler: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(f"postdesk.cli.{module}"), name
+    )
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:

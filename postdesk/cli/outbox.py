@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import asdict
 from datetime import datetime
 
 from postdesk.app import App
+from postdesk.cli.common import open_app, parse_now
 from postdesk.notify_build import outbox_worker
 from store import outbox as outbox_store
 from store.records import iso
 from store.tickets import get_ticket
 
-__all__ = ["outbox_command"]
+__all__ = ["outbox", "outbox_command"]
 
 
 def outbox_command(app: App, action: str, *, now: datetime, as_json: bool) -> int:
@@ -55,3 +57,13 @@ def outbox_command(app: App, action: str, *, now: datetime, as_json: bool) -> in
                 f"{row['to']:<30} attempts={row['attempts']} {row['last_error'] or ''}"
             )
     return 0
+
+
+def outbox(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    try:
+        return outbox_command(
+            app, args.action, now=parse_now(getattr(args, "now", None)), as_json=args.json
+        )
+    finally:
+        app.close()

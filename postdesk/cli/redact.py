@@ -1,7 +1,7 @@
 """`postdesk redact`: text on stdin, the same text with secrets removed on stdout.
 
 A module of its own so that the command starts fast: it imports the redactor and nothing of
-the configuration, database or mail machinery (`postdesk.cli.commands` imports the whole
+the configuration, database or mail machinery (the other command modules import the whole
 application). Large inputs are redacted on two CPUs (`ingest.redact.parallel`), with the
 same result as one.
 """

@@ -1,0 +1,29 @@
+"""`postdesk db upgrade` and `postdesk check-config`."""
+
+from __future__ import annotations
+
+import argparse
+
+from postdesk.app import pipeline_options
+from postdesk.cli.common import EXIT_OK, command_settings
+from store import migrate
+from store.db import Database
+
+__all__ = ["check_config", "db"]
+
+
+def db(args: argparse.Namespace) -> int:
+    settings = command_settings(args)
+    database = Database(settings.database.url)
+    try:
+        revision = migrate.upgrade(database.engine)
+    finally:
+        database.dispose()
+    print(f"database schema at revision {revision}")
+    return EXIT_OK
+
+
+def check_config(args: argparse.Namespace) -> int:
+    pipeline_options(command_settings(args))
+    print("ok")
+    return EXIT_OK
