@@ -55,7 +55,8 @@ def pg_url() -> Iterator[str]:
     engine.dispose()
 
 
-def _truncate(url: str) -> None:
+def empty_database(url: str) -> None:
+    """Every table of the database at `url` emptied, ids restarted."""
     database = Database(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
@@ -73,7 +74,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         database.dispose()
         return url
     url = request.getfixturevalue("pg_url")
-    _truncate(url)
+    empty_database(url)
     return url
 
 

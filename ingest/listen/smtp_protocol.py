@@ -17,7 +17,7 @@ message (py-spy and CPU time per message of ``postdesk serve``, docs/performance
   removes the dot-stuffing with one ``replace`` over the whole message.
 
 The replies, the envelope the DATA hook sees and the order of everything are aiosmtpd's:
-``tests/ingest/test_smtp_protocol.py`` runs both over real sockets on the same input and
+``tests/ingest/listen/test_smtp_protocol.py`` runs both over real sockets on the same input and
 compares them. A handler without a ``handle_DATA`` hook gets aiosmtpd's own ``smtp_DATA``.
 """
 

@@ -1,16 +1,12 @@
 """Fixtures for the notify tests: SQLite and PostgreSQL databases, tickets, an SMTP capture server.
 
-PostgreSQL: a fresh, uniquely named database is created per test session from
-POSTDESK_TEST_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test) and
-dropped afterwards, so parallel runs never collide; tables are emptied between tests.
+PostgreSQL is the session's database of `tests.db_fixtures`, emptied before each test.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +15,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from store.db import Database
 from store.directory import (
@@ -33,57 +27,18 @@ from store.directory import (
 from store.migrate import upgrade
 from store.records import TicketRecord
 from store.tickets import NewTicket, create_ticket, update_ticket
-from tests.conftest import skip_or_fail
+from tests.db_fixtures import empty_database
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)  # a Monday
 SUPPORT = "support@desk.example"
 SECRET = "test-secret-key"
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database with the schema, dropped at the end of the session."""
-    base = make_url(os.environ.get("POSTDESK_TEST_DATABASE_URL", DEFAULT_PG))
-    name = f"postdesk_notify_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure to create it means "no usable server here"
-        admin.dispose()
-        skip_or_fail(f"PostgreSQL not reachable at {base.render_as_string()}: {exc}")
-    url = base.set(database=name).render_as_string(hide_password=False)
-    db = Database(url)
-    upgrade(db.engine)
-    db.dispose()
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _empty(db: Database) -> None:
-    with db.engine.begin() as conn:
-        tables = (
-            conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            )
-            .scalars()
-            .all()
-        )
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
 def pg_db(pg_url: str) -> Iterator[Database]:
+    """The session's PostgreSQL database (tests.db_fixtures), emptied."""
+    empty_database(pg_url)
     db = Database(pg_url)
-    _empty(db)
     yield db
     db.dispose()
 

@@ -22,9 +22,9 @@ from ingest.listen.smtp import (
     start_smtp_server,
     support_address_matcher,
 )
-from ingest.spool import queue as spool_module
 from ingest.spool.queue import PutRequest, Spool, SpoolEntry
 from tests.dovecot import self_signed_certificate
+from tests.faults import break_spool_directory_fsync
 
 T = TypeVar("T")
 SUPPORT = ["support@example.com", "Billing@Example.com"]
@@ -313,10 +313,7 @@ def test_failed_directory_fsync_answers_451_to_every_session_and_leaves_no_entry
 ) -> None:
     spool = Spool(tmp_path)
 
-    def failing_fsync(path: Path) -> None:
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(spool_module, "fsync_directory", failing_fsync)
+    break_spool_directory_fsync(monkeypatch)
     messages = [RAW + f"message {n}\r\n".encode() for n in range(8)]
     with ThreadPoolExecutor(max_workers=8) as writers:
         replies = _serve(

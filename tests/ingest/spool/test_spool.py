@@ -22,6 +22,7 @@ from ingest.spool.queue import (
     Spool,
     SpoolEntry,
 )
+from tests.faults import break_spool_directory_fsync
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
 
@@ -313,10 +314,7 @@ def test_failed_directory_fsync_fails_every_put_and_leaves_nothing(
 ) -> None:
     spool = Spool(tmp_path)
 
-    def failing_fsync(path: Path) -> None:
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(spool_module, "fsync_directory", failing_fsync)
+    break_spool_directory_fsync(monkeypatch)
     results = _put_concurrently(spool, 8)
     assert len(results) == 8
     assert all(isinstance(result, OSError) and result.errno == 5 for result in results)

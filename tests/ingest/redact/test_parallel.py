@@ -22,9 +22,9 @@ from ingest.redact.engine import find_spans
 from ingest.redact.keywords import keyword_hits, keyword_words
 from ingest.redact.redactor import redact_text
 from ingest.redact.views import TextViews
-from tests.ingest.test_redact_scans import _TEXTS, _TRICKY
+from tests.ingest.redact.test_scans import _TEXTS, _TRICKY
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 # Keywords that straddle a split, values that run past it, hits that resume the scan.
 _STRADDLING = [

@@ -16,7 +16,7 @@ from ingest.model import Address
 from ingest.parse.html import html_to_text, sanitise_html
 from ingest.parse.message import UnparseableMessage, normalise_message_id, parse_message
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "parse"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "parse"
 
 
 def load(name: str) -> bytes:

@@ -14,6 +14,7 @@ import pytest
 from ingest.spool import queue as spool_module
 from ingest.spool.queue import PutRequest, Spool, SpoolEntry
 from ingest.spool.writer import SpoolGroupWriter
+from tests.faults import break_spool_directory_fsync
 
 RAW = b"From: a@example.org\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
 
@@ -69,10 +70,7 @@ def test_put_many_failed_directory_fsync_takes_back_the_whole_group(
 ) -> None:
     spool = Spool(tmp_path)
 
-    def failing_fsync(path: Path) -> None:
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(spool_module, "fsync_directory", failing_fsync)
+    break_spool_directory_fsync(monkeypatch)
     outcomes = spool.put_many([_request(n) for n in range(4)])
     assert all(isinstance(o, OSError) and o.errno == 5 for o in outcomes)
     assert spool.depth() == 0 and list(spool.tmp_dir.iterdir()) == []
