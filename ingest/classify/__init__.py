@@ -3,4 +3,6 @@
 `kind` is the entry point (`classify`, `MessageKind`); `bounce`, `dsn`, `ses` read delivery
 reports, `auto` auto-replies, `signals` the header signals, `mime` the MIME parts they read."""
 
-__all__ = ["auto", "bounce", "dsn", "kind", "mime", "ses", "signals"]
+from ingest.classify.kind import Classification, MessageKind, classify
+
+__all__ = ["Classification", "MessageKind", "classify"]

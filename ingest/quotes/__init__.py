@@ -1,4 +1,6 @@
 """Reply history and signatures off a customer's mail: `strip` is the entry point, `rules`
 the plain-text markers, `html` the HTML ones."""
 
-__all__ = ["html", "rules", "strip"]
+from ingest.quotes.strip import StrippedReply, strip_html_reply, strip_reply
+
+__all__ = ["StrippedReply", "strip_html_reply", "strip_reply"]

@@ -5,17 +5,24 @@
 `html` redacts an HTML document, `parallel` splits large inputs across processes, `model`
 holds the findings and kinds."""
 
+from ingest.redact.redactor import (
+    CARD_KINDS,
+    CREDENTIAL_KINDS,
+    REDACTION_KINDS,
+    Finding,
+    Redaction,
+    is_text_like,
+    redact_html,
+    redact_text,
+)
+
 __all__ = [
-    "cards",
-    "engine",
-    "html",
-    "keywords",
-    "model",
-    "parallel",
-    "prose",
-    "redactor",
-    "secrets",
-    "tokens",
-    "values",
-    "views",
+    "CARD_KINDS",
+    "CREDENTIAL_KINDS",
+    "REDACTION_KINDS",
+    "Finding",
+    "Redaction",
+    "is_text_like",
+    "redact_html",
+    "redact_text",
 ]
