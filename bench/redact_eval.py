@@ -52,12 +52,16 @@ def report(result: Score, misses: int, damaged: int) -> None:
         f"{result.decoys_kept():.3f} ({len(result.decoys)} decoys), redactor "
         f"{result.mb_per_s():.1f} MB/s over {result.size / 1e6:.2f} MB"
     )
-    print(f"targets: recall >= {TARGET_RECALL}, >= {TARGET_KIND} per kind, "
-          f"decoys kept >= {TARGET_DECOYS}")
+    print(
+        f"targets: recall >= {TARGET_RECALL}, >= {TARGET_KIND} per kind, "
+        f"decoys kept >= {TARGET_DECOYS}"
+    )
     for r in [r for r in result.secrets if not r.caught][:misses]:
         s = r.label
-        print(f"\n--- missed {s.kind}/{s.variety} shape={s.shape} mail {r.mail.id} {s.field} "
-              f"survived={list(r.survived)}")
+        print(
+            f"\n--- missed {s.kind}/{s.variety} shape={s.shape} mail {r.mail.id} {s.field} "
+            f"survived={list(r.survived)}"
+        )
         print(_context(r.mail, s.field, s.start, s.end))
     for d in [d for d in result.decoys if not d.kept][:damaged]:
         print(f"\n--- damaged decoy {d.label.kind} {d.label.value!r} mail {d.mail.id}")

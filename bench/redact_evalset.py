@@ -36,14 +36,31 @@ from redact_evalset_builder import Builder, Mark, quote  # noqa: E402
 from redact_evalset_decoys import DECOY_KINDS, make_decoy  # noqa: E402
 from redact_evalset_phrases import Snippet  # noqa: E402
 
-SHAPES = ("html", "quoted", "subject", "signature", "wrapped", "split", "list", "code",
-          "non_english", "plain")
+SHAPES = (
+    "html",
+    "quoted",
+    "subject",
+    "signature",
+    "wrapped",
+    "split",
+    "list",
+    "code",
+    "non_english",
+    "plain",
+)
 DEFAULT_SEED = 15
 DEFAULT_MAILS = 700
 MAKERS: list[tuple[Callable[[random.Random, str], Snippet], int]] = [
-    (phrases.card_bundle, 14), (phrases.password, 16), (tokens.api_key, 18), (tokens.jwt, 6),
-    (tokens.bearer, 10), (tokens.url_credentials, 5), (tokens.connection_string, 5),
-    (tokens.private_key, 4), (codes.otp_code, 10), (codes.recovery_codes, 6),
+    (phrases.card_bundle, 14),
+    (phrases.password, 16),
+    (tokens.api_key, 18),
+    (tokens.jwt, 6),
+    (tokens.bearer, 10),
+    (tokens.url_credentials, 5),
+    (tokens.connection_string, 5),
+    (tokens.private_key, 4),
+    (codes.otp_code, 10),
+    (codes.recovery_codes, 6),
 ]
 
 
@@ -96,8 +113,19 @@ def _labels(field: str, text: str, marks: list[Mark]) -> tuple[list[SecretLabel]
             decoys.append(DecoyLabel(field, m.start, m.end, m.kind, text[m.start : m.end]))
             continue
         tags = tuple(dict.fromkeys(m.tags + (("non_english",) if m.lang != "en" else ())))
-        secrets.append(SecretLabel(field, m.start, m.end, m.kind, m.sec.variety, _shape(tags),
-                                   tags, text[m.start : m.end], m.sec.value))
+        secrets.append(
+            SecretLabel(
+                field,
+                m.start,
+                m.end,
+                m.kind,
+                m.sec.variety,
+                _shape(tags),
+                tags,
+                text[m.start : m.end],
+                m.sec.value,
+            )
+        )
     return secrets, decoys
 
 
@@ -119,8 +147,8 @@ class _MailWriter:
         b.text(tail)
 
     def snippet(self) -> Snippet:
-        makers, weights = zip(*MAKERS, strict=True)
-        return self.rng.choices(makers, weights)[0](self.rng, self.lang)
+        maker = self.rng.choices([m for m, _ in MAKERS], [w for _, w in MAKERS])[0]
+        return maker(self.rng, self.lang)
 
     def paragraph(self, b: Builder, secrets: int, decoys: int, tags: tuple[str, ...] = ()) -> None:
         rng = self.rng
@@ -155,8 +183,8 @@ class _MailWriter:
             b.raw("</td></tr></table>")
             return
         b.snippet(snip, tags)
-        if not snip.template.rstrip().endswith((".", "\n", "}")) or self.rng.random() < 0.5:
-            b.text(self.rng.choice([".", "", " ", "!"]))
+        if not snip.template.rstrip().endswith((".", "!", "?", ":")) and self.rng.random() < 0.8:
+            b.text(self.rng.choice([".", ".", ".", "!"]))
         if multiline and not b.html:
             b.text("\n")
 
@@ -180,8 +208,11 @@ class _MailWriter:
     def history(self, b: Builder) -> None:
         rng = self.rng
         attribution = rng.choice(prose.ATTRIBUTIONS[self.lang])
-        attribution = attribution.replace("{name}", rng.choice(prose.NAMES)).replace(
-            "{email}", "support@example.com").replace("{date}", "12.03.2025")
+        attribution = (
+            attribution.replace("{name}", rng.choice(prose.NAMES))
+            .replace("{email}", "support@example.com")
+            .replace("{date}", "12.03.2025")
+        )
         b.text(attribution + "\n")
         inner = Builder(rng, b.html)
         for _ in range(rng.randint(1, 2)):
@@ -231,7 +262,9 @@ class _MailWriter:
         s1, d1 = _labels("subject", subject, subject_marks)
         s2, d2 = _labels("body", body, b.marks)
         if b.html:
-            s2 = [SecretLabel(**{**asdict(s), "shape": "html", "tags": (*s.tags, "html")}) for s in s2]
+            s2 = [
+                SecretLabel(**{**asdict(s), "shape": "html", "tags": (*s.tags, "html")}) for s in s2
+            ]
         return Mail(mail_id, subject, body, b.html, tuple(s1 + s2), tuple(d1 + d2))
 
 

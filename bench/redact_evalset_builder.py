@@ -89,7 +89,9 @@ class Builder:
         self.raw(text)
         for m in marks:
             extra = tags if m.sec is not None else ()
-            self.marks.append(replace(m, start=m.start + base, end=m.end + base, tags=m.tags + extra))
+            self.marks.append(
+                replace(m, start=m.start + base, end=m.end + base, tags=m.tags + extra)
+            )
 
     def body(self) -> str:
         """The body written so far."""
@@ -139,10 +141,16 @@ def quote(text: str, marks: list[Mark], depth: int = 1) -> tuple[str, list[Mark]
             old += len(line) + 1
             new += len(line) + pad + 1
 
-        def move(pos: int) -> int:
-            i = bisect.bisect_right(starts, pos) - 1
-            return new_starts[i] + pads[i] + pos - starts[i]
-
         text = "\n".join(out)
-        marks = [replace(m, start=move(m.start), end=move(m.end - 1) + 1) for m in marks]
+        moved = (starts, new_starts, pads)
+        marks = [
+            replace(m, start=_move(moved, m.start), end=_move(moved, m.end - 1) + 1) for m in marks
+        ]
     return text, marks
+
+
+def _move(lines: tuple[list[int], list[int], list[int]], pos: int) -> int:
+    """Where offset `pos` of a block lands once every line got its quote prefix."""
+    starts, new_starts, pads = lines
+    i = bisect.bisect_right(starts, pos) - 1
+    return new_starts[i] + pads[i] + pos - starts[i]

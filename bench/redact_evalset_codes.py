@@ -10,9 +10,17 @@ import redact_evalset_values as V
 from redact_evalset_phrases import Sec, Snippet, _lang, _pick
 
 OTP = {
-    "en": ["the code I received was {0}", "SMS code {0}", "verification code: {0}",
-           "Your code is {0}", "2FA code {0} is rejected", "I typed {0} from the authenticator app",
-           "OTP: {0}", "the one-time code {0} doesn't work", "it sent me {0} by text"],
+    "en": [
+        "the code I received was {0}",
+        "SMS code {0}",
+        "verification code: {0}",
+        "Your code is {0}",
+        "2FA code {0} is rejected",
+        "I typed {0} from the authenticator app",
+        "OTP: {0}",
+        "the one-time code {0} doesn't work",
+        "it sent me {0} by text",
+    ],
     "de": ["der Bestätigungscode war {0}", "SMS-Code {0}", "Einmalcode: {0}"],
     "fr": ["le code reçu par SMS est {0}", "code de vérification : {0}"],
     "es": ["el código de verificación es {0}", "me llegó el código {0}"],
@@ -26,7 +34,8 @@ OTP = {
 
 def otp_code(rng: random.Random, lang: str = "en") -> Snippet:
     """A 6 or 8 digit one-time code, whole or split by spaces."""
-    digits = V.otp(rng, rng.choice([6, 6, 6, 8]))
+    size = rng.choice([6, 6, 6, 8])
+    digits = V.otp(rng, size)
     form = rng.randrange(4)
     tags: tuple[str, ...] = ()
     if form == 1:
@@ -37,18 +46,25 @@ def otp_code(rng: random.Random, lang: str = "en") -> Snippet:
     elif form == 2:
         digits, tags = f"{digits[:4]}-{digits[4:]}", ("split",)
     tpl, lang = _pick(rng, OTP, _lang(rng, lang))
-    return Snippet(tpl, [Sec(digits, "otp_code", f"otp{len(digits.replace(' ', ''))}", tags)], lang)
+    return Snippet(tpl, [Sec(digits, "otp_code", f"otp{size}", tags)], lang)
 
 
 LIST_LEAD = {
-    "en": ["Here are my backup codes:", "recovery codes:", "My 2FA codes (printed when I set it up):",
-           "These are the backup codes GitHub gave me:", "Scratch codes:",
-           "I still have the recovery codes, in case you need them:"],
+    "en": [
+        "Here are my backup codes:",
+        "recovery codes:",
+        "My 2FA codes (printed when I set it up):",
+        "These are the backup codes GitHub gave me:",
+        "Scratch codes:",
+        "I still have the recovery codes, in case you need them:",
+    ],
     "de": ["Hier meine Backup-Codes:", "Wiederherstellungscodes:", "Notfallcodes:"],
     "fr": ["Voici mes codes de secours :", "codes de récupération :"],
     "es": ["Estos son mis códigos de respaldo:", "códigos de recuperación:"],
-    "it": ["Ecco i miei codici di backup:"], "nl": ["Mijn herstelcodes:", "back-upcodes:"],
-    "pt": ["Meus códigos de recuperação:"], "sv": ["Mina reservkoder:"],
+    "it": ["Ecco i miei codici di backup:"],
+    "nl": ["Mijn herstelcodes:", "back-upcodes:"],
+    "pt": ["Meus códigos de recuperação:"],
+    "sv": ["Mina reservkoder:"],
     "pl": ["Moje kody zapasowe:"],
 }
 

@@ -88,31 +88,52 @@ def _ean(rng: random.Random) -> str:
 
 def _vat(rng: random.Random) -> str:
     return rng.choice(
-        [f"DE{rand(rng, D, 9)}", f"FR{rand(rng, D, 11)}", f"ESB{rand(rng, D, 8)}",
-         f"NL{rand(rng, D, 9)}B01", f"IT{rand(rng, D, 11)}", f"SE{rand(rng, D, 10)}01"]
+        [
+            f"DE{rand(rng, D, 9)}",
+            f"FR{rand(rng, D, 11)}",
+            f"ESB{rand(rng, D, 8)}",
+            f"NL{rand(rng, D, 9)}B01",
+            f"IT{rand(rng, D, 11)}",
+            f"SE{rand(rng, D, 10)}01",
+        ]
     )
 
 
 def _plate(rng: random.Random) -> str:
     u = string.ascii_uppercase
     return rng.choice(
-        [f"B-{rand(rng, u, 2)} {rand(rng, D, 4)}", f"{rand(rng, u, 2)}-{rand(rng, D, 3)}-{rand(rng, u, 2)}",
-         f"{rand(rng, D, 4)} {rand(rng, u, 3)}", f"{rand(rng, u, 3)} {rand(rng, D, 3)}"]
+        [
+            f"B-{rand(rng, u, 2)} {rand(rng, D, 4)}",
+            f"{rand(rng, u, 2)}-{rand(rng, D, 3)}-{rand(rng, u, 2)}",
+            f"{rand(rng, D, 4)} {rand(rng, u, 3)}",
+            f"{rand(rng, u, 3)} {rand(rng, D, 3)}",
+        ]
     )
 
 
 def _price(rng: random.Random) -> str:
     amount = f"{rng.randint(5, 4999)}.{rng.randint(0, 99):02d}"
-    return rng.choice([f"EUR {amount}", f"${amount}", f"{amount.replace('.', ',')} €", f"£{amount}"])
+    return rng.choice(
+        [f"EUR {amount}", f"${amount}", f"{amount.replace('.', ',')} €", f"£{amount}"]
+    )
 
 
 _SIMPLE: dict[str, Maker] = {
-    "ticket": lambda r: rng_choice(r, ["#", "Ticket#", "TCK-", "INC"]) + rand(r, D, rng_int(r, 5, 12)),
+    "ticket": lambda r: (
+        rng_choice(r, ["#", "Ticket#", "TCK-", "INC"]) + rand(r, D, rng_int(r, 5, 12))
+    ),
     "order": lambda r: rng_choice(r, ["", "ORD-", "A", "#"]) + rand(r, D, rng_int(r, 6, 10)),
-    "invoice": lambda r: rng_choice(r, ["INV-", "RE-", "F", "2024-"]) + rand(r, D, rng_int(r, 5, 8)),
+    "invoice": lambda r: (
+        rng_choice(r, ["INV-", "RE-", "F", "2024-"]) + rand(r, D, rng_int(r, 5, 8))
+    ),
     "tracking": lambda r: rng_choice(
-        r, ["1Z" + rand(r, UPPER_DIGITS, 16), "JD" + rand(r, D, 18), rand(r, D, 12),
-            "LX" + rand(r, D, 9) + "DE"]
+        r,
+        [
+            "1Z" + rand(r, UPPER_DIGITS, 16),
+            "JD" + rand(r, D, 18),
+            rand(r, D, 12),
+            "LX" + rand(r, D, 9) + "DE",
+        ],
     ),
     "iban": _iban,
     "phone": _phone,
@@ -124,30 +145,63 @@ _SIMPLE: dict[str, Maker] = {
     "sha256": lambda r: rand(r, HEX, 64),
     "masked_card": _masked,
     "luhn_noncard": _luhn_noncard,
-    "postal_code": lambda r: rng_choice(r, [rand(r, D, 5), f"{rand(r, D, 2)}-{rand(r, D, 3)}",
-                                            f"{rand(r, D, 3)} {rand(r, D, 2)}", f"{rand(r, D, 4)} AB"]),
+    "postal_code": lambda r: rng_choice(
+        r,
+        [
+            rand(r, D, 5),
+            f"{rand(r, D, 2)}-{rand(r, D, 3)}",
+            f"{rand(r, D, 3)} {rand(r, D, 2)}",
+            f"{rand(r, D, 4)} AB",
+        ],
+    ),
     "isbn": _isbn,
-    "ipv4": lambda r: f"{r.choice([10, 172, 192, 203, 81])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
-    "ipv6": lambda r: "2001:db8:" + ":".join(rand(r, HEX, 4) for _ in range(3)) + "::" + rand(r, HEX, 3),
+    "ipv4": lambda r: (
+        f"{r.choice([10, 172, 192, 203, 81])}.{r.randint(0, 255)}."
+        f"{r.randint(0, 255)}.{r.randint(1, 254)}"
+    ),
+    "ipv6": lambda r: (
+        "2001:db8:" + ":".join(rand(r, HEX, 4) for _ in range(3)) + "::" + rand(r, HEX, 3)
+    ),
     "mac": lambda r: ":".join(rand(r, HEX, 2) for _ in range(6)).upper(),
-    "timestamp": lambda r: f"{_date_iso(r)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rand(r, D, 3)}Z",
+    "timestamp": lambda r: (
+        f"{_date_iso(r)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:"
+        f"{r.randint(0, 59):02d}.{rand(r, D, 3)}Z"
+    ),
     "booking_ref": lambda r: rand(r, "ABCDEFGHJKLMNPQRSTUVWXYZ", 6),
-    "serial": lambda r: rng_choice(r, ["SN", "S/N ", "C02"]) + rand(r, UPPER_DIGITS, rng_int(r, 8, 12)),
+    "serial": lambda r: (
+        rng_choice(r, ["SN", "S/N ", "C02"]) + rand(r, UPPER_DIGITS, rng_int(r, 8, 12))
+    ),
     "license_plate": _plate,
     "vat_id": _vat,
-    "sku": lambda r: f"{rand(r, string.ascii_uppercase, 3)}-{rand(r, D, 4)}-{rand(r, UPPER_DIGITS, 2)}",
+    "sku": lambda r: (
+        f"{rand(r, string.ascii_uppercase, 3)}-{rand(r, D, 4)}-{rand(r, UPPER_DIGITS, 2)}"
+    ),
     "imei": _imei,
     "ean": _ean,
     "customer_number": lambda r: rng_choice(r, ["KD-", "CUST-", "C"]) + rand(r, D, 7),
-    "error_code": lambda r: rng_choice(r, ["0x8007" + rand(r, "0123456789ABCDEF", 4), "E" + rand(r, D, 4),
-                                           "ERR_" + rand(r, string.ascii_uppercase, 6)]),
-    "md5": lambda r: rand(r, HEX, 32),
-    "bic": lambda r: rand(r, string.ascii_uppercase, 6) + rand(r, UPPER_DIGITS, 2) + rng_choice(r, ["", "XXX"]),
-    "image_ref": lambda r: rng_choice(
-        r, [f"cid:image00{r.randint(1, 9)}.png@01D{rand(r, '0123456789ABCDEF', 5)}.{rand(r, '0123456789ABCDEF', 8)}",
-            f"data:image/png;base64,{b64(r, 60)}"]
+    "error_code": lambda r: rng_choice(
+        r,
+        [
+            "0x8007" + rand(r, "0123456789ABCDEF", 4),
+            "E" + rand(r, D, 4),
+            "ERR_" + rand(r, string.ascii_uppercase, 6),
+        ],
     ),
-    "promo_code": lambda r: rng_choice(r, ["SUMMER", "WELCOME", "BLACKFRIDAY", "SPRING"]) + rand(r, D, 2),
+    "md5": lambda r: rand(r, HEX, 32),
+    "bic": lambda r: (
+        rand(r, string.ascii_uppercase, 6) + rand(r, UPPER_DIGITS, 2) + rng_choice(r, ["", "XXX"])
+    ),
+    "image_ref": lambda r: rng_choice(
+        r,
+        [
+            f"cid:image00{r.randint(1, 9)}.png@01D{rand(r, '0123456789ABCDEF', 5)}."
+            f"{rand(r, '0123456789ABCDEF', 8)}",
+            f"data:image/png;base64,{b64(r, 60)}",
+        ],
+    ),
+    "promo_code": lambda r: (
+        rng_choice(r, ["SUMMER", "WELCOME", "BLACKFRIDAY", "SPRING"]) + rand(r, D, 2)
+    ),
     "request_id": lambda r: "req_" + rand(r, HEX, 24),
 }
 
@@ -188,54 +242,145 @@ NO_VALUE_PHRASES = [
 ]
 
 PHRASES: dict[str, list[str]] = {
-    "ticket": ["Regarding ticket {v}", "my ticket {v} is still open", "Ticket-Nr. {v}",
-               "see case {v}", "votre ticket {v}", "incidencia {v}", "(ref {v})"],
-    "order": ["order {v}", "Order number: {v}", "Bestellnummer {v}", "commande n° {v}",
-              "pedido {v}", "ordine {v}", "bestelling {v}", "zamówienie nr {v}"],
-    "invoice": ["invoice {v}", "Rechnung {v}", "facture {v}", "factura {v}", "fattura {v}",
-                "faktura {v}", "Invoice no.: {v}"],
-    "tracking": ["tracking number {v}", "tracking code {v}", "Sendungsnummer {v}",
-                 "numéro de suivi {v}", "track & trace {v}", "código de seguimiento {v}"],
-    "iban": ["IBAN {v}", "our IBAN is {v}", "Bankverbindung: IBAN {v}", "IBAN : {v}",
-             "please refund to {v}", "conto IBAN {v}"],
-    "phone": ["call me at {v}", "Tel. {v}", "phone: {v}", "Mobile {v}", "téléphone {v}",
-              "telefoon {v}", "ring mig på {v}"],
+    "ticket": [
+        "Regarding ticket {v}",
+        "my ticket {v} is still open",
+        "Ticket-Nr. {v}",
+        "see case {v}",
+        "votre ticket {v}",
+        "incidencia {v}",
+        "(ref {v})",
+    ],
+    "order": [
+        "order {v}",
+        "Order number: {v}",
+        "Bestellnummer {v}",
+        "commande n° {v}",
+        "pedido {v}",
+        "ordine {v}",
+        "bestelling {v}",
+        "zamówienie nr {v}",
+    ],
+    "invoice": [
+        "invoice {v}",
+        "Rechnung {v}",
+        "facture {v}",
+        "factura {v}",
+        "fattura {v}",
+        "faktura {v}",
+        "Invoice no.: {v}",
+    ],
+    "tracking": [
+        "tracking number {v}",
+        "tracking code {v}",
+        "Sendungsnummer {v}",
+        "numéro de suivi {v}",
+        "track & trace {v}",
+        "código de seguimiento {v}",
+    ],
+    "iban": [
+        "IBAN {v}",
+        "our IBAN is {v}",
+        "Bankverbindung: IBAN {v}",
+        "IBAN : {v}",
+        "please refund to {v}",
+        "conto IBAN {v}",
+    ],
+    "phone": [
+        "call me at {v}",
+        "Tel. {v}",
+        "phone: {v}",
+        "Mobile {v}",
+        "téléphone {v}",
+        "telefoon {v}",
+        "ring mig på {v}",
+    ],
     "date": ["since {v}", "on {v}", "seit dem {v}", "depuis le {v}", "desde el {v}", "dal {v}"],
     "price": ["charged {v}", "a total of {v}", "Betrag {v}", "montant de {v}", "importe {v}"],
-    "version": ["version {v}", "v{v}", "after upgrading to {v}", "app {v} (build 4411)",
-                "Version {v}"],
-    "uuid_id": ["job id {v}", "workspace {v}", "request {v}", "Tenant-ID: {v}",
-                "correlation id {v}"],
+    "version": [
+        "version {v}",
+        "v{v}",
+        "after upgrading to {v}",
+        "app {v} (build 4411)",
+        "Version {v}",
+    ],
+    "uuid_id": [
+        "job id {v}",
+        "workspace {v}",
+        "request {v}",
+        "Tenant-ID: {v}",
+        "correlation id {v}",
+    ],
     "git_hash": ["commit {v}", "deployed {v}", "revision {v}", "build from {v}"],
     "sha256": ["sha256 {v}", "checksum {v}", "SHA-256: {v}", "digest sha256:{v}"],
     "masked_card": ["the card {v}", "card {v} was charged twice", "Karte {v}", "carte {v}"],
-    "luhn_noncard": ["customer account {v}", "contract number {v}", "meter number {v}",
-                     "Vertragsnummer {v}", "Kundenkonto {v}", "loyalty card {v}"],
-    "postal_code": ["postal code {v}", "ZIP {v}", "PLZ {v}", "code postal {v}",
-                    "código postal {v}", "postnummer {v}", "kod pocztowy {v}"],
+    "luhn_noncard": [
+        "customer account {v}",
+        "contract number {v}",
+        "meter number {v}",
+        "Vertragsnummer {v}",
+        "Kundenkonto {v}",
+        "loyalty card {v}",
+    ],
+    "postal_code": [
+        "postal code {v}",
+        "ZIP {v}",
+        "PLZ {v}",
+        "code postal {v}",
+        "código postal {v}",
+        "postnummer {v}",
+        "kod pocztowy {v}",
+    ],
     "isbn": ["ISBN {v}", "the book {v}", "ISBN-13: {v}"],
     "ipv4": ["from {v}", "server {v}", "IP {v}", "peer={v}:443", "whitelist {v}"],
     "ipv6": ["from {v}", "IPv6 {v}", "address {v}"],
     "mac": ["MAC {v}", "device {v}", "MAC address {v}"],
     "timestamp": ["at {v}", "logged {v}", "ts={v}"],
-    "booking_ref": ["booking reference {v}", "PNR {v}", "Buchungscode {v}",
-                    "référence de réservation {v}", "localizador {v}"],
+    "booking_ref": [
+        "booking reference {v}",
+        "PNR {v}",
+        "Buchungscode {v}",
+        "référence de réservation {v}",
+        "localizador {v}",
+    ],
     "serial": ["serial number {v}", "Seriennummer {v}", "numéro de série {v}", "{v} (serial)"],
-    "license_plate": ["licence plate {v}", "Kennzeichen {v}", "plaque {v}", "matrícula {v}",
-                      "kenteken {v}", "targa {v}"],
-    "vat_id": ["VAT ID {v}", "USt-IdNr. {v}", "TVA {v}", "NIF {v}", "Partita IVA {v}",
-               "btw-nummer {v}"],
+    "license_plate": [
+        "licence plate {v}",
+        "Kennzeichen {v}",
+        "plaque {v}",
+        "matrícula {v}",
+        "kenteken {v}",
+        "targa {v}",
+    ],
+    "vat_id": [
+        "VAT ID {v}",
+        "USt-IdNr. {v}",
+        "TVA {v}",
+        "NIF {v}",
+        "Partita IVA {v}",
+        "btw-nummer {v}",
+    ],
     "sku": ["SKU {v}", "item {v}", "Artikel {v}", "article {v}"],
     "imei": ["IMEI {v}", "the phone's IMEI is {v}"],
     "ean": ["EAN {v}", "barcode {v}"],
-    "customer_number": ["customer number {v}", "Kundennummer {v}", "numéro client {v}",
-                        "número de cliente {v}", "klantnummer {v}"],
+    "customer_number": [
+        "customer number {v}",
+        "Kundennummer {v}",
+        "numéro client {v}",
+        "número de cliente {v}",
+        "klantnummer {v}",
+    ],
     "error_code": ["error code {v}", "Fehlercode {v}", "code d'erreur {v}", "the code was {v}"],
     "md5": ["md5 {v}", "MD5 checksum {v}", "file hash {v}"],
     "bic": ["BIC {v}", "SWIFT {v}", "BIC/SWIFT: {v}"],
     "image_ref": ["[image: {v}]", "<{v}>", "(see {v})"],
-    "promo_code": ["promo code {v}", "discount code {v}", "Gutscheincode {v}",
-                   "code promo {v}", "voucher {v}"],
+    "promo_code": [
+        "promo code {v}",
+        "discount code {v}",
+        "Gutscheincode {v}",
+        "code promo {v}",
+        "voucher {v}",
+    ],
     "request_id": ["request id {v}", "X-Request-Id: {v}", "request_id={v}"],
 }
 

@@ -53,9 +53,15 @@ def _user(rng: random.Random) -> str:
 
 # ---------------------------------------------------------------- cards, expiry, cvv
 CARD_LEAD = {
-    "en": ["my card number is {0}", "Card: {0}", "please charge {0} instead",
-           "use the card {0} for the renewal", "Card number {0}", "CC# {0}",
-           "the new card is {0}"],
+    "en": [
+        "my card number is {0}",
+        "Card: {0}",
+        "please charge {0} instead",
+        "use the card {0} for the renewal",
+        "Card number {0}",
+        "CC# {0}",
+        "the new card is {0}",
+    ],
     "de": ["meine Kartennummer ist {0}", "Kreditkarte: {0}", "bitte buchen Sie von {0} ab"],
     "fr": ["mon numéro de carte est {0}", "carte bancaire : {0}"],
     "es": ["el número de mi tarjeta es {0}", "tarjeta: {0}"],
@@ -66,25 +72,49 @@ CARD_LEAD = {
     "pl": ["numer karty to {0}", "karta: {0}"],
 }
 EXPIRY = {
-    "en": ["expiring {0}", "exp {0}", "valid thru {0}", "expiry date {0}", "Exp: {0}",
-           "expires {0}", "({0})", "exp. date {0}"],
-    "de": ["gültig bis {0}", "Ablaufdatum {0}"], "fr": ["date d'expiration {0}", "expire fin {0}"],
-    "es": ["caducidad {0}", "vence {0}"], "it": ["scadenza {0}"], "nl": ["vervaldatum {0}"],
-    "pt": ["validade {0}"], "sv": ["giltigt till {0}"], "pl": ["data ważności {0}"],
+    "en": [
+        "expiring {0}",
+        "exp {0}",
+        "valid thru {0}",
+        "expiry date {0}",
+        "Exp: {0}",
+        "expires {0}",
+        "({0})",
+        "exp. date {0}",
+    ],
+    "de": ["gültig bis {0}", "Ablaufdatum {0}"],
+    "fr": ["date d'expiration {0}", "expire fin {0}"],
+    "es": ["caducidad {0}", "vence {0}"],
+    "it": ["scadenza {0}"],
+    "nl": ["vervaldatum {0}"],
+    "pt": ["validade {0}"],
+    "sv": ["giltigt till {0}"],
+    "pl": ["data ważności {0}"],
 }
 CVV = {
-    "en": ["CVV {0}", "the code on the back is {0}", "security code {0}", "CVC: {0}",
-           "cvv2={0}", "and the 3 digits on the back: {0}", "CID {0}"],
-    "de": ["Prüfnummer {0}", "Sicherheitscode {0}"], "fr": ["cryptogramme {0}", "CVV : {0}"],
-    "es": ["código de seguridad {0}", "CVV {0}"], "it": ["codice di sicurezza {0}"],
-    "nl": ["beveiligingscode {0}"], "pt": ["código de segurança {0}"],
-    "sv": ["CVC-kod {0}"], "pl": ["kod CVV {0}"],
+    "en": [
+        "CVV {0}",
+        "the code on the back is {0}",
+        "security code {0}",
+        "CVC: {0}",
+        "cvv2={0}",
+        "and the 3 digits on the back: {0}",
+        "CID {0}",
+    ],
+    "de": ["Prüfnummer {0}", "Sicherheitscode {0}"],
+    "fr": ["cryptogramme {0}", "CVV : {0}"],
+    "es": ["código de seguridad {0}", "CVV {0}"],
+    "it": ["codice di sicurezza {0}"],
+    "nl": ["beveiligingscode {0}"],
+    "pt": ["código de segurança {0}"],
+    "sv": ["CVC-kod {0}"],
+    "pl": ["kod CVV {0}"],
 }
 
 
 def _card_text(rng: random.Random, network: str) -> tuple[str, tuple[str, ...]]:
     digits = V.card_digits(rng, network)
-    form = rng.randrange(8)
+    form = rng.randrange(9)
     if network == "amex" and form < 5:
         return V.group(digits, [4, 6, 5], [rng.choice([" ", "-"])]), ()
     if form == 0:
@@ -98,15 +128,21 @@ def _card_text(rng: random.Random, network: str) -> tuple[str, tuple[str, ...]]:
     if form == 5:
         return V.group(digits, [4, 4, 4, 4], ["-", " ", " "]), ("split",)
     if form == 6:
-        return V.group(digits, [3, 5, 4, 4], [" "]), ("split",)
+        return V.group(digits, [4, 4, 4, 4], [rng.choice([".", "  ", " - "])]), ("split",)
     return V.group(digits, [4, 4, 4, 4], [" "]), ("wrapped",)
 
 
 def _expiry(rng: random.Random) -> str:
     m, y = rng.randint(1, 12), rng.randint(2025, 2032)
     return rng.choice(
-        [f"{m:02d}/{y}", f"{m}/{y % 100}", f"{m:02d}-{y % 100}", f"{m:02d} / {y % 100}",
-         f"{m}/{y % 100:02d}", f"{m:02d}/{y % 100:02d}"]
+        [
+            f"{m:02d}/{y}",
+            f"{m}/{y % 100}",
+            f"{m:02d}-{y % 100}",
+            f"{m:02d} / {y % 100}",
+            f"{m}/{y % 100:02d}",
+            f"{m:02d}/{y % 100:02d}",
+        ]
     )
 
 
@@ -138,47 +174,90 @@ def card_bundle(rng: random.Random, lang: str = "en") -> Snippet:
 
 # ---------------------------------------------------------------- passwords
 PASSWORD = {
-    "en": ["my password is {0}", "password: {0}", "pwd: {0}", "PW {0}", "Password = {0}",
-           "the temp password they gave me is {0}", "I reset it to {0}", "new password: {0}",
-           "login: {u} / {0}", "user {u} pass {0}", "you can log in with {u} and {0}",
-           "the password for the shared mailbox is \"{0}\""],
-    "de": ["mein Passwort ist {0}", "Passwort: {0}", "Kennwort lautet {0}",
-           "das neue Passwort lautet {0}", "Zugangsdaten: {u} / {0}"],
-    "fr": ["mon mot de passe est {0}", "mot de passe : {0}", "mdp : {0}",
-           "le nouveau mot de passe est {0}"],
+    "en": [
+        "my password is {0}",
+        "password: {0}",
+        "pwd: {0}",
+        "PW {0}",
+        "Password = {0}",
+        "the temp password they gave me is {0}",
+        "I reset it to {0}",
+        "new password: {0}",
+        "login: {u} / {0}",
+        "user {u} pass {0}",
+        "you can log in with {u} and {0}",
+        'the password for the shared mailbox is "{0}"',
+    ],
+    "de": [
+        "mein Passwort ist {0}",
+        "Passwort: {0}",
+        "Kennwort lautet {0}",
+        "das neue Passwort lautet {0}",
+        "Zugangsdaten: {u} / {0}",
+    ],
+    "fr": [
+        "mon mot de passe est {0}",
+        "mot de passe : {0}",
+        "mdp : {0}",
+        "le nouveau mot de passe est {0}",
+    ],
     "es": ["mi contraseña es {0}", "contraseña: {0}", "clave: {0}", "la nueva contraseña es {0}"],
-    "it": ["la mia password è {0}", "password: {0}", "la nuova password è {0}",
-           "parola d'ordine: {0}"],
+    "it": [
+        "la mia password è {0}",
+        "password: {0}",
+        "la nuova password è {0}",
+        "parola d'ordine: {0}",
+    ],
     "nl": ["mijn wachtwoord is {0}", "wachtwoord: {0}", "het nieuwe wachtwoord is {0}"],
     "pt": ["minha senha é {0}", "senha: {0}", "a nova senha é {0}", "palavra-passe: {0}"],
     "sv": ["mitt lösenord är {0}", "lösenord: {0}", "det nya lösenordet är {0}"],
     "pl": ["moje hasło to {0}", "hasło: {0}", "nowe hasło to {0}"],
 }
 PASSPHRASE = {
-    "en": ["I reset it to {0}", "my passphrase is {0}", "I set it to {0} (all lowercase)",
-           "the new one is {0}", "now it's {0} but it still fails"],
+    "en": [
+        "I reset it to {0}",
+        "my passphrase is {0}",
+        "I set it to {0} (all lowercase)",
+        "the new one is {0}",
+        "now it's {0} but it still fails",
+    ],
     "de": ["ich habe es auf {0} zurückgesetzt", "die Passphrase ist {0}"],
-    "fr": ["je l'ai réinitialisé à {0}"], "es": ["la restablecí a {0}"],
-    "it": ["l'ho reimpostata a {0}"], "nl": ["ik heb het gereset naar {0}"],
-    "pt": ["redefini para {0}"], "sv": ["jag återställde det till {0}"],
+    "fr": ["je l'ai réinitialisé à {0}"],
+    "es": ["la restablecí a {0}"],
+    "it": ["l'ho reimpostata a {0}"],
+    "nl": ["ik heb het gereset naar {0}"],
+    "pt": ["redefini para {0}"],
+    "sv": ["jag återställde det till {0}"],
     "pl": ["zresetowałem je na {0}"],
 }
 CHANGED = {
-    "en": ["I changed it from {0} to {1}", "changed my password from {0} to {1} yesterday",
-           "old password {0}, new password {1}"],
-    "de": ["ich habe es von {0} auf {1} geändert"], "fr": ["je l'ai changé de {0} à {1}"],
-    "es": ["la cambié de {0} a {1}"], "it": ["l'ho cambiata da {0} a {1}"],
-    "nl": ["ik heb het veranderd van {0} naar {1}"], "pt": ["mudei de {0} para {1}"],
-    "sv": ["jag ändrade det från {0} till {1}"], "pl": ["zmieniłem je z {0} na {1}"],
+    "en": [
+        "I changed it from {0} to {1}",
+        "changed my password from {0} to {1} yesterday",
+        "old password {0}, new password {1}",
+    ],
+    "de": ["ich habe es von {0} auf {1} geändert"],
+    "fr": ["je l'ai changé de {0} à {1}"],
+    "es": ["la cambié de {0} a {1}"],
+    "it": ["l'ho cambiata da {0} a {1}"],
+    "nl": ["ik heb het veranderd van {0} naar {1}"],
+    "pt": ["mudei de {0} para {1}"],
+    "sv": ["jag ändrade det från {0} till {1}"],
+    "pl": ["zmieniłem je z {0} na {1}"],
 }
 CURL = [
     "curl -u {u}:{0} https://api.example.com/v2/exports",
     "curl -s -u '{u}:{0}' -X POST https://api.example.com/v1/tickets -d @body.json",
     "curl --user {u}:{0} https://example.com/api/status",
-    "$ curl -v -u \"{u}:{0}\" https://api.example.com/v1/me",
+    '$ curl -v -u "{u}:{0}" https://api.example.com/v1/me',
 ]
-WIFI = ["Guest Wi-Fi: AcmeGuest / {0}", "WLAN: Acme-Office, Passwort {0}", "WiFi password: {0}",
-        "Wi-Fi: {u}-5G pw {0}", "Gäste-WLAN Kennwort: {0}"]
+WIFI = [
+    "Guest Wi-Fi: AcmeGuest / {0}",
+    "WLAN: Acme-Office, Passwort {0}",
+    "WiFi password: {0}",
+    "Wi-Fi: {u}-5G pw {0}",
+    "Gäste-WLAN Kennwort: {0}",
+]
 
 
 def password(rng: random.Random, lang: str = "en") -> Snippet:
@@ -187,7 +266,9 @@ def password(rng: random.Random, lang: str = "en") -> Snippet:
     user = _user(rng)
     if style <= 4:
         tpl, lang = _pick(rng, PASSWORD, _lang(rng, lang))
-        return Snippet(tpl.replace("{u}", user), [Sec(V.password(rng), "password", "labelled")], lang)
+        return Snippet(
+            tpl.replace("{u}", user), [Sec(V.password(rng), "password", "labelled")], lang
+        )
     if style <= 6:
         tpl, lang = _pick(rng, PASSPHRASE, _lang(rng, lang))
         secret = Sec(V.passphrase(rng, rng.choice([3, 4, 5])), "password", "passphrase")

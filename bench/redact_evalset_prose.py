@@ -9,16 +9,45 @@ from __future__ import annotations
 
 LANGS = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl")
 NAMES = [
-    "Anna Schmidt", "Bob Miller", "Chloé Martin", "Diego García", "Eva Novak", "Farid Haddad",
-    "Giulia Rossi", "Hanna Lindqvist", "Jan de Vries", "João Silva", "Katarzyna Nowak",
-    "Liam O'Brien", "Mette Jensen", "Noah Becker", "Olivia Brown", "Pierre Dubois",
+    "Anna Schmidt",
+    "Bob Miller",
+    "Chloé Martin",
+    "Diego García",
+    "Eva Novak",
+    "Farid Haddad",
+    "Giulia Rossi",
+    "Hanna Lindqvist",
+    "Jan de Vries",
+    "João Silva",
+    "Katarzyna Nowak",
+    "Liam O'Brien",
+    "Mette Jensen",
+    "Noah Becker",
+    "Olivia Brown",
+    "Pierre Dubois",
 ]
-COMPANIES = ["Acme GmbH", "Globex SARL", "Initech Ltd", "Umbrella S.L.", "Hooli AB",
-             "Vandelay B.V.", "Stark Lda.", "Wayne Sp. z o.o.", "Pied Piper Inc."]
+COMPANIES = [
+    "Acme GmbH",
+    "Globex SARL",
+    "Initech Ltd",
+    "Umbrella S.L.",
+    "Hooli AB",
+    "Vandelay B.V.",
+    "Stark Lda.",
+    "Wayne Sp. z o.o.",
+    "Pied Piper Inc.",
+]
 
 GREETINGS: dict[str, list[str]] = {
-    "en": ["Hi,", "Hello support team,", "Hi there,", "Dear Sir or Madam,", "Hey {name},",
-           "Good morning,", "Hello again,"],
+    "en": [
+        "Hi,",
+        "Hello support team,",
+        "Hi there,",
+        "Dear Sir or Madam,",
+        "Hey {name},",
+        "Good morning,",
+        "Hello again,",
+    ],
     "de": ["Hallo,", "Guten Tag,", "Sehr geehrte Damen und Herren,", "Hallo {name},", "Moin,"],
     "fr": ["Bonjour,", "Bonjour {name},", "Madame, Monsieur,", "Salut,"],
     "es": ["Hola,", "Buenos días,", "Estimado equipo de soporte:", "Hola {name},"],
@@ -97,8 +126,14 @@ FILLERS: dict[str, list[str]] = {
 }
 
 DECOY_FRAMES: dict[str, list[str]] = {
-    "en": ["This is about {D}.", "For reference: {D}.", "I also checked {D}, no change.",
-           "FYI {D}", "{D} - please check.", "Related: {D}."],
+    "en": [
+        "This is about {D}.",
+        "For reference: {D}.",
+        "I also checked {D}, no change.",
+        "FYI {D}",
+        "{D} - please check.",
+        "Related: {D}.",
+    ],
     "de": ["Es geht um {D}.", "Zur Info: {D}.", "Betrifft {D}.", "Siehe {D}."],
     "fr": ["Il s'agit de {D}.", "Pour info : {D}.", "Concerne {D}."],
     "es": ["Se trata de {D}.", "Para su referencia: {D}.", "Referente a {D}."],
@@ -122,8 +157,12 @@ CLOSINGS: dict[str, list[str]] = {
 }
 
 ATTRIBUTIONS: dict[str, list[str]] = {
-    "en": ["On {date}, {name} <{email}> wrote:", "On {date} at 10:14, Support <{email}> wrote:",
-           "-----Original Message-----\nFrom: {name} <{email}>\nSent: {date}\nSubject: Re: your request"],
+    "en": [
+        "On {date}, {name} <{email}> wrote:",
+        "On {date} at 10:14, Support <{email}> wrote:",
+        "-----Original Message-----\nFrom: {name} <{email}>\nSent: {date}\n"
+        "Subject: Re: your request",
+    ],
     "de": ["Am {date} um 09:12 schrieb {name} <{email}>:", "{name} <{email}> schrieb am {date}:"],
     "fr": ["Le {date}, {name} <{email}> a écrit :", "Le {date} à 14:02, Support a écrit :"],
     "es": ["El {date}, {name} <{email}> escribió:"],
@@ -135,8 +174,15 @@ ATTRIBUTIONS: dict[str, list[str]] = {
 }
 
 SUBJECTS: dict[str, list[str]] = {
-    "en": ["Login not working", "Re: Invoice question", "URGENT: export broken", "Account access",
-           "Fwd: API integration problem", "Question about my subscription", "Re: Re: 2FA issue"],
+    "en": [
+        "Login not working",
+        "Re: Invoice question",
+        "URGENT: export broken",
+        "Account access",
+        "Fwd: API integration problem",
+        "Question about my subscription",
+        "Re: Re: 2FA issue",
+    ],
     "de": ["Anmeldung funktioniert nicht", "AW: Rechnung", "Dringend: Zugang gesperrt"],
     "fr": ["Problème de connexion", "RE: facture", "Accès bloqué"],
     "es": ["No puedo entrar", "RE: factura", "Problema con la API"],

@@ -11,9 +11,16 @@ import redact_evalset_values as V
 from redact_evalset_phrases import Sec, Snippet, _lang, _pick, _user
 
 KEY_LABELLED = {
-    "en": ["API key: {0}", "our key is {0}", "here is the token: {0}", "Secret key: {0}",
-           "we use {0} in production", "the token we generate is {0}", "key = {0}",
-           "this is the access key I was given: {0}"],
+    "en": [
+        "API key: {0}",
+        "our key is {0}",
+        "here is the token: {0}",
+        "Secret key: {0}",
+        "we use {0} in production",
+        "the token we generate is {0}",
+        "key = {0}",
+        "this is the access key I was given: {0}",
+    ],
     "de": ["der API-Schlüssel lautet {0}", "API-Key: {0}", "unser Token ist {0}"],
     "fr": ["la clé API est {0}", "clé : {0}", "voici le jeton : {0}"],
     "es": ["la clave de API es {0}", "el token es {0}"],
@@ -24,21 +31,25 @@ KEY_LABELLED = {
     "pl": ["klucz API to {0}", "token: {0}"],
 }
 KEY_LIGHT = [
-    "the key from our dashboard is {0}", "I copied this from the settings page: {0}",
-    "it's {0} (copied from the integrations tab)", "we're calling it with {0}",
-    "here it is:\n{0}", "this one: {0} -- does it look right to you?",
-    "the value in the dashboard says {0}", "I pasted {0} into the plugin settings",
+    "the key from our dashboard is {0}",
+    "I copied this from the settings page: {0}",
+    "it's {0} (copied from the integrations tab)",
+    "we're calling it with {0}",
+    "here it is:\n{0}",
+    "this one: {0} -- does it look right to you?",
+    "the value in the dashboard says {0}",
+    "I pasted {0} into the plugin settings",
 ]
 ENV_LINES = {
     "aws_key_id": ["export AWS_ACCESS_KEY_ID={0}", "aws_access_key_id = {0}"],
-    "aws_secret": ["aws_secret_access_key = {0}", "AWS_SECRET_ACCESS_KEY=\"{0}\""],
-    "stripe_key": ["STRIPE_SECRET_KEY={0}", "stripe.api_key = \"{0}\""],
+    "aws_secret": ["aws_secret_access_key = {0}", 'AWS_SECRET_ACCESS_KEY="{0}"'],
+    "stripe_key": ["STRIPE_SECRET_KEY={0}", 'stripe.api_key = "{0}"'],
     "sendgrid_key": ["SENDGRID_API_KEY={0}"],
-    "openai_key": ["OPENAI_API_KEY={0}", "client = OpenAI(api_key=\"{0}\")"],
+    "openai_key": ["OPENAI_API_KEY={0}", 'client = OpenAI(api_key="{0}")'],
     "twilio_token": ["TWILIO_AUTH_TOKEN={0}", "auth_token: {0}"],
     "uuid_key": ["X-API-Key: {0}", "-H 'X-API-Key: {0}'", "x-api-key: {0}"],
     "mailchimp_key": ["apikey: {0}", "MAILCHIMP_KEY={0}"],
-    "unlabelled_key": ["client_secret: {0}", "\"secret\": \"{0}\""],
+    "unlabelled_key": ["client_secret: {0}", '"secret": "{0}"'],
 }
 
 
@@ -61,14 +72,24 @@ def api_key(rng: random.Random, lang: str = "en") -> Snippet:
             prefix, rest = value[:6], value[6:]
             return Snippet(
                 "the bot token is {0}",
-                [Sec(prefix + " ".join(rest[i : i + 6] for i in range(0, len(rest), 6)),
-                     "api_key", variety, ("split",))],
+                [
+                    Sec(
+                        prefix + " " + " ".join(rest[i : i + 6] for i in range(0, len(rest), 6)),
+                        "api_key",
+                        variety,
+                        ("split",),
+                    )
+                ],
             )
-        return Snippet(rng.choice(["key: {0}", "the key is {0}", "{0} (secret)"]),
-                       [Sec(_split_value(rng, value), "api_key", variety, ("split",))])
-    if len(value) > 60 and style < 3:
-        return Snippet(rng.choice(["Our key: {0}", "we use this key {0}", "KEY={0}"]),
-                       [Sec(value, "api_key", variety, ("wrapped",))])
+        return Snippet(
+            rng.choice(["key: {0}", "the key is {0}", "{0} (secret)"]),
+            [Sec(_split_value(rng, value), "api_key", variety, ("split",))],
+        )
+    if len(value) > 60 and style < 4:
+        return Snippet(
+            rng.choice(["Our key: {0}", "we use this key {0}", "KEY={0}"]),
+            [Sec(value, "api_key", variety, ("wrapped",))],
+        )
     if variety in ENV_LINES and style < 6:
         return Snippet(rng.choice(ENV_LINES[variety]), [Sec(value, "api_key", variety, ("code",))])
     if style < 8 or variety in ("unlabelled_key", "uuid_key", "mailchimp_key"):
@@ -81,26 +102,38 @@ def api_key(rng: random.Random, lang: str = "en") -> Snippet:
 
 
 JWT_PHRASES = {
-    "en": ["Authorization: Bearer {0}", "the token I get back is {0}", "id_token={0}",
-           "{{\"access_token\": \"{0}\", \"token_type\": \"Bearer\"}}", "here's the JWT: {0}"],
-    "de": ["das Token aus der Antwort: {0}"], "fr": ["le jeton renvoyé est {0}"],
-    "es": ["el token que recibo es {0}"], "it": ["il token ricevuto è {0}"],
-    "nl": ["het token dat ik terugkrijg is {0}"], "pt": ["o token retornado é {0}"],
-    "sv": ["token som returneras: {0}"], "pl": ["token z odpowiedzi: {0}"],
+    "en": [
+        "Authorization: Bearer {0}",
+        "the token I get back is {0}",
+        "id_token={0}",
+        '{{"access_token": "{0}", "token_type": "Bearer"}}',
+        "here's the JWT: {0}",
+    ],
+    "de": ["das Token aus der Antwort: {0}"],
+    "fr": ["le jeton renvoyé est {0}"],
+    "es": ["el token que recibo es {0}"],
+    "it": ["il token ricevuto è {0}"],
+    "nl": ["het token dat ik terugkrijg is {0}"],
+    "pt": ["o token retornado é {0}"],
+    "sv": ["token som returneras: {0}"],
+    "pl": ["token z odpowiedzi: {0}"],
 }
 
 
 def jwt(rng: random.Random, lang: str = "en") -> Snippet:
     """A JWT in a header, JSON or prose, sometimes wrapped at the line width."""
-    tags = ("wrapped",) if rng.random() < 0.3 else ()
+    tags = ("wrapped",) if rng.random() < 0.4 else ()
     tpl, lang = _pick(rng, JWT_PHRASES, _lang(rng, lang))
     return Snippet(tpl, [Sec(V.jwt(rng), "jwt", "jwt", tags)], lang)
 
 
 COOKIES = [
     ("Cookie: session={0}", lambda r: V.b64url(r, 32)),
-    ("Cookie: connect.sid={0}", lambda r: "s%3A" + V.rand(r, V.URLSAFE, 32) + "." + V.rand(r, V.B62, 43)),
-    ("_gh_sess={0}", lambda r: V.rand(r, V.B62 + "%", 120)),
+    (
+        "Cookie: connect.sid={0}",
+        lambda r: "s%3A" + V.rand(r, V.URLSAFE, 32) + "." + V.rand(r, V.B62, 43),
+    ),
+    ("_gh_sess={0}", lambda r: "%2F".join(V.rand(r, V.B62, 40) for _ in range(3)) + "%3D%3D"),
     ("PHPSESSID={0}", lambda r: V.rand(r, "0123456789abcdefghijklmnopqrstuv", 26)),
     ("Set-Cookie: sessionid={0}; Path=/; HttpOnly", lambda r: V.rand(r, V.B62, 32)),
     ("JSESSIONID={0}", lambda r: V.rand(r, "0123456789ABCDEF", 32)),
@@ -116,9 +149,14 @@ URL_TOKENS = [
     "GET /v1/export?format=csv&access_token={0} HTTP/1.1",
     "https://files.example.com/dl/report.pdf?X-Amz-Signature={0}",
 ]
-BEARER = ["Authorization: Bearer {0}", "Bearer {0}", "refresh_token: {0}",
-          "the access token is {0}", "-H \"Authorization: Bearer {0}\"",
-          "Authorization: Token {0}"]
+BEARER = [
+    "Authorization: Bearer {0}",
+    "Bearer {0}",
+    "refresh_token: {0}",
+    "the access token is {0}",
+    '-H "Authorization: Bearer {0}"',
+    "Authorization: Token {0}",
+]
 
 
 def bearer(rng: random.Random, lang: str = "en") -> Snippet:
@@ -135,14 +173,20 @@ def bearer(rng: random.Random, lang: str = "en") -> Snippet:
     return Snippet(rng.choice(BEARER), [Sec(value, "bearer_token", "bearer", ("code",))])
 
 
-URL_CREDS = ["https://{u}:{0}@git.example.com/acme/app.git", "ftp://{u}:{0}@ftp.example.com/in/",
-             "https://{u}:{0}@example.com/webdav/", "smtp://{u}:{0}@mail.example.com:587",
-             "I can open https://{u}:{0}@staging.example.com fine"]
+URL_CREDS = [
+    "https://{u}:{0}@git.example.com/acme/app.git",
+    "ftp://{u}:{0}@ftp.example.com/in/",
+    "https://{u}:{0}@example.com/webdav/",
+    "smtp://{u}:{0}@mail.example.com:587",
+    "I can open https://{u}:{0}@staging.example.com fine",
+]
 CONN = [
-    "postgres://{u}:{0}@db.internal:5432/prod", "DATABASE_URL=mysql://root:{0}@localhost:3306/shop",
+    "postgres://{u}:{0}@db.internal:5432/prod",
+    "DATABASE_URL=mysql://root:{0}@localhost:3306/shop",
     "mongodb+srv://{u}:{0}@cluster0.ab1cd.mongodb.net/?retryWrites=true",
     "Server=tcp:sql.example.net,1433;Database=crm;User Id={u};Password={0};",
-    "redis://:{0}@cache.internal:6379/0", "amqp://{u}:{0}@rabbit:5672/%2F",
+    "redis://:{0}@cache.internal:6379/0",
+    "amqp://{u}:{0}@rabbit:5672/%2F",
     "jdbc:postgresql://db:5432/app?user={u}&password={0}",
 ]
 
@@ -150,7 +194,10 @@ CONN = [
 def url_credentials(rng: random.Random, lang: str = "en") -> Snippet:
     """A URL with user:password@ (the password is the secret)."""
     tpl = rng.choice(URL_CREDS).replace("{u}", _user(rng))
-    return Snippet(tpl, [Sec(V.password(rng).replace("@", "").replace("/", ""), "url_credentials", "url")])
+    value = V.password(rng)
+    for ch in "@/:?#%&+":  # a password with these would be percent-encoded in a URL
+        value = value.replace(ch, "")
+    return Snippet(tpl, [Sec(value, "url_credentials", "url")])
 
 
 def connection_string(rng: random.Random, lang: str = "en") -> Snippet:
@@ -164,6 +211,14 @@ def connection_string(rng: random.Random, lang: str = "en") -> Snippet:
 
 def private_key(rng: random.Random, lang: str = "en") -> Snippet:
     """A PEM private key pasted into the mail."""
-    lead = rng.choice(["Here is the key we use for SFTP:\n", "id_rsa:\n", "Private key below.\n\n",
-                       "Der Schlüssel:\n", "La clé privée :\n", ""])
+    lead = rng.choice(
+        [
+            "Here is the key we use for SFTP:\n",
+            "id_rsa:\n",
+            "Private key below.\n\n",
+            "Der Schlüssel:\n",
+            "La clé privée :\n",
+            "",
+        ]
+    )
     return Snippet(lead + "{0}", [Sec(V.pem(rng), "private_key", "pem", ("code",))])

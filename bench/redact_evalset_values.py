@@ -15,11 +15,12 @@ B62 = string.ascii_letters + string.digits
 URLSAFE = B62 + "-_"
 HEX = "0123456789abcdef"
 UPPER_DIGITS = string.ascii_uppercase + string.digits
-WORDS = (
-    "violet harbor canyon pencil maple rocket silver garden window thunder orange falcon "
-    "river copper meadow lantern velvet planet cobalt willow marble anchor summer pepper "
-    "basket walnut tiger ocean paper candle glacier hollow jasmine kettle lemon mirror "
-    "nickel olive puzzle quartz saddle timber umbrella valley winter yellow zebra"
+WORDS = (  # noqa: SIM905
+    "violet harbor canyon pencil maple rocket silver garden window thunder orange "
+    "falcon river copper meadow lantern velvet planet cobalt willow marble anchor "
+    "summer pepper basket walnut tiger ocean paper candle glacier hollow jasmine "
+    "kettle lemon mirror nickel olive puzzle quartz saddle timber umbrella valley "
+    "winter yellow zebra"
 ).split()
 
 
@@ -115,8 +116,11 @@ def password(rng: random.Random) -> str:
     if style == 1:
         return rand(rng, B62 + "!#%&*+-.?@", rng.randint(10, 18))
     if style == 2:
-        return rng.choice(WORDS) + rng.choice(["_", ".", "-", ""]) + rng.choice(WORDS) + str(
-            rng.randint(1, 99)
+        return (
+            rng.choice(WORDS)
+            + rng.choice(["_", ".", "-", ""])
+            + rng.choice(WORDS)
+            + str(rng.randint(1, 99))
         )
     if style == 3:
         w = rng.choice(WORDS)
@@ -144,7 +148,9 @@ def api_key(rng: random.Random, variety: str) -> str:
         case "gitlab_token":
             return "glpat-" + rand(rng, URLSAFE, 20)
         case "stripe_key":
-            return rng.choice(["sk_live_", "rk_live_", "sk_test_"]) + rand(rng, B62, rng.choice([24, 99]))
+            return rng.choice(["sk_live_", "rk_live_", "sk_test_"]) + rand(
+                rng, B62, rng.choice([24, 99])
+            )
         case "slack_token":
             return (
                 rng.choice(["xoxb-", "xoxp-"])
@@ -184,10 +190,11 @@ def api_key(rng: random.Random, variety: str) -> str:
     raise ValueError(variety)
 
 
-API_VARIETIES = (
-    "aws_key_id aws_secret github_token github_pat gitlab_token stripe_key slack_token "
-    "google_key sendgrid_key twilio_key twilio_token openai_key anthropic_key mailchimp_key "
-    "webhook_secret npm_token hf_token unlabelled_key uuid_key mailgun_key shopify_token"
+API_VARIETIES = (  # noqa: SIM905
+    "aws_key_id aws_secret github_token github_pat gitlab_token stripe_key "
+    "slack_token google_key sendgrid_key twilio_key twilio_token openai_key "
+    "anthropic_key mailchimp_key webhook_secret npm_token hf_token unlabelled_key "
+    "uuid_key mailgun_key shopify_token"
 ).split()
 
 _PEM_STARTS = {

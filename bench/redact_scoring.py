@@ -43,13 +43,17 @@ from ingest.redact import redact_html, redact_text
 MIN_RUN = 4
 MIN_ALNUM = 8
 PUBLIC_RUNS = frozenset(
-    "xoxb xoxp xoxa xoxe xapp whsec AKIA ASIA BEGIN PRIVATE OPENSSH ENCRYPTED live test "
-    "proj api03 github glpat".split()
+    (  # noqa: SIM905
+        "xoxb xoxp xoxa xoxe xapp whsec AKIA ASIA BEGIN PRIVATE OPENSSH ENCRYPTED live test "
+        "proj api03 github glpat"
+    ).split()
 )
 _MARKER = re.compile(r"\[[^\[\]\n]{1,80}? removed\]")
 _RUN = re.compile(r"[A-Za-z0-9]+")
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*>")
-_BLOCK = frozenset("br p div tr li ul ol table blockquote pre h1 h2 h3 h4 h5 h6 body html".split())
+_BLOCK = frozenset(
+    "br p div tr li ul ol table blockquote pre h1 h2 h3 h4 h5 h6 body html".split()  # noqa: SIM905
+)
 
 
 def visible(text: str, html: bool) -> str:
@@ -66,14 +70,25 @@ def visible(text: str, html: bool) -> str:
     return htmllib.unescape(_TAG.sub(tag, text))
 
 
-def _pattern(unit: str) -> re.Pattern[str]:
-    head = r"(?<![A-Za-z0-9])" if unit[:1].isalnum() else ""
-    tail = r"(?![A-Za-z0-9])" if unit[-1:].isalnum() else ""
-    return re.compile(head + re.escape(unit) + tail)
+def _glued(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def _count(text: str, unit: str) -> int:
-    return sum(1 for _ in _pattern(unit).finditer(text))
+    """Occurrences of unit in text that are not glued to alphanumerics on either side."""
+    found = 0
+    head, tail = _glued(unit[:1]), _glued(unit[-1:])
+    pos = text.find(unit)
+    while pos >= 0:
+        end = pos + len(unit)
+        before = pos > 0 and head and _glued(text[pos - 1])
+        after = end < len(text) and tail and _glued(text[end])
+        if not (before or after):
+            found += 1
+            pos = text.find(unit, end)
+        else:
+            pos = text.find(unit, pos + 1)
+    return found
 
 
 def units(value: str) -> list[str]:
@@ -127,11 +142,11 @@ class Score:
 
     def recall_by(self, key: Callable[[SecretLabel], str]) -> dict[str, tuple[int, int]]:
         """(caught, total) per value of key(label), sorted by key."""
-        return _tally(((key(r.label), r.caught) for r in self.secrets))
+        return _tally((key(r.label), r.caught) for r in self.secrets)
 
     def kept_by_kind(self) -> dict[str, tuple[int, int]]:
         """(kept, total) per decoy kind."""
-        return _tally(((r.label.kind, r.kept) for r in self.decoys))
+        return _tally((r.label.kind, r.kept) for r in self.decoys)
 
     def mb_per_s(self) -> float:
         """Redactor throughput over the set's subjects and bodies (UTF-8 bytes)."""
@@ -181,6 +196,8 @@ def score(mails: list[Mail]) -> Score:
     decoys: list[DecoyResult] = []
     seconds = 0.0
     size = 0
+    redact_text("warm-up: password hunter2, card 4111 1111 1111 1111")  # lazy set-up untimed
+    redact_html("<p>warm-up</p>")
     for mail in mails:
         for field, text, html in (("subject", mail.subject, False), ("body", mail.body, mail.html)):
             size += len(text.encode("utf-8"))
