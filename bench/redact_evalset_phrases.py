@@ -187,6 +187,11 @@ PASSWORD = {
         "user {u} pass {0}",
         "you can log in with {u} and {0}",
         'the password for the shared mailbox is "{0}"',
+        "Login details:\nusername: {u}\npassword: {0}",
+        "It says wrong password but I'm sure it's {0} (with a capital letter)",
+        "creds are {u}/{0}",
+        "pass = {0}",
+        "I've tried both {0} and the old one",
     ],
     "de": [
         "mein Passwort ist {0}",

@@ -156,6 +156,8 @@ BEARER = [
     "the access token is {0}",
     '-H "Authorization: Bearer {0}"',
     "Authorization: Token {0}",
+    "access_token={0}",
+    "X-Auth-Token: {0}",
 ]
 
 
