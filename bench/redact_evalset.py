@@ -138,9 +138,10 @@ class _MailWriter:
         self.lang = "en" if rng.random() < 0.55 else rng.choice(prose.LANGS[1:])
         self.name = rng.choice(prose.NAMES)
 
-    def next_decoy(self, b: Builder, kinds: tuple[str, ...] = ()) -> None:
+    def next_decoy(self, b: Builder, kinds: tuple[str, ...] = (), bare: bool = False) -> None:
         kind = self.rng.choice(kinds) if kinds else self.decoy_kinds.pop()
         template, value = make_decoy(self.rng, kind)
+        template = "{v}" if bare else template
         head, _, tail = template.partition("{v}")
         b.text(head)
         b.decoy(kind, value)
@@ -234,7 +235,7 @@ class _MailWriter:
         roll = rng.random()
         if roll < 0.3:
             b.text(rng.choice(["[", "Re: [", "AW: "]))
-            self.next_decoy(b, ("ticket", "order", "invoice", "booking_ref"))
+            self.next_decoy(b, ("ticket", "order", "invoice", "booking_ref"), bare=True)
             b.text("] " if b.body().startswith(("[", "Re: [")) else " ")
         b.text(rng.choice(prose.SUBJECTS[self.lang]))
         if roll > 0.88:

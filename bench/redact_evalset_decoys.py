@@ -1,7 +1,7 @@
 """Decoys for the redaction evaluation set: numbers and identifiers that must be kept.
 
-`DECOYS` maps each decoy kind to a value maker and the phrasings it is written in (several
-languages; `{v}` is the value). Many sit next to words a detector listens for ("code",
+`MAKERS` maps each decoy kind to a value maker; the phrasings it is written in are in
+redact_evalset_decoy_phrases. Many sit next to words a detector listens for ("code",
 "key", "token", "password") without being secrets: "error code 0x80070005", "postal code",
 "my password is not working", "the reset link expired".
 """
@@ -12,7 +12,8 @@ import random
 import string
 from collections.abc import Callable
 
-from redact_evalset_values import HEX, UPPER_DIGITS, b64, luhn_digit, luhn_number, rand, uuid
+from redact_evalset_decoy_phrases import NO_VALUE_PHRASES, PHRASES
+from redact_evalset_values import HEX, UPPER_DIGITS, b64, luhn_number, rand, uuid
 
 Maker = Callable[[random.Random], str]
 D = string.digits
@@ -220,170 +221,6 @@ def rng_int(rng: random.Random, low: int, high: int) -> int:
     return rng.randint(low, high)
 
 
-NO_VALUE_PHRASES = [
-    "my password is not working",
-    "the password reset link expired",
-    "Password reset link has expired",
-    "I forgot my password",
-    "the new password is not accepted",
-    "mein Passwort funktioniert nicht",
-    "le lien de réinitialisation du mot de passe a expiré",
-    "mi contraseña no funciona",
-    "la password non funziona più",
-    "mijn wachtwoord werkt niet",
-    "a minha senha não funciona",
-    "mitt lösenord fungerar inte",
-    "moje hasło nie działa",
-    "the verification code never arrived",
-    "your API key is not shown in the dashboard",
-    "the token expired after 10 minutes",
-    "I did not receive the SMS code",
-    "where do I find my recovery codes?",
-]
-
-PHRASES: dict[str, list[str]] = {
-    "ticket": [
-        "Regarding ticket {v}",
-        "my ticket {v} is still open",
-        "Ticket-Nr. {v}",
-        "see case {v}",
-        "votre ticket {v}",
-        "incidencia {v}",
-        "(ref {v})",
-    ],
-    "order": [
-        "order {v}",
-        "Order number: {v}",
-        "Bestellnummer {v}",
-        "commande n° {v}",
-        "pedido {v}",
-        "ordine {v}",
-        "bestelling {v}",
-        "zamówienie nr {v}",
-    ],
-    "invoice": [
-        "invoice {v}",
-        "Rechnung {v}",
-        "facture {v}",
-        "factura {v}",
-        "fattura {v}",
-        "faktura {v}",
-        "Invoice no.: {v}",
-    ],
-    "tracking": [
-        "tracking number {v}",
-        "tracking code {v}",
-        "Sendungsnummer {v}",
-        "numéro de suivi {v}",
-        "track & trace {v}",
-        "código de seguimiento {v}",
-    ],
-    "iban": [
-        "IBAN {v}",
-        "our IBAN is {v}",
-        "Bankverbindung: IBAN {v}",
-        "IBAN : {v}",
-        "please refund to {v}",
-        "conto IBAN {v}",
-    ],
-    "phone": [
-        "call me at {v}",
-        "Tel. {v}",
-        "phone: {v}",
-        "Mobile {v}",
-        "téléphone {v}",
-        "telefoon {v}",
-        "ring mig på {v}",
-    ],
-    "date": ["since {v}", "on {v}", "seit dem {v}", "depuis le {v}", "desde el {v}", "dal {v}"],
-    "price": ["charged {v}", "a total of {v}", "Betrag {v}", "montant de {v}", "importe {v}"],
-    "version": [
-        "version {v}",
-        "v{v}",
-        "after upgrading to {v}",
-        "app {v} (build 4411)",
-        "Version {v}",
-    ],
-    "uuid_id": [
-        "job id {v}",
-        "workspace {v}",
-        "request {v}",
-        "Tenant-ID: {v}",
-        "correlation id {v}",
-    ],
-    "git_hash": ["commit {v}", "deployed {v}", "revision {v}", "build from {v}"],
-    "sha256": ["sha256 {v}", "checksum {v}", "SHA-256: {v}", "digest sha256:{v}"],
-    "masked_card": ["the card {v}", "card {v} was charged twice", "Karte {v}", "carte {v}"],
-    "luhn_noncard": [
-        "customer account {v}",
-        "contract number {v}",
-        "meter number {v}",
-        "Vertragsnummer {v}",
-        "Kundenkonto {v}",
-        "loyalty card {v}",
-    ],
-    "postal_code": [
-        "postal code {v}",
-        "ZIP {v}",
-        "PLZ {v}",
-        "code postal {v}",
-        "código postal {v}",
-        "postnummer {v}",
-        "kod pocztowy {v}",
-    ],
-    "isbn": ["ISBN {v}", "the book {v}", "ISBN-13: {v}"],
-    "ipv4": ["from {v}", "server {v}", "IP {v}", "peer={v}:443", "whitelist {v}"],
-    "ipv6": ["from {v}", "IPv6 {v}", "address {v}"],
-    "mac": ["MAC {v}", "device {v}", "MAC address {v}"],
-    "timestamp": ["at {v}", "logged {v}", "ts={v}"],
-    "booking_ref": [
-        "booking reference {v}",
-        "PNR {v}",
-        "Buchungscode {v}",
-        "référence de réservation {v}",
-        "localizador {v}",
-    ],
-    "serial": ["serial number {v}", "Seriennummer {v}", "numéro de série {v}", "{v} (serial)"],
-    "license_plate": [
-        "licence plate {v}",
-        "Kennzeichen {v}",
-        "plaque {v}",
-        "matrícula {v}",
-        "kenteken {v}",
-        "targa {v}",
-    ],
-    "vat_id": [
-        "VAT ID {v}",
-        "USt-IdNr. {v}",
-        "TVA {v}",
-        "NIF {v}",
-        "Partita IVA {v}",
-        "btw-nummer {v}",
-    ],
-    "sku": ["SKU {v}", "item {v}", "Artikel {v}", "article {v}"],
-    "imei": ["IMEI {v}", "the phone's IMEI is {v}"],
-    "ean": ["EAN {v}", "barcode {v}"],
-    "customer_number": [
-        "customer number {v}",
-        "Kundennummer {v}",
-        "numéro client {v}",
-        "número de cliente {v}",
-        "klantnummer {v}",
-    ],
-    "error_code": ["error code {v}", "Fehlercode {v}", "code d'erreur {v}", "the code was {v}"],
-    "md5": ["md5 {v}", "MD5 checksum {v}", "file hash {v}"],
-    "bic": ["BIC {v}", "SWIFT {v}", "BIC/SWIFT: {v}"],
-    "image_ref": ["[image: {v}]", "<{v}>", "(see {v})"],
-    "promo_code": [
-        "promo code {v}",
-        "discount code {v}",
-        "Gutscheincode {v}",
-        "code promo {v}",
-        "voucher {v}",
-    ],
-    "request_id": ["request id {v}", "X-Request-Id: {v}", "request_id={v}"],
-}
-
 MAKERS: dict[str, Maker] = dict(_SIMPLE)
 DECOY_KINDS: tuple[str, ...] = (*sorted(MAKERS), "password_phrase")
 
@@ -395,4 +232,4 @@ def make_decoy(rng: random.Random, kind: str) -> tuple[str, str]:
     return rng.choice(PHRASES[kind]), MAKERS[kind](rng)
 
 
-__all__ = ["DECOY_KINDS", "PHRASES", "luhn_digit", "make_decoy"]
+__all__ = ["DECOY_KINDS", "MAKERS", "make_decoy"]

@@ -98,7 +98,7 @@ CVV = {
         "security code {0}",
         "CVC: {0}",
         "cvv2={0}",
-        "and the 3 digits on the back: {0}",
+        "the 3 digits on the back: {0}",
         "CID {0}",
     ],
     "de": ["Prüfnummer {0}", "Sicherheitscode {0}"],

@@ -23,6 +23,8 @@ content, not by offsets (the redactor's markers change the lengths):
   elsewhere (a ticket number, a word of prose) is not a miss as long as only those
   occurrences remain; a piece shared by two secrets of one mail counts against both when
   either leaks (the generator makes such collisions rare).
+* Secrets only in attribute values (an `href` with a token) are not in the set: the
+  visible-text comparison would not see them.
 * A secret is caught when none of its units survives. A decoy is kept when its value
   (visible text) occurs in the output at least as often as in the input outside secrets.
 """
