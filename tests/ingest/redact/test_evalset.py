@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = str(Path(__file__).resolve().parents[2] / "bench")
+BENCH = str(Path(__file__).resolve().parents[3] / "bench")
 if BENCH not in sys.path:
     sys.path.append(BENCH)  # appended: bench/ingest.py must not shadow the ingest package
 
@@ -22,7 +22,7 @@ from redact_evalset import SHAPES, DecoyLabel, Mail, SecretLabel, build_evalset 
 from redact_evalset_decoys import DECOY_KINDS  # noqa: E402
 from redact_scoring import Score, score, score_field, units, visible  # noqa: E402
 
-from ingest.redact_model import REDACTION_KINDS  # noqa: E402
+from ingest.redact.model import REDACTION_KINDS  # noqa: E402
 
 ALNUM = re.compile(r"[^A-Za-z0-9]")
 
