@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable
 from email.message import EmailMessage, Message
 from pathlib import Path
+from typing import ClassVar
 
 import mailparser
 
@@ -53,6 +54,7 @@ _WHATWG = {"gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932", "sjis": 
            "iso-8859-8-i": "iso-8859-8", "x-sjis": "cp932", "iso-2022-jp": "iso2022_jp_ext",
            "unicode-1-1-utf-7": "utf-7"}  # fmt: skip
 _DAMAGE = re.compile(r"\ufffd|=\?|Ã|â€|[\ud800-\udfff]|\w\?\w|\?\?")
+_MADE_UP_NAME = re.compile(r"(attachment|image)-\d+\.\w+|signature\.asc|smime\.p7s|<.*>")
 _DEFAULT = email.parser.BytesParser(policy=email.policy.default)
 
 
@@ -72,7 +74,7 @@ def decode(data: bytes, charset: str | None) -> str:
 class _Text(html.parser.HTMLParser):
     """Visible text of an HTML body, block elements on their own lines."""
 
-    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"}
+    _BLOCK: ClassVar[set[str]] = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "table"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -154,8 +156,10 @@ class Display:
         name = _name(part)
         if ctype in ("application/pgp-signature", "application/pkcs7-signature"):
             return
-        if ctype in ("text/plain", "text/html") and not name and (
-            part.get_content_disposition() != "attachment"
+        if (
+            ctype in ("text/plain", "text/html")
+            and not name
+            and (part.get_content_disposition() != "attachment")
         ):
             if not shown:
                 return
@@ -325,11 +329,7 @@ def _names_differ(base: dict[str, object], readings: dict[str, dict[str, object]
 
     def named(reading: dict[str, object]) -> list[str]:
         names = [str(n) for n in reading["attachments"]]  # type: ignore[attr-defined]
-        return sorted(
-            n
-            for n in names
-            if "*" not in n and not re.fullmatch(r"(attachment|image)-\d+\.\w+|signature\.asc|smime\.p7s|<.*>", n)
-        )
+        return sorted(n for n in names if "*" not in n and not _MADE_UP_NAME.fullmatch(n))
 
     want = named(base)
     return {"attachments"} if any(named(r) != want for r in readings.values()) else set()
@@ -385,7 +385,9 @@ def main() -> int:
         if differ:
             entry["review"] = differ
             review.append(f"== {rel}  {differ}")
-            review.extend(f"  {k:10} {json.dumps(r, ensure_ascii=False)}" for k, r in readings.items())
+            review.extend(
+                f"  {k:10} {json.dumps(r, ensure_ascii=False)}" for k, r in readings.items()
+            )
         entries[rel] = entry
     data["entries"] = dict(sorted(entries.items()))
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"

@@ -13,9 +13,19 @@ Normalisation before comparing (the same on both sides):
 - `subject`: kept as is, prefixes (`Re:`, `Fwd:`, `WG:`) included;
 - `first_line`: the first line of the body text that is not blank, stripped; "" when the
   mail has no body text at all;
-- `attachments`: compared as a sorted list (so the count counts too); an expected name may
-  be a glob (`*.eml`, `*.png`) for a part that has no name in the mail, where the name is
+- `attachments`: compared as a multiset (so the count counts too); an expected name may
+  be a glob (`*.eml`, `*`) for a part that has no name in the mail, where the name is
   the reader's choice.
+
+What counts as an attachment (the labels follow what a mail client lists): every part with
+a filename or a non-text type, inline images included; an attached message
+(message/rfc822) is ONE attachment (`*.eml` unless named), its own files stay inside it;
+a file path as filename counts by its last component; uuencoded files in a text part are
+attachments. Not attachments: the signature part of a multipart/signed mail
+(signature.asc, smime.p7s), and message/delivery-status, which clients show as text.
+The first line comes from the displayed text in order (in a multipart/alternative the
+plain part, or the HTML when the plain part is empty); a mail with no text of its own but
+an attached message reads as that message's first line (clients show it inline).
 """
 
 from __future__ import annotations
