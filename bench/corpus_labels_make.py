@@ -10,7 +10,8 @@ with postdesk's `ingest.parse.parse_message`, and writes a proposal per mail:
   such as `Ã` or `â€`): the stdlib reading is taken as the label;
 - otherwise the entry is written with `"review": true` and the three readings go to the
   review file, so a person reads the raw mail and writes the true value with a `note`.
-Entries that already carry a `note` (checked by hand) are never overwritten.
+Entries that already carry a `note` (checked by hand) are never overwritten; paths under
+`not_labelled` (a hand check could not settle what the sender meant) are skipped.
 The corpus itself is never copied: only paths and the expected values are stored.
 """
 
@@ -363,7 +364,7 @@ def main() -> int:
     entries: dict[str, dict[str, object]] = data["entries"]
     review: list[str] = []
     for rel in select(args.corpus):
-        if "note" in entries.get(rel, {}):
+        if "note" in entries.get(rel, {}) or rel in data.get("not_labelled", {}):
             continue
         raw = (args.corpus / rel).read_bytes()
         readings = {
