@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from ingest.parse import UnparseableMessage, parse_message  # noqa: E402
-from tests.ingest.corpus_labels import (  # noqa: E402
+from ingest.parse.message import UnparseableMessage, parse_message  # noqa: E402
+from tests.ingest.parse.corpus_labels import (  # noqa: E402
     FIELDS,
     LABELS_PATH,
     load_labels,

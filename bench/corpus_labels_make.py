@@ -36,16 +36,17 @@ import mailparser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from ingest.parse import UnparseableMessage, parse_message  # noqa: E402
-from tests.ingest.corpus_labels import (  # noqa: E402
+from tests.ingest.test_parse_corpus import EXPECTED_UNPARSEABLE, corpus_mails  # noqa: E402
+
+from ingest.parse.message import UnparseableMessage, parse_message  # noqa: E402
+from tests.ingest.parse.corpus_labels import (  # noqa: E402
     FIELDS,
     LABELS_PATH,
     fold,
     mismatched_fields,
     observed,
 )
-from tests.ingest.corpus_labels import first_line as first_text_line  # noqa: E402
-from tests.ingest.test_parse_corpus import EXPECTED_UNPARSEABLE, corpus_mails  # noqa: E402
+from tests.ingest.parse.corpus_labels import first_line as first_text_line  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 SISIMAI_QUOTA = 60

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ingest.model import ParsedMessage
 
-LABELS_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "corpus_labels.json"
+LABELS_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "corpus_labels.json"
 FIELDS = ("from_email", "from_name", "subject", "first_line", "attachments")
 
 
