@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.model import ParsedAttachment, ParsedMessage
+from ingest.parse_attached import EML_TYPE
 from ingest.quotes import strip_reply
 from ingest.redact import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
+from ingest.redact_attached import redact_attached_mail
 
 _SCRIPT = re.compile(rb"<\s*script\b|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
 HTML_EXTENSIONS = ("htm", "html", "xhtml", "svg")
@@ -108,6 +110,7 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
     dropped: list[DroppedAttachment] = []
     total = 0
     for item in parsed.attachments:
+        filename = item.filename
         reason = _blocked(item, options.blocked_extensions)
         if reason is None and len(item.payload) > options.max_attachment_bytes:
             reason = f"larger than {human_size(options.max_attachment_bytes)}"
@@ -116,11 +119,22 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
         if reason is not None:
             dropped.append(DroppedAttachment(item.filename, reason))
             continue
-        payload, found = _redact_attachment(item)
-        counts += found
+        if item.content_type == EML_TYPE:
+            redacted = redact_attached_mail(
+                item.payload, lambda inner: _blocked(inner, options.blocked_extensions)
+            )
+            if redacted is None:
+                dropped.append(DroppedAttachment(item.filename, "attached mail unreadable"))
+                continue
+            payload, found = redacted
+            counts |= found  # its text is in the body too: max, not sum
+            filename = redact_text(filename).text  # named after its subject
+        else:
+            payload, found = _redact_attachment(item)
+            counts += found
         total += len(item.payload)
         kept.append(
-            KeptAttachment(item.filename, item.content_type, payload, item.inline, item.content_id)
+            KeptAttachment(filename, item.content_type, payload, item.inline, item.content_id)
         )
     stripped = strip_reply(text.text)
     return Redacted(
