@@ -46,7 +46,9 @@ _BOUNDARY_LINE = re.compile(
     rb"^--([^\s-][^\r\n]{0,68}?|-[^\r\n]{1,68}?)[ \t]*\r?\n(?=[A-Za-z-]+:)", re.M
 )
 _FORWARD_HEADERS = ("From", "Date", "Subject", "To", "Cc")
-_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} ([^\n]+)\n", re.M)
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4}(?: ([^\n]*))?\n", re.M)
+_MAGIC_EXTENSIONS = ((b"GIF8", ".gif"), (b"\x89PNG", ".png"), (b"\xff\xd8\xff", ".jpg"),
+                     (b"%PDF", ".pdf"), (b"PK\x03\x04", ".zip"))  # fmt: skip
 _UU_END = re.compile(r"^`?\n?end[ \t]*$", re.M)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
@@ -175,9 +177,11 @@ class BodyReader:
             return  # Gmail sends an invite twice: as an alternative and as invite.ics
         if not filename:
             stem = "image" if ctype.startswith("image/") else "attachment"
-            stem = "invite" if ctype in _CALENDAR_TYPES else stem
             extension = _EXTENSIONS.get(ctype) or mimetypes.guess_extension(ctype) or ".bin"
             filename = f"{stem}-{len(self.attachments) + 1}{extension}"
+            taken = {a.filename for a in self.attachments}
+            if ctype in _CALENDAR_TYPES and "invite.ics" not in taken:
+                filename = "invite.ics"
         self.attachments.append(ParsedAttachment(filename, ctype, data, inline, content_id))
 
     def _forwarded(self, part: Message, depth: int, main: bool) -> None:
@@ -294,6 +298,7 @@ class BodyReader:
     def _uudecode(self, text: str) -> str:
         if "begin " not in text:
             return text
+        found: list[ParsedAttachment] = []
         for match in reversed(list(_UU_BEGIN.finditer(text))):
             end = _UU_END.search(text, match.end())
             if end is None:
@@ -301,11 +306,10 @@ class BodyReader:
             data = bytearray()
             for line in text[match.end() : end.start()].splitlines():
                 data += _uu_line(line)
-            name = _safe_name(match.group(1).strip()) or "uuencoded.bin"
-            self.attachments.append(
-                ParsedAttachment(name, _guess_type(name), bytes(data), False, None)
-            )
+            name = _safe_name((match.group(1) or "").strip()) or _unnamed(bytes(data))
+            found.append(ParsedAttachment(name, _guess_type(name), bytes(data), False, None))
             text = text[: match.start()] + text[end.end() :]
+        self.attachments.extend(reversed(found))  # found from the end: give them in order
         return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -385,6 +389,12 @@ def _filename(part: Message, defects: list[str]) -> str:
 def _safe_name(name: str) -> str:
     name = _UNSAFE_NAME.sub("", name).replace("\\", "/").rsplit("/", 1)[-1].strip()
     return "" if name in ("", ".", "..") else name[:255]
+
+
+def _unnamed(data: bytes) -> str:
+    """A name for a uuencoded file sent without one, its extension from its magic bytes."""
+    extension = next((ext for magic, ext in _MAGIC_EXTENSIONS if data.startswith(magic)), ".bin")
+    return f"uuencoded{extension}"
 
 
 def _guess_type(name: str) -> str:

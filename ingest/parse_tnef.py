@@ -20,6 +20,7 @@ from tnefparse.tnef import TNEF
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 _SIGNATURE = b"\x78\x9f\x3e\x22"
 _MAX_FILES = 500
+_MIN_OBJECT = 12  # level, id, type, length, checksum and at least one byte of data
 logging.getLogger("tnefparse").setLevel(logging.ERROR)  # it logs every odd object it meets
 
 
@@ -49,7 +50,7 @@ def is_tnef(content_type: str, filename: str, payload: bytes) -> bool:
 
 def unpack_tnef(payload: bytes) -> TnefContent | None:
     """The files and body inside a TNEF container, or None when it cannot be read."""
-    if not payload.startswith(_SIGNATURE):
+    if not payload.startswith(_SIGNATURE) or not _complete(payload):
         return None
     try:
         container = TNEF(payload, do_checksum=False)
@@ -65,6 +66,15 @@ def unpack_tnef(payload: bytes) -> TnefContent | None:
     if not files and not text.strip() and not html.strip():
         return None
     return TnefContent(files, text, html)
+
+
+def _complete(payload: bytes) -> bool:
+    """True when every object's declared length fits: tnefparse silently reads a truncated
+    container, which would give truncated files."""
+    offset, size = 6, len(payload)
+    while offset + _MIN_OBJECT <= size:
+        offset += _MIN_OBJECT - 1 + int.from_bytes(payload[offset + 5 : offset + 9], "little")
+    return offset <= size and size - offset < _MIN_OBJECT
 
 
 def _name(attachment: object, index: int) -> str:

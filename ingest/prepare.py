@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ingest.model import ParsedAttachment, ParsedMessage
 from ingest.parse_attached import EML_TYPE
-from ingest.quotes import strip_reply
+from ingest.quotes import strip_forward
 from ingest.redact import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
 from ingest.redact_attached import redact_attached_mail
 
@@ -136,7 +136,7 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
         kept.append(
             KeptAttachment(filename, item.content_type, payload, item.inline, item.content_id)
         )
-    stripped = strip_reply(text.text)
+    stripped = strip_forward(subject.text, text.text)
     return Redacted(
         subject=" ".join(subject.text.split()),
         full_text=text.text,
