@@ -128,7 +128,9 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
                 continue
             payload, found = redacted
             counts |= found  # its text is in the body too: max, not sum
-            filename = redact_text(filename).text  # named after its subject
+            stem, dot, extension = filename.rpartition(".")  # named after its subject
+            suffix = f".{extension}" if dot else ""
+            filename = redact_text(stem if dot else filename).text + suffix
         else:
             payload, found = _redact_attachment(item)
             counts += found
