@@ -35,6 +35,7 @@ from ingest.parse_decode import decode_bytes, decode_words, header_text, text_fr
 from ingest.parse_html import html_to_text, sanitise_html
 from ingest.parse_smime import PKCS7_TYPES, SIGNATURE_TYPES, cms_kind, signed_content
 from ingest.parse_tnef import is_tnef, unpack_tnef
+from ingest.parse_uu import extract_uuencoded, unnamed
 
 MAX_DEPTH = 25
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
@@ -46,10 +47,6 @@ _BOUNDARY_LINE = re.compile(
     rb"^--([^\s-][^\r\n]{0,68}?|-[^\r\n]{1,68}?)[ \t]*\r?\n(?=[A-Za-z-]+:)", re.M
 )
 _FORWARD_HEADERS = ("From", "Date", "Subject", "To", "Cc")
-_UU_BEGIN = re.compile(r"^begin [0-7]{3,4}(?: ([^\n]*))?\n", re.M)
-_MAGIC_EXTENSIONS = ((b"GIF8", ".gif"), (b"\x89PNG", ".png"), (b"\xff\xd8\xff", ".jpg"),
-                     (b"%PDF", ".pdf"), (b"PK\x03\x04", ".zip"))  # fmt: skip
-_UU_END = re.compile(r"^`?\n?end[ \t]*$", re.M)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
 _EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/jpeg": ".jpg",
@@ -296,21 +293,11 @@ class BodyReader:
             self.read(recovered, depth + 1, main)
 
     def _uudecode(self, text: str) -> str:
-        if "begin " not in text:
-            return text
-        found: list[ParsedAttachment] = []
-        for match in reversed(list(_UU_BEGIN.finditer(text))):
-            end = _UU_END.search(text, match.end())
-            if end is None:
-                continue
-            data = bytearray()
-            for line in text[match.end() : end.start()].splitlines():
-                data += _uu_line(line)
-            name = _safe_name((match.group(1) or "").strip()) or _unnamed(bytes(data))
-            found.append(ParsedAttachment(name, _guess_type(name), bytes(data), False, None))
-            text = text[: match.start()] + text[end.end() :]
-        self.attachments.extend(reversed(found))  # found from the end: give them in order
-        return re.sub(r"\n{3,}", "\n\n", text)
+        text, files = extract_uuencoded(text)
+        for raw_name, data in files:
+            name = _safe_name(raw_name) or unnamed(data)
+            self.attachments.append(ParsedAttachment(name, _guess_type(name), data, False, None))
+        return text
 
 
 def _split_headers_repaired(part: Message) -> Message | None:
@@ -391,25 +378,5 @@ def _safe_name(name: str) -> str:
     return "" if name in ("", ".", "..") else name[:255]
 
 
-def _unnamed(data: bytes) -> str:
-    """A name for a uuencoded file sent without one, its extension from its magic bytes."""
-    extension = next((ext for magic, ext in _MAGIC_EXTENSIONS if data.startswith(magic)), ".bin")
-    return f"uuencoded{extension}"
-
-
 def _guess_type(name: str) -> str:
     return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-
-
-def _uu_line(line: str) -> bytes:
-    raw = line.encode("latin-1", "replace")
-    if not raw.strip():
-        return b""
-    try:
-        return binascii.a2b_uu(raw)
-    except binascii.Error:  # trailing garbage, as the stdlib uu module tolerates
-        size = (((raw[0] - 32) & 63) * 4 + 5) // 3
-        try:
-            return binascii.a2b_uu(raw[:size])
-        except binascii.Error:
-            return b""
