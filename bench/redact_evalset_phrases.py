@@ -17,7 +17,7 @@ import redact_evalset_values as V
 
 @dataclass(frozen=True)
 class Sec:
-    """One secret as written: `value` text, its kind (SPEC names), a finer variety, tags."""
+    """One secret as written: `value` text, its kind (the redactor's names), a variety, tags."""
 
     value: str
     kind: str

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.model import ParsedAttachment, ParsedMessage
-from ingest.redact.derived import fold_spaces, reply_without_quotes
+from ingest.parse.attached import EML_TYPE
+from ingest.redact.attached import redact_attached_mail
+from ingest.redact.derived import fold_spaces, visible_part
 from ingest.redact.redactor import CREDENTIAL_KINDS, is_text_like, redact_html, redact_text
 from store.redacted import RedactedText
 
@@ -109,6 +111,7 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
     dropped: list[DroppedAttachment] = []
     total = 0
     for item in parsed.attachments:
+        filename = item.filename
         reason = _blocked(item, options.blocked_extensions)
         if reason is None and len(item.payload) > options.max_attachment_bytes:
             reason = f"larger than {human_size(options.max_attachment_bytes)}"
@@ -117,16 +120,29 @@ def prepare(parsed: ParsedMessage, options: AttachmentLimits) -> Redacted:
         if reason is not None:
             dropped.append(DroppedAttachment(item.filename, reason))
             continue
-        payload, found = _redact_attachment(item)
-        counts += found
+        if item.content_type == EML_TYPE:
+            redacted = redact_attached_mail(
+                item.payload, lambda inner: _blocked(inner, options.blocked_extensions)
+            )
+            if redacted is None:
+                dropped.append(DroppedAttachment(item.filename, "attached mail unreadable"))
+                continue
+            payload, found = redacted
+            counts |= found  # its text is in the body too: max, not sum
+            stem, dot, extension = filename.rpartition(".")  # named after its subject
+            suffix = f".{extension}" if dot else ""
+            filename = redact_text(stem if dot else filename).text + suffix
+        else:
+            payload, found = _redact_attachment(item)
+            counts += found
         total += len(item.payload)
         kept.append(
-            KeptAttachment(item.filename, item.content_type, payload, item.inline, item.content_id)
+            KeptAttachment(filename, item.content_type, payload, item.inline, item.content_id)
         )
     return Redacted(
         subject=fold_spaces(subject.text),
         full_text=text.text,
-        visible=reply_without_quotes(text.text),
+        visible=visible_part(subject.text, text.text),
         html=html.text if html else None,
         attachments=tuple(kept),
         dropped=tuple(dropped),

@@ -4,4 +4,15 @@
 `boundary` finds multipart boundaries, `decode` turns headers and payloads into text, `body`
 picks the body and attachments, `html` turns HTML into text."""
 
-__all__ = ["body", "boundary", "decode", "fast", "html", "message"]
+__all__ = [
+    "attached",
+    "body",
+    "boundary",
+    "decode",
+    "fast",
+    "html",
+    "message",
+    "smime",
+    "tnef",
+    "uu",
+]

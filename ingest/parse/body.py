@@ -6,11 +6,17 @@ Rules (what a help desk agent wants to see):
 - Several body parts in a row (Apple Mail splits text around inline images) are joined.
 - A part with a filename, a non-text type or `Content-Disposition: attachment` is an
   attachment; images with a Content-ID (and no attachment disposition) are inline.
+- An empty (whitespace-only) text/plain alternative does not hide the HTML beside it.
 - A forwarded mail (message/rfc822) is shown inside `text` after a
-  "---------- Forwarded message ----------" header block, and its attachments are
-  collected. It is NOT kept as a `.eml` attachment: a raw mail would carry its secrets
-  past redaction (only text-like attachments are redacted), and its text is already here.
+  "---------- Forwarded message ----------" header block, its attachments are collected,
+  and it is kept as a `.eml` attachment too (`ingest.parse.attached`; redacted like the
+  body by `ingest.redact.attached` before it is stored).
 - uuencoded files inside a text body (Lotus Notes) become attachments.
+- Outlook's `winmail.dat` (TNEF) is unpacked into its files (`ingest.parse.tnef`); its
+  body is used when the mail has no other.
+- Signed mail (S/MIME, PGP/MIME, opaque S/MIME) is read through; signatures are dropped
+  (`ingest.parse.smime`). Encrypted mail is kept as an attachment with a note as text.
+- Calendar invites are `.ics` attachments (one copy when a client sends two).
 - Every problem found (stdlib MIME defects, wrong charsets) becomes a short note.
 """
 
@@ -24,8 +30,12 @@ import re
 from email.message import Message
 
 from ingest.model import ParsedAttachment
+from ingest.parse.attached import EML_TYPE, eml_name, mail_bytes
 from ingest.parse.decode import decode_bytes, decode_words, header_text, text_from_surrogates
 from ingest.parse.html import html_to_text, sanitise_html
+from ingest.parse.smime import PKCS7_TYPES, SIGNATURE_TYPES, cms_kind, signed_content
+from ingest.parse.tnef import is_tnef, unpack_tnef
+from ingest.parse.uu import extract_uuencoded, unnamed
 
 MAX_DEPTH = 25
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
@@ -37,13 +47,18 @@ _BOUNDARY_LINE = re.compile(
     rb"^--([^\s-][^\r\n]{0,68}?|-[^\r\n]{1,68}?)[ \t]*\r?\n(?=[A-Za-z-]+:)", re.M
 )
 _FORWARD_HEADERS = ("From", "Date", "Subject", "To", "Cc")
-_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} ([^\n]+)\n", re.M)
-_UU_END = re.compile(r"^`?\n?end[ \t]*$", re.M)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
 _EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/jpeg": ".jpg",
                "message/delivery-status": ".txt", "text/rfc822-headers": ".txt",
-               "message/disposition-notification": ".txt", "text/calendar": ".ics"}  # fmt: skip
+               "message/disposition-notification": ".txt", "text/calendar": ".ics",
+               "application/ics": ".ics"}  # fmt: skip
+_BLANK_BYTES = b"\xc2\xa0\xef\xbb\xbf"  # NBSP and BOM bytes as UTF-8 (and Latin-1 NBSP)
+_CALENDAR_TYPES = ("text/calendar", "application/ics")
+_ENCRYPTED_NOTE = (
+    "[This mail is encrypted ({kind}); it cannot be read without the recipient's key. "
+    "The encrypted part is kept as the attachment {name}.]"
+)
 
 
 class BodyReader:
@@ -55,6 +70,8 @@ class BodyReader:
         self.texts: list[str] = []
         self._from_html: set[int] = set()  # indexes of texts converted from HTML
         self.htmls: list[str] = []
+        self._spare_texts: list[str] = []  # TNEF bodies: used when the mail has no text
+        self._spare_htmls: list[str] = []
 
     def read(self, part: Message, depth: int = 0, main: bool = True) -> None:
         """Collect text, HTML and attachments of `part` and everything below it."""
@@ -71,14 +88,18 @@ class BodyReader:
             self.read(repaired, depth + 1, main)
             return
         if ctype in ("message/rfc822", "message/global"):
-            if main:
-                self._forwarded(part, depth)
+            self._forwarded(part, depth, main)
             return
         payload = part.get_payload()
         if isinstance(payload, list):
             children = [child for child in payload if isinstance(child, Message)]
             if not ctype.startswith("multipart/"):  # message/delivery-status and friends
                 self._attach(part, ctype, _flatten(children))
+                return
+            if ctype == "multipart/signed":
+                children = [c for c in children if c.get_content_type() not in SIGNATURE_TYPES]
+            elif ctype == "multipart/encrypted":
+                self._encrypted(children, main)
                 return
             chosen = _main_alternative(children) if ctype == "multipart/alternative" else None
             for child in children:
@@ -88,11 +109,13 @@ class BodyReader:
         if ctype.startswith("multipart/"):
             self._broken_multipart(part, ctype, depth, main)
             return
-        self._leaf(part, ctype, main)
+        self._leaf(part, ctype, depth, main)
 
     def text(self) -> str:
         """The collected body text: segments joined, newlines normalised."""
         texts = [t.strip("\n") for t in self.texts]
+        if self._spare_texts and not any(t.strip() for t in texts):
+            texts = self._spare_texts
         if len(self._from_html) < len(texts):  # an HTML twin of a plain part adds nothing
             plain = " ".join(
                 " ".join(t.split()) for i, t in enumerate(texts) if i not in self._from_html
@@ -106,9 +129,10 @@ class BodyReader:
 
     def html(self) -> str | None:
         """The collected HTML, sanitised, or None."""
-        return "\n".join(self.htmls) if self.htmls else None
+        htmls = self.htmls or self._spare_htmls
+        return "\n".join(htmls) if htmls else None
 
-    def _leaf(self, part: Message, ctype: str, main: bool) -> None:
+    def _leaf(self, part: Message, ctype: str, depth: int, main: bool) -> None:
         disposition = part.get_content_disposition()
         filename = _filename(part, self.defects)
         if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
@@ -122,7 +146,13 @@ class BodyReader:
                     self._from_html.add(len(self.texts))
                     self.texts.append(html_to_text(text))
             return
-        self._attach(part, ctype, _payload(part), filename)
+        data = _payload(part)
+        if ctype in PKCS7_TYPES or filename.lower().endswith(".p7m"):
+            if self._pkcs7(part, data, filename or "smime.p7m", depth, main):
+                return
+        elif is_tnef(ctype, filename, data) and self._tnef(data, main):
+            return
+        self._attach(part, ctype, data, filename)
 
     def _decode(self, part: Message, ctype: str) -> str:
         text, note = decode_bytes(_payload(part), part.get_content_charset())
@@ -140,13 +170,18 @@ class BodyReader:
         inline = ctype.startswith("image/") and (
             disposition == "inline" or (disposition is None and content_id is not None)
         )
+        if ctype in _CALENDAR_TYPES and any(a.payload == data for a in self.attachments):
+            return  # Gmail sends an invite twice: as an alternative and as invite.ics
         if not filename:
             stem = "image" if ctype.startswith("image/") else "attachment"
             extension = _EXTENSIONS.get(ctype) or mimetypes.guess_extension(ctype) or ".bin"
             filename = f"{stem}-{len(self.attachments) + 1}{extension}"
+            taken = {a.filename for a in self.attachments}
+            if ctype in _CALENDAR_TYPES and "invite.ics" not in taken:
+                filename = "invite.ics"
         self.attachments.append(ParsedAttachment(filename, ctype, data, inline, content_id))
 
-    def _forwarded(self, part: Message, depth: int) -> None:
+    def _forwarded(self, part: Message, depth: int, main: bool) -> None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
@@ -159,6 +194,10 @@ class BodyReader:
             carrier.set_payload(body if isinstance(body, str) else "")
             inner = _PARSER.parsebytes(_payload(carrier))
             self.defects.append(f"MIME: message/rfc822 with transfer encoding {encoding!r}")
+        name = eml_name(inner, _filename(part, self.defects))
+        self.attachments.append(ParsedAttachment(name, EML_TYPE, mail_bytes(inner)))
+        if not main:
+            return
         nested = BodyReader(self.attachments, self.defects)
         nested.read(inner, depth + 1)
         lines = ["---------- Forwarded message ----------"]
@@ -167,6 +206,51 @@ class BodyReader:
             if raw is not None:
                 lines.append(f"{name}: {header_text(raw)[0]}")
         self.texts.append("\n".join(lines) + "\n\n" + nested.text())
+
+    def _pkcs7(self, part: Message, data: bytes, name: str, depth: int, main: bool) -> bool:
+        """Read an opaque-signed S/MIME mail through; note an encrypted one. False: neither."""
+        kind = cms_kind(data)
+        if kind == "signed":
+            content = signed_content(data)
+            if content is not None:
+                self.read(_PARSER.parsebytes(content), depth + 1, main)
+                return True
+            self.defects.append("S/MIME: signed-data without readable content")
+        elif kind == "encrypted":
+            self._attach(part, part.get_content_type(), data, name)
+            if main:
+                self.texts.append(_ENCRYPTED_NOTE.format(kind="S/MIME", name=name))
+            return True
+        return False
+
+    def _encrypted(self, children: list[Message], main: bool) -> None:
+        """PGP/MIME: the version part is dropped, the encrypted data kept with a note."""
+        for child in children:
+            ctype = child.get_content_type()
+            if ctype != "application/pgp-encrypted":
+                name = _filename(child, self.defects) or "encrypted.asc"
+                self._attach(child, ctype, _payload(child), name)
+                if main:
+                    self.texts.append(_ENCRYPTED_NOTE.format(kind="PGP/MIME", name=name))
+
+    def _tnef(self, data: bytes, main: bool) -> bool:
+        """Unpack a winmail.dat into its files; False (keep it as is) when unreadable."""
+        content = unpack_tnef(data)
+        if content is None:
+            self.defects.append("TNEF: winmail.dat could not be read; kept as it is")
+            return False
+        for item in content.files:
+            name = _safe_name(item.filename) or "winmail.bin"
+            self.attachments.append(
+                ParsedAttachment(name, _guess_type(name), item.payload, False, None)
+            )
+        if main and content.text.strip():
+            self._spare_texts.append(content.text.replace("\r\n", "\n"))
+        if content.html.strip():
+            self._spare_htmls.append(sanitise_html(content.html))
+            if main and not content.text.strip():
+                self._spare_texts.append(html_to_text(content.html))
+        return True
 
     def _broken_multipart(self, part: Message, ctype: str, depth: int, main: bool) -> None:
         """A multipart whose boundary was not found: re-split it on the unfolded declared
@@ -209,21 +293,11 @@ class BodyReader:
             self.read(recovered, depth + 1, main)
 
     def _uudecode(self, text: str) -> str:
-        if "begin " not in text:
-            return text
-        for match in reversed(list(_UU_BEGIN.finditer(text))):
-            end = _UU_END.search(text, match.end())
-            if end is None:
-                continue
-            data = bytearray()
-            for line in text[match.end() : end.start()].splitlines():
-                data += _uu_line(line)
-            name = _safe_name(match.group(1).strip()) or "uuencoded.bin"
-            self.attachments.append(
-                ParsedAttachment(name, _guess_type(name), bytes(data), False, None)
-            )
-            text = text[: match.start()] + text[end.end() :]
-        return re.sub(r"\n{3,}", "\n\n", text)
+        text, files = extract_uuencoded(text)
+        for raw_name, data in files:
+            name = _safe_name(raw_name) or unnamed(data)
+            self.attachments.append(ParsedAttachment(name, _guess_type(name), data, False, None))
+        return text
 
 
 def _split_headers_repaired(part: Message) -> Message | None:
@@ -242,9 +316,19 @@ def _main_alternative(children: list[Message]) -> Message | None:
     """The branch of a multipart/alternative that gives the text: plain if any, else the last."""
     candidates = [c for c in children if c.get_content_disposition() != "attachment"]
     for child in candidates:
-        if any(p.get_content_type() == "text/plain" and not p.get_filename() for p in child.walk()):
+        if any(_is_plain_body(p) for p in child.walk()):
             return child
     return candidates[-1] if candidates else None
+
+
+def _is_plain_body(part: Message) -> bool:
+    """A text/plain body part with more than white space in it."""
+    if part.get_content_type() != "text/plain" or part.get_filename():
+        return False
+    raw = part.get_payload()
+    if isinstance(raw, str) and len(raw) > 4096:
+        return True  # too long to be only white space once decoded: skip the decode
+    return bool(_payload(part).translate(None, _BLANK_BYTES).strip())
 
 
 def _payload(part: Message) -> bytes:
@@ -296,17 +380,3 @@ def _safe_name(name: str) -> str:
 
 def _guess_type(name: str) -> str:
     return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-
-
-def _uu_line(line: str) -> bytes:
-    raw = line.encode("latin-1", "replace")
-    if not raw.strip():
-        return b""
-    try:
-        return binascii.a2b_uu(raw)
-    except binascii.Error:  # trailing garbage, as the stdlib uu module tolerates
-        size = (((raw[0] - 32) & 63) * 4 + 5) // 3
-        try:
-            return binascii.a2b_uu(raw[:size])
-        except binascii.Error:
-            return b""

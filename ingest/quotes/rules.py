@@ -72,6 +72,10 @@ _OTHER_LINE = re.compile(
 )
 _RULE_LINE = re.compile(r"[-_=*~ ]{5,}$|-{3,}\s*[\w' ]{3,40}\s*-{3,}$")
 
+_FORWARD_SUBJECT = re.compile(
+    r"[ \t]*(?:fwd?|fw|wg|tr|rv|enc|vl|doorst|pd)[ \t]*[:：]", re.IGNORECASE
+)
+
 _DASH_DASH = re.compile(r"--\s*$")
 _UNDERSCORES = re.compile(r"_{2,}\s*$")
 _SIGN_OFF = re.compile(r"(?:-|--\s)\w[\w.' ]{0,28}$")
@@ -183,6 +187,11 @@ def is_mobile_signature(line: str) -> bool:
     """True for a one-line mobile signature such as "Sent from my iPhone"."""
     text = bare(line)
     return len(text.split()) <= _MAX_MOBILE_WORDS and _MOBILE.match(text) is not None
+
+
+def is_forward_subject(subject: str) -> bool:
+    """True when the subject starts like a forward (Fwd:, FW:, WG:, TR:, RV:, Doorst:, ...)."""
+    return _FORWARD_SUBJECT.match(subject) is not None
 
 
 def history_start(lines: Sequence[str]) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ingest.quotes import html as quotes_html
 from ingest.quotes import rules as quotes_rules
 
-__all__ = ["StrippedReply", "strip_html_reply", "strip_reply"]
+__all__ = ["StrippedReply", "strip_forward", "strip_html_reply", "strip_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,16 @@ def strip_reply(text: str) -> StrippedReply:
     if not shown:
         return StrippedReply(normalized.strip(), "", "")
     return StrippedReply(shown, "\n".join(quoted), removed_signature)
+
+
+def strip_forward(subject: str, text: str) -> StrippedReply:
+    """`strip_reply`, except that a forward (subject `Fwd:`, `WG:`, ...) keeps the message
+    it forwards: what was forwarded is the content, not quoted history."""
+    stripped = strip_reply(text)
+    if not quotes_rules.is_forward_subject(subject) or not stripped.quoted:
+        return stripped
+    full = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return StrippedReply(full, "", "")
 
 
 def strip_html_reply(html: str) -> str:

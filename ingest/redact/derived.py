@@ -8,7 +8,7 @@ redacted text.
 
 from __future__ import annotations
 
-from ingest.quotes.strip import strip_reply
+from ingest.quotes.strip import strip_forward
 from store.redacted import RedactedText
 
 __all__ = [
@@ -16,8 +16,8 @@ __all__ = [
     "NO_TEXT",
     "fold_spaces",
     "or_placeholder",
-    "reply_without_quotes",
     "strip",
+    "visible_part",
     "without_head",
 ]
 
@@ -53,6 +53,7 @@ def without_head(text: RedactedText, skipped: int) -> RedactedText:
     return RedactedText("\n".join(lines[start + skipped :]).strip("\n"))
 
 
-def reply_without_quotes(text: RedactedText) -> RedactedText:
-    """What the sender wrote in `text`, without quoted history and signature (its lines)."""
-    return RedactedText(strip_reply(text).visible)
+def visible_part(subject: RedactedText, text: RedactedText) -> RedactedText:
+    """What the sender wrote in `text`, without quoted history and signature (its lines); a
+    forward (`Fwd:`, `WG:`, ... in `subject`) keeps what it forwards."""
+    return RedactedText(strip_forward(subject, text).visible)

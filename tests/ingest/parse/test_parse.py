@@ -114,7 +114,8 @@ def test_forwarded_mail_is_shown_in_text_and_its_attachments_kept() -> None:
         "Invoice 4711 was charged twice."
     )
     assert [(a.filename, a.content_type) for a in parsed.attachments] == [
-        ("invoice-4711.pdf", "application/pdf")
+        ("Invoice question.eml", "message/rfc822"),
+        ("invoice-4711.pdf", "application/pdf"),
     ]
     assert parsed.message_id == "<fwd.outer@example.com>"
 
