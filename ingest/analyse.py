@@ -17,6 +17,9 @@ from ingest.options import PipelineOptions
 from ingest.parse.message import UnparseableMessage, parse_message
 from ingest.prepare import Redacted, prepare
 
+TICKET_KINDS = frozenset({MessageKind.PERSON, MessageKind.AUTOMATED})
+"""The kinds of mail whose content may reach a ticket."""
+
 
 @dataclass(frozen=True, slots=True)
 class AnalysisOptions:
@@ -44,8 +47,8 @@ class Analysis:
     """What the bytes of one message say, before any decision.
 
     `parsed` is None when nothing usable could be read (`problem` says why). `content` is
-    the redacted content of a person's mail with a sender; None for bounces, auto-replies
-    and mail without a sender address, whose content is never stored.
+    the redacted content of a person's (or automated) mail with a sender; None for bounces,
+    auto-replies and mail without a sender address, whose content is never stored.
     """
 
     parsed: ParsedMessage | None
@@ -68,6 +71,6 @@ def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
         envelope_from=raw.mail_from if raw.source == "smtp" else None,
     )
     content = None
-    if verdict.kind is MessageKind.PERSON and parsed.sender is not None and parsed.sender.email:
+    if verdict.kind in TICKET_KINDS and parsed.sender is not None and parsed.sender.email:
         content = prepare(parsed, options)
     return Analysis(dataclasses.replace(parsed, message=None), "", verdict, content)

@@ -31,6 +31,9 @@ class PipelineOptions:
     reopen_window: timedelta = timedelta(days=14)
     trust_staff_from: bool = False
     trusted_authserv_ids: tuple[str, ...] = ()
+    # Senders of automated mail (Auto-Submitted: auto-generated) that may open tickets besides
+    # known contacts and domains: addresses, or domains written "example.org" or "@example.org".
+    accept_automated_from: tuple[str, ...] = ()
     custom_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_message_attachment_bytes: int = 25 * 1024 * 1024

@@ -142,10 +142,17 @@ class Pipeline:
         content = analysis.content
         if content is None:
             return self._final(session, row, Outcome.QUARANTINED, "no sender address could be read")
-        notices = Notices(session, self.options, now, parsed.message_id)
+        automated = verdict.kind is MessageKind.AUTOMATED
+        notices = Notices(
+            session, self.options, now, parsed.message_id, quiet=(sender,) if automated else ()
+        )
         held = flood_check(session, self.options, notices, sender, received)
         if held is not None:
             return self._final(session, row, Outcome.HELD, held)
+        identity = policy.identify(session, sender, parsed.sender.name if parsed.sender else "")
+        if automated and not policy.accepts_automated(identity, self.options):
+            reason = f"{verdict.reason}; sender not accepted (see accept_automated_from)"
+            return self._final(session, row, Outcome.IGNORED, reason)
         row_id = inbound.begin_message(
             session,
             self._record(row, Outcome.IGNORED, "in progress", content.subject, content.redactions),
@@ -158,7 +165,7 @@ class Pipeline:
             received_at=received,
             parsed=parsed,
             content=content,
-            sender=policy.identify(session, sender, parsed.sender.name if parsed.sender else ""),
+            sender=identity,
             support_address=self._support_address(raw, parsed),
             recipients=self._recipients(raw, parsed),
             auth=authres.verdict(
@@ -168,6 +175,7 @@ class Pipeline:
             ),
             message_row_id=row_id,
             notices=notices,
+            automated=automated,
         )
         decision = Actions(context).decide()
         ticket = decision.ticket

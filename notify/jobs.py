@@ -27,6 +27,7 @@ from store.records import TicketRecord, iso
 from store.tickets import update_ticket
 
 log = logging.getLogger(__name__)
+AUTOMATED_FLAG = "automated"  # set by ingest on tickets automated mail opened
 SWEEP_LOCK = "postdesk.sweep"
 ACTOR = "scheduler"
 
@@ -76,6 +77,8 @@ class _Sweeper:
             self.report.mails += 1
 
     def requester_mail(self, kind: str, ticket: TicketRecord, key: str, **extra: Any) -> None:
+        if AUTOMATED_FLAG in ticket.flags:
+            return  # opened by automated mail (an alert): its sender is never answered
         muted = {s.email for s in subscribers.of_ticket(self.session, ticket.id) if s.muted}
         if ticket.requester.lower() not in muted:
             self.mail(kind, ticket.requester, ticket, key, **extra)

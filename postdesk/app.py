@@ -58,6 +58,7 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         reopen_window=timedelta(days=desk.reopen_window_days),
         trust_staff_from=desk.trust_staff_from,
         trusted_authserv_ids=ingest.trusted_authserv_ids,
+        accept_automated_from=ingest.accept_automated_from,
         custom_fields={f.name: f.values for f in settings.fields},
         sla_targets={p: (t.first_response, t.resolution) for p, t in sla.targets.items()},
         due_times=make_due_calculator(sla_options(settings)),

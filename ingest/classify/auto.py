@@ -1,9 +1,11 @@
 """Is this message an automatic reply or other machine mail that must not open a ticket?
 
-Header rules (RFC 3834 Auto-Submitted, X-Autoreply and friends, Precedence, List-Id, a null
-sender, our own address, our X-Loop marker) decide alone. Subject rules are careful: an
-"Automatic reply:" prefix is decisive, but a subject a person could write ("Out of office
-next week") only counts together with Exchange's out-of-office header.
+Header rules (RFC 3834 Auto-Submitted: auto-replied, X-Autoreply and friends, Precedence,
+List-Id, a null sender, our own address, our X-Loop marker) decide alone. Mail that is only
+`Auto-Submitted: auto-generated` (alerts, notifications) is not a reply: `automated_reason`
+names it, and the pipeline lets it open a ticket from senders it accepts. Subject rules are
+careful: an "Automatic reply:" prefix is decisive, but a subject a person could write ("Out of
+office next week") only counts together with Exchange's out-of-office header.
 
 Deliberately not decisive alone: X-Auto-Response-Suppress (Outlook and Exchange put it on
 ordinary mail too), List-Unsubscribe (transactional mail and some mail gateways add it; a
@@ -35,6 +37,9 @@ _AUTO_HEADERS = (
 )
 """Headers that only autoresponders set (any value but "no")."""
 
+_GENERATED = ("auto-generated", "auto-notified")
+"""Auto-Submitted values of machine mail that answers nothing (RFC 3834, RFC 5436)."""
+
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _VENDOR_FLAGS = (
     ("X-FC-MachineGenerated", "true"),
@@ -57,8 +62,8 @@ def auto_reply_reason(
     loop = _our_loop(message, own_addresses, loop_marker)
     if loop:
         return loop
-    auto_submitted = header_text(message, "Auto-Submitted").split(";", 1)[0].strip()
-    if auto_submitted and auto_submitted.lower() != "no":
+    auto_submitted = _auto_submitted(message)
+    if auto_submitted and auto_submitted.lower() not in ("no", *_GENERATED):
         return f"header Auto-Submitted: {auto_submitted[:40]}"
     for name in _AUTO_HEADERS:
         if has_header(message, name):
@@ -79,6 +84,20 @@ def auto_reply_reason(
     if envelope.null_sender:
         return "null sender (Return-Path: <>)"
     return _subject_reason(message)
+
+
+def automated_reason(message: Message) -> str | None:
+    """Why `message` is machine mail that is not a reply (RFC 3834 `auto-generated`: alerts,
+    notifications from ticketing and monitoring systems), or None. Asked only once
+    `auto_reply_reason` found nothing: such mail may open a ticket, but is never answered."""
+    auto_submitted = _auto_submitted(message)
+    if auto_submitted.lower() in _GENERATED:
+        return f"header Auto-Submitted: {auto_submitted[:40]}"
+    return None
+
+
+def _auto_submitted(message: Message) -> str:
+    return header_text(message, "Auto-Submitted").split(";", 1)[0].strip()
 
 
 def _our_loop(message: Message, own_addresses: frozenset[str], loop_marker: str | None) -> str:

@@ -2,8 +2,10 @@
 
 Order of the rules: reports about mail we sent come first (RFC 3464 delivery-status and
 non-standard bounces), then automatic replies (RFC 3834 and the usual vendor headers), then
+other automatic mail (`Auto-Submitted: auto-generated`: alerts, notifications), then
 everything else is a person's mail. Bounces and auto-replies never open tickets and are
-never answered; a failed delivery names the recipients to mark as bouncing.
+never answered; a failed delivery names the recipients to mark as bouncing. Automated mail
+opens a ticket when the pipeline accepts its sender, and is never answered.
 
 Decisions a reader might look for:
 - ARF feedback reports (abuse complaints) are BOUNCE with no recipients: they are reports
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from email.message import Message
 from enum import StrEnum
 
-from ingest.classify.auto import auto_reply_reason
+from ingest.classify.auto import auto_reply_reason, automated_reason
 from ingest.classify.bounce import ReportFinding, ReportKind, find_report, read_envelope
 from ingest.classify.dsn import returned_message_id
 from ingest.classify.mime import first_message_id, header_text
@@ -36,6 +38,7 @@ class MessageKind(StrEnum):
     PERSON = "person"
     BOUNCE = "bounce"
     AUTO_REPLY = "auto_reply"
+    AUTOMATED = "automated"  # auto-generated alerts and notifications: a ticket, never answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,9 @@ def _classify(
             (),
             first_message_id(header_text(message, "In-Reply-To")),
         )
+    generated = automated_reason(message)
+    if generated is not None:
+        return Classification(MessageKind.AUTOMATED, f"automated: {generated}")
     return Classification(MessageKind.PERSON, "person: no bounce or auto-reply signal")
 
 

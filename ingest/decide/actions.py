@@ -72,7 +72,7 @@ class Actions:
 
     def _new_ticket(self) -> Decision:
         ctx = self.ctx
-        if not ctx.sender.known:
+        if not ctx.sender.known and not ctx.automated:  # accepted automated mail may open one
             policy = ctx.options.unknown_senders
             if policy == "reject":
                 sent = ctx.notices.unknown_sender(

@@ -45,6 +45,7 @@ class Context:
     auth: AuthVerdict
     message_row_id: int
     notices: Notices
+    automated: bool = False  # alerts and notifications: may open a ticket, never answered
 
     def message_ids(self) -> list[str]:
         ids = [*self.parsed.references]

@@ -7,7 +7,7 @@ from typing import Any
 from ingest.decide import record
 from ingest.decide.commands import read_field_lines
 from ingest.decide.context import Context, Decision
-from ingest.decide.notices import summary
+from ingest.decide.notices import AUTOMATED_FLAG, summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
 from ingest.redact.derived import NO_SUBJECT, NO_TEXT, or_placeholder, strip
@@ -84,6 +84,8 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
     watchers = add_watchers(ctx, ticket)
     if ctx.content.credential_exposed:
         tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
+    if ctx.automated:
+        tickets.set_flag(ctx.session, ticket.id, AUTOMATED_FLAG, ctx.now)
     record.audit(
         ctx,
         ticket.id,

@@ -18,6 +18,7 @@ from store.outbox import NewMail
 from store.records import TicketRecord, iso
 
 SUMMARY_CHARS = 600
+AUTOMATED_FLAG = "automated"  # a ticket opened by automated mail: its requester is never mailed
 UNKNOWN_SENDER_INTERVAL = timedelta(hours=24)
 
 
@@ -26,16 +27,33 @@ def summary(text: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1].rstrip() + "…"
 
 
+def never_answered(recipient: str, ticket: TicketRecord | None, quiet: frozenset[str]) -> bool:
+    """Automated senders (alerts, notifications) get no automatic mail: neither the sender of
+    this message nor the requester of a ticket automated mail opened."""
+    address = recipient.lower()
+    if address in quiet:
+        return True
+    return ticket is not None and AUTOMATED_FLAG in ticket.flags and address == ticket.requester
+
+
 class Notices:
     """Writes outbox rows for one inbound message."""
 
     def __init__(
-        self, session: Session, options: PipelineOptions, now: datetime, in_reply_to: str | None
+        self,
+        session: Session,
+        options: PipelineOptions,
+        now: datetime,
+        in_reply_to: str | None,
+        *,
+        quiet: tuple[str, ...] = (),
     ) -> None:
+        """`quiet`: addresses that get no automatic mail (the sender of automated mail)."""
         self.session = session
         self.options = options
         self.now = now
         self.in_reply_to = in_reply_to
+        self.quiet = frozenset(a.lower() for a in quiet)
 
     def _queue(
         self,
@@ -47,6 +65,8 @@ class Notices:
         automatic: bool = True,
         dedupe_key: str | None = None,
     ) -> None:
+        if automatic and never_answered(recipient, ticket, self.quiet):
+            return
         outbox.queue(
             self.session,
             NewMail(

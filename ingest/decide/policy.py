@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from ingest.options import PipelineOptions
 from store import directory, subscribers
 from store.directory import StaffRecord
 from store.records import ContactRecord, TicketRecord
@@ -44,6 +45,15 @@ def identify(session: Session, email: str, name: str) -> Sender:
     if org_id is None:
         org_id = directory.organisation_for_domain(session, email.rpartition("@")[2])
     return Sender(email=email, name=name, contact=contact, organisation_id=org_id, staff=staff)
+
+
+def accepts_automated(sender: Sender, options: PipelineOptions) -> bool:
+    """May automated mail (alerts, notifications) from `sender` open or update a ticket?"""
+    if sender.known or options.unknown_senders == "create":
+        return True
+    domain = sender.email.rpartition("@")[2]
+    listed = options.accept_automated_from
+    return sender.email in listed or domain in listed or f"@{domain}" in listed
 
 
 def partner_clients(session: Session, sender: Sender) -> frozenset[int]:

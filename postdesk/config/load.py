@@ -331,6 +331,7 @@ def _ingest(t: Table, base: Path) -> IngestSettings:
         sender_rate_limit=t.rate_limit("sender_rate_limit", "30/10m"),
         domain_rate_limit=t.rate_limit("domain_rate_limit", "300/10m"),
         trusted_authserv_ids=tuple(v.lower() for v in t.str_list("trusted_authserv_ids")),
+        accept_automated_from=tuple(v.lower() for v in t.str_list("accept_automated_from")),
         max_attempts=t.whole("max_attempts", 5, minimum=1),
     )
     t.finish()

@@ -169,6 +169,7 @@ class IngestSettings:
     sender_rate_limit: RateLimit | None
     domain_rate_limit: RateLimit | None
     trusted_authserv_ids: tuple[str, ...]
+    accept_automated_from: tuple[str, ...]
     max_attempts: int
 
 

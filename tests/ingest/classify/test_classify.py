@@ -511,7 +511,7 @@ def test_auto_submitted_vacation_reply() -> None:
 @pytest.mark.parametrize(
     ("header", "reason_part"),
     [
-        ("Auto-Submitted: auto-generated\n", "Auto-Submitted: auto-generated"),
+        ("Auto-Submitted: auto-replied\n", "Auto-Submitted: auto-replied"),
         ("X-Autoreply: yes\n", "X-Autoreply: yes"),
         ("X-Autorespond: Vacation\n", "X-Autorespond"),
         ("X-Apple-Action: VACATION\n", "X-Apple-Action"),
@@ -527,6 +527,33 @@ def test_auto_reply_headers(header: str, reason_part: str) -> None:
     result = run(person_mail(header))
     assert result.kind is MessageKind.AUTO_REPLY
     assert reason_part in result.reason
+
+
+@pytest.mark.parametrize("value", ["auto-generated", "Auto-Generated; owner=ops", "auto-notified"])
+def test_auto_generated_mail_is_automated_not_a_reply(value: str) -> None:
+    result = run(person_mail(f"Auto-Submitted: {value}\n"))
+    assert result.kind is MessageKind.AUTOMATED
+    assert result.reason.startswith("automated: header Auto-Submitted: ")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "Precedence: bulk\n",
+        "List-Id: Alerts <alerts.lists.customer.example>\n",
+        "X-Autoreply: yes\n",
+    ],
+)
+def test_auto_generated_bulk_or_list_mail_stays_an_auto_reply(extra: str) -> None:
+    result = run(person_mail(f"Auto-Submitted: auto-generated\n{extra}"))
+    assert result.kind is MessageKind.AUTO_REPLY
+
+
+def test_auto_generated_out_of_office_subject_stays_an_auto_reply() -> None:
+    raw = person_mail("Auto-Submitted: auto-generated\n").replace(
+        "Subject: ", "Subject: Automatic reply: ", 1
+    )
+    assert run(raw).kind is MessageKind.AUTO_REPLY
 
 
 def test_null_return_path_is_auto_reply() -> None:
