@@ -49,9 +49,12 @@ _EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/
 class BodyReader:
     """Walks one message tree; attachments and defect notes are shared with nested mails."""
 
-    def __init__(self, attachments: list[ParsedAttachment], defects: list[str]) -> None:
+    def __init__(
+        self, attachments: list[ParsedAttachment], defects: list[str], hint: str | None = None
+    ) -> None:
         self.attachments = attachments
         self.defects = defects
+        self.hint = hint  # the charset 8-bit header bytes (file names) are read in, if not UTF-8
         self.texts: list[str] = []
         self._from_html: set[int] = set()  # indexes of texts converted from HTML
         self.htmls: list[str] = []
@@ -110,7 +113,7 @@ class BodyReader:
 
     def _leaf(self, part: Message, ctype: str, main: bool) -> None:
         disposition = part.get_content_disposition()
-        filename = _filename(part, self.defects)
+        filename = _filename(part, self.defects, self.hint)
         if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
             text = self._decode(part, ctype)
             if ctype == "text/plain":
@@ -159,13 +162,13 @@ class BodyReader:
             carrier.set_payload(body if isinstance(body, str) else "")
             inner = _PARSER.parsebytes(_payload(carrier))
             self.defects.append(f"MIME: message/rfc822 with transfer encoding {encoding!r}")
-        nested = BodyReader(self.attachments, self.defects)
+        nested = BodyReader(self.attachments, self.defects, self.hint)
         nested.read(inner, depth + 1)
         lines = ["---------- Forwarded message ----------"]
         for name in _FORWARD_HEADERS:
             raw = next((v for k, v in inner.raw_items() if k.lower() == name.lower()), None)
             if raw is not None:
-                lines.append(f"{name}: {header_text(raw)[0]}")
+                lines.append(f"{name}: {header_text(raw, self.hint)[0]}")
         self.texts.append("\n".join(lines) + "\n\n" + nested.text())
 
     def _broken_multipart(self, part: Message, ctype: str, depth: int, main: bool) -> None:
@@ -273,20 +276,39 @@ def _content_id(part: Message) -> str | None:
     return value or None
 
 
-def _filename(part: Message, defects: list[str]) -> str:
+def _filename(part: Message, defects: list[str], hint: str | None = None) -> str:
     """The attachment's file name, decoded (RFC 2231, RFC 2047, raw 8-bit) and made safe."""
+    eight_bit = _eight_bit_params(part, hint)
     try:
-        raw = part.get_filename()
+        raw = (eight_bit or part).get_filename()
     except (ValueError, LookupError, UnicodeError, TypeError):  # pragma: no cover
         raw = None
     if not raw:
         return ""
-    text, note = text_from_surrogates(str(raw))
+    text, note = text_from_surrogates(str(raw), hint)
+    if eight_bit is not None:
+        note = "raw 8-bit bytes in a header"
     if note:
         defects.append(f"attachment name: {note}")
     text, notes = decode_words(text)
     defects.extend(f"attachment name: {n}" for n in notes)
     return _safe_name(text)
+
+
+def _eight_bit_params(part: Message, hint: str | None) -> Message | None:
+    """A stand-in holding `part`'s Content-Disposition and Content-Type with raw 8-bit bytes
+    decoded (the stdlib would read them as U+FFFD), or None when they are plain ASCII."""
+    fields = [
+        (name, value)
+        for name, value in part.raw_items()
+        if name.lower() in ("content-disposition", "content-type")
+    ]
+    if all(value.isascii() for _, value in fields):
+        return None
+    probe = Message()
+    for name, value in fields:
+        probe[name] = text_from_surrogates(value, hint)[0]
+    return probe
 
 
 def _safe_name(name: str) -> str:
