@@ -150,10 +150,17 @@ def _unusable_reason(message: Message) -> str:
 
 def _without_banner(raw: bytes, defects: list[str]) -> bytes:
     """`raw` without stray lines before the header block (`>From ...`, a line without a
-    colon) when header lines follow them; an mbox "From " line is the parser's business."""
-    if _HEADER_LINE.match(raw):
+    colon) when header lines follow them; an mbox "From " line first is kept for the parser."""
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark from a text editor
+        raw = raw[3:]
+    start = 0
+    if raw.startswith(b"From "):
+        start = raw.find(b"\n") + 1
+        if start == 0:
+            return raw
+    if _HEADER_LINE.match(raw, start):
         return raw
-    pos = 0
+    pos = start
     for _ in range(_BANNER_LINES):
         end = raw.find(b"\n", pos)
         if end < 0 or not raw[pos:end].strip() or raw[pos : pos + 1] in (b" ", b"\t"):
@@ -161,7 +168,7 @@ def _without_banner(raw: bytes, defects: list[str]) -> bytes:
         pos = end + 1
         if _FIELD_AFTER_BANNER.match(raw, pos):
             defects.append("Headers: stray line before the header block skipped")
-            return raw[pos:]
+            return raw[:start] + raw[pos:]
     return raw
 
 
@@ -176,6 +183,12 @@ def _declared_charset(message: Message, defects: list[str]) -> str | None:
         if part.is_multipart():
             continue
         label = part.get_param("charset")
+        if isinstance(label, tuple):  # RFC 2231 (charset*=...): get_payload() cannot take it
+            try:
+                label = email.utils.collapse_rfc2231_value(label)
+            except (UnicodeError, ValueError, LookupError, TypeError):
+                label = str(label[-1])
+            part.set_param("charset", label if _stdlib_can_decode(label) else "unknown-8bit")
         if not isinstance(label, str) or not label:
             continue
         if resolve_charset(label) is None and not _stdlib_can_decode(label):

@@ -203,7 +203,7 @@ def resolve_charset(label: str | None) -> str | None:
         info = codecs.lookup(name)
     except (LookupError, ValueError, TypeError):
         return None
-    if info.name in _REFUSED or not getattr(info, "_is_text_encoding", True):
+    if info.name.replace("-", "_") in _REFUSED or not getattr(info, "_is_text_encoding", True):
         return None
     try:  # a codec that cannot decode even one byte with "replace" is no charset
         codecs.decode(b"a", info.name, "replace")
