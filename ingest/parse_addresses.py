@@ -56,6 +56,8 @@ _LOOSE = re.compile(
 )
 _ATOM_LOCAL = re.compile(_ATEXT)
 _COMMENT = re.compile(r"\(([^()]*)\)")
+_ANGLED = re.compile(r"<[^<>]*>")
+_SPACED_DOT = re.compile(r"\s*([.@])\s*")
 _NAME_JUNK = " \t\"'<>,;:"
 
 
@@ -63,6 +65,8 @@ def recover_mailboxes(text: str) -> list[tuple[str, str]]:
     """(display name, address) pairs found leniently in `text`; [] when none is usable."""
     found: list[tuple[str, str]] = []
     spans: list[tuple[int, int]] = []
+    if "<" in text:  # obsolete syntax: comments and spaces inside <jdoe@machine(x). example>
+        text = _ANGLED.sub(lambda m: _SPACED_DOT.sub(r"\1", _COMMENT.sub("", m.group(0))), text)
     for match in _LOOSE.finditer(text):
         if match.group("quoted") is not None:
             local, domain = _local_part(match.group("quoted")[1:-1]), match.group("qdomain")

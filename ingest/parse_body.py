@@ -40,6 +40,7 @@ _FORWARD_HEADERS = ("From", "Date", "Subject", "To", "Cc")
 _UU_BEGIN = re.compile(r"^begin [0-7]{3,4} ([^\n]+)\n", re.M)
 _UU_END = re.compile(r"^`?\n?end[ \t]*$", re.M)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_NAME_FIELDS = ("content-disposition", "content-type")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
 _EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/jpeg": ".jpg",
                "message/delivery-status": ".txt", "text/rfc822-headers": ".txt",
@@ -278,9 +279,12 @@ def _content_id(part: Message) -> str | None:
 
 def _filename(part: Message, defects: list[str], hint: str | None = None) -> str:
     """The attachment's file name, decoded (RFC 2231, RFC 2047, raw 8-bit) and made safe."""
-    eight_bit = _eight_bit_params(part, hint)
+    fields = [(k, v) for k, v in part.raw_items() if k.lower() in _NAME_FIELDS]
+    odd = any("*" in value or not value.isascii() for _, value in fields)
+    eight_bit = _eight_bit_params(fields, hint) if odd else None
+    source = eight_bit or part
     try:
-        raw = (eight_bit or part).get_filename()
+        raw = (_rfc2231_name(source) if odd else None) or source.get_filename()
     except (ValueError, LookupError, UnicodeError, TypeError):  # pragma: no cover
         raw = None
     if not raw:
@@ -295,14 +299,25 @@ def _filename(part: Message, defects: list[str], hint: str | None = None) -> str
     return _safe_name(text)
 
 
-def _eight_bit_params(part: Message, hint: str | None) -> Message | None:
-    """A stand-in holding `part`'s Content-Disposition and Content-Type with raw 8-bit bytes
+def _rfc2231_name(part: Message) -> str | None:
+    """An RFC 2231 file name (`filename*=iso-2022-jp''...`) decoded with our charset table
+    (the stdlib would use Python's narrower codec and replace what it cannot read)."""
+    value = part.get_param("filename", None, "content-disposition")
+    if value is None:
+        value = part.get_param("name", None, "content-type")
+    if not isinstance(value, tuple):
+        return None
+    charset, _, encoded = value
+    try:
+        data = encoded.encode("raw-unicode-escape")
+    except UnicodeError:  # pragma: no cover - unquote gave latin-1 text
+        return None
+    return decode_bytes(data, charset or "us-ascii")[0]
+
+
+def _eight_bit_params(fields: list[tuple[str, str]], hint: str | None) -> Message | None:
+    """A stand-in holding a part's Content-Disposition and Content-Type with raw 8-bit bytes
     decoded (the stdlib would read them as U+FFFD), or None when they are plain ASCII."""
-    fields = [
-        (name, value)
-        for name, value in part.raw_items()
-        if name.lower() in ("content-disposition", "content-type")
-    ]
     if all(value.isascii() for _, value in fields):
         return None
     probe = Message()

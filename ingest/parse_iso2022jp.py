@@ -74,8 +74,15 @@ def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
         if byte == _SI:
             shifted, pos = False, pos + 1
             continue
-        if byte in (0x0A, 0x0D) or byte >= 0x80:
-            run.append(byte)  # line ends pass through; 8-bit bytes only fail strict decoding
+        if byte >= 0x80:  # not in a 7-bit charset
+            if errors == "strict":
+                raise UnicodeDecodeError(CODEC_NAME, data, pos, pos + 1, "8-bit byte")
+            out.append(run.decode("cp932", errors) + ("" if errors == "ignore" else "\ufffd"))
+            run.clear()
+            pos += 1
+            continue
+        if byte in (0x0A, 0x0D):
+            run.append(byte)  # line ends pass through in every mode
             pos += 1
             continue
         if shifted or mode == "kana":

@@ -9,6 +9,7 @@ import pytest
 
 from ingest.model import Address
 from ingest.parse import UnparseableMessage, parse_message
+from ingest.parse_addresses import recover_mailboxes
 from ingest.parse_charsets import resolve_charset
 from ingest.parse_decode import decode_bytes
 from ingest.parse_detect import guess_codec
@@ -298,6 +299,19 @@ def test_odd_from_lines_are_read_like_mail_clients(from_: bytes, expected: Addre
     parsed = parse_message(b"From: " + from_ + b"\nSubject: x\n\nhello\n")
     assert parsed.sender == expected
     assert parsed.sender_header == "from"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Jane jane@example.org", [("Jane", "jane@example.org")]),
+        ("John Doe <jdoe@machine(comment).  example>", [("John Doe", "jdoe@machine.example")]),
+        ("a@b.example c@d.example", [("", "a@b.example"), ("", "c@d.example")]),
+        ("jane at example dot org", []),
+    ],
+)
+def test_recover_mailboxes(text: str, expected: list[tuple[str, str]]) -> None:
+    assert recover_mailboxes(text) == expected
 
 
 def test_a_token_glued_to_brackets_is_not_taken_for_an_address() -> None:
