@@ -1,10 +1,14 @@
 """Bytes and header words to text: charsets (also wrong or unknown ones), RFC 2047, 8-bit headers.
 
 The parser hands over bytes exactly as they arrived (the stdlib keeps undecodable header
-bytes as surrogate escapes). This module is the one place where bytes become `str`: it
-tries the declared charset, then UTF-8, then windows-1252 (and finally latin-1, which
-never fails), and returns a short note for `ParsedMessage.defects` whenever it had to
-guess. Nothing here raises on bad input.
+bytes as surrogate escapes). This module is the one place where bytes become `str`.
+Declared labels are read through the one alias table (`ingest.parse_charsets`, the WHATWG
+mapping browsers use); bodies try the declared charset, then UTF-8, then the charset's
+neighbours; unlabelled 8-bit text is UTF-8 when valid, else detected
+(`ingest.parse_detect`), else windows-1252 (and finally latin-1, which never fails).
+Raw 8-bit header bytes are UTF-8, else the charset the body declares, else detected.
+A short note goes to `ParsedMessage.defects` whenever it had to guess. Nothing here
+raises on bad input.
 """
 
 from __future__ import annotations
@@ -104,11 +108,11 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
 
 def _guessed(data: bytes) -> tuple[str, str]:
     """Unlabelled 8-bit text that is not UTF-8, in the charset `guess_codec` finds."""
-    codec = guess_codec(data)
+    codec = guess_codec(data)  # decodes the first 16 KB strictly; the rest may not
     try:
         return data.decode(codec), codec
-    except (UnicodeDecodeError, LookupError):  # pragma: no cover - guess_codec checks this
-        return _latin(data)
+    except UnicodeDecodeError:
+        return data.decode(codec, "replace"), codec
 
 
 def _latin(data: bytes) -> tuple[str, str]:

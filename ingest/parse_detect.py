@@ -21,6 +21,7 @@ charset. Order of evidence:
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from charset_normalizer import from_bytes
@@ -60,7 +61,9 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]+")
 #: Fewer non-ASCII bytes than this are too little for charset-normalizer.
 _STATISTICS_FROM = 24
 #: Detection reads at most this much of a long body.
-_SAMPLE = 64 * 1024
+_SAMPLE = 16 * 1024
+#: The double-byte test reads at most this much (it looks at every character).
+_CJK_SAMPLE = 4 * 1024
 
 
 def looks_western(data: bytes) -> bool:
@@ -85,7 +88,7 @@ def guess_codec(data: bytes) -> str:
     cyrillic = _plausible_cyrillic(sample)
     if cyrillic is not None:
         return cyrillic
-    cjk = _best_cjk(sample)
+    cjk = _best_cjk(sample[:_CJK_SAMPLE])
     if cjk is not None:
         return cjk
     if looks_western(sample):
@@ -101,9 +104,15 @@ def guess_codec(data: bytes) -> str:
     return _strict("cp1252", sample) or "latin-1"
 
 
+def _prefix_text(codec: str, data: bytes) -> str:
+    """`data` decoded strictly, except that a character cut off at the end (the data is a
+    sample of a longer text) is left out; raises UnicodeDecodeError."""
+    return codecs.getincrementaldecoder(codec)().decode(data, final=False)
+
+
 def _strict(codec: str, data: bytes) -> str | None:
     try:
-        data.decode(codec)
+        _prefix_text(codec, data)
     except (UnicodeDecodeError, LookupError):
         return None
     return codec
@@ -131,7 +140,7 @@ def _best_cjk(data: bytes) -> str | None:
     best, best_score = None, 0.6  # below this share, the text is not double-byte text
     for codec, blocks in _CJK:
         try:
-            text = data.decode(codec)
+            text = _prefix_text(codec, data)
         except UnicodeDecodeError:
             continue
         wide = [char for char in text if not char.isascii()]
