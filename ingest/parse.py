@@ -32,7 +32,7 @@ from ingest import parse_boundary
 from ingest.errors import PermanentIngestError
 from ingest.model import ParsedAttachment, ParsedMessage
 from ingest.parse_addresses import MAX_ADDRESSES, addresses, best_sender
-from ingest.parse_body import BodyReader
+from ingest.parse_body import BodyReader, charset_label
 from ingest.parse_charsets import resolve_charset
 from ingest.parse_decode import header_text, text_from_surrogates
 from ingest.parse_fast import parse_bytes
@@ -145,7 +145,7 @@ def parse_message(raw: bytes, *, max_addresses: int = MAX_ADDRESSES) -> ParsedMe
 def _unusable_reason(message: Message) -> str:
     if not message.keys():
         return "no headers and no readable text"
-    return "no readable sender (From, Sender, Return-Path) and no text"
+    return "no readable sender (From, Sender, Reply-To, Return-Path) and no text"
 
 
 def _without_banner(raw: bytes, defects: list[str]) -> bytes:
@@ -175,39 +175,17 @@ def _without_banner(raw: bytes, defects: list[str]) -> bytes:
 def _declared_charset(message: Message, defects: list[str]) -> str | None:
     """The first charset a text part declares (legacy clients wrote 8-bit headers in it).
 
-    Also replaces charset labels no codec can read (`idna`, a NUL byte...) by
-    `unknown-8bit`, so that the stdlib's `get_payload()` cannot raise on them later.
+    Labels the stdlib's `get_payload()` would raise on are neutralised on the way, so the
+    classifier can read the tree too (`ingest.parse_body.charset_label`).
     """
     found: str | None = None
     for part in message.walk():
         if part.is_multipart():
             continue
-        label = part.get_param("charset")
-        if isinstance(label, tuple):  # RFC 2231 (charset*=...): get_payload() cannot take it
-            try:
-                label = email.utils.collapse_rfc2231_value(label)
-            except (UnicodeError, ValueError, LookupError, TypeError):
-                label = str(label[-1])
-            part.set_param("charset", label if _stdlib_can_decode(label) else "unknown-8bit")
-        if not isinstance(label, str) or not label:
-            continue
-        if resolve_charset(label) is None and not _stdlib_can_decode(label):
-            defects.append(f"MIME: unusable charset {label[:40]!r} read as unknown")
-            part.set_param("charset", "unknown-8bit")
-            continue
-        if found is None and resolve_charset(label) not in (None, "utf-8"):
+        label = charset_label(part, defects)
+        if found is None and label and resolve_charset(label) not in (None, "utf-8"):
             found = label
     return found
-
-
-def _stdlib_can_decode(label: str) -> bool:
-    try:
-        b"\xff".decode(label, "replace")
-    except LookupError:
-        return True  # the stdlib catches LookupError itself
-    except (UnicodeError, ValueError, TypeError):
-        return False
-    return True
 
 
 def _delivered_to(headers: dict[str, list[str]]) -> tuple[str, ...]:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import binascii
 import email.parser
 import email.policy
+import email.utils
 import mimetypes
 import re
 from email.message import Message
 
 from ingest.model import ParsedAttachment
+from ingest.parse_charsets import resolve_charset
 from ingest.parse_decode import decode_bytes, decode_words, header_text, text_from_surrogates
 from ingest.parse_html import html_to_text, sanitise_html
 
@@ -78,7 +80,11 @@ class BodyReader:
             if main:
                 self._forwarded(part, depth)
             return
-        payload = part.get_payload()
+        try:
+            payload = part.get_payload()
+        except (UnicodeError, ValueError, TypeError):  # a charset label only a codec knows
+            charset_label(part, self.defects)
+            payload = part.get_payload()
         if isinstance(payload, list):
             children = [child for child in payload if isinstance(child, Message)]
             if not ctype.startswith("multipart/"):  # message/delivery-status and friends
@@ -228,6 +234,36 @@ class BodyReader:
             )
             text = text[: match.start()] + text[end.end() :]
         return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def charset_label(part: Message, defects: list[str]) -> str | None:
+    """`part`'s charset label. One the stdlib's `get_payload()` raises on for 8-bit text
+    (`idna`, `punycode`, a NUL byte, an RFC 2231 `charset*=` form) is replaced in the tree
+    by `unknown-8bit` (text is then decoded by guessing) and noted."""
+    label = part.get_param("charset")
+    if isinstance(label, tuple):  # RFC 2231: get_payload() would pass the tuple to decode()
+        try:
+            label = email.utils.collapse_rfc2231_value(label)
+        except (UnicodeError, ValueError, LookupError, TypeError):
+            label = str(label[-1])
+        part.set_param("charset", label if _stdlib_can_decode(label) else "unknown-8bit")
+    if not isinstance(label, str) or not label:
+        return None
+    if resolve_charset(label) is None and not _stdlib_can_decode(label):
+        defects.append(f"MIME: unusable charset {label[:40]!r} read as unknown")
+        part.set_param("charset", "unknown-8bit")
+        return None
+    return label
+
+
+def _stdlib_can_decode(label: str) -> bool:
+    try:
+        b"\xff".decode(label, "replace")
+    except LookupError:
+        return True  # the stdlib catches LookupError itself
+    except (UnicodeError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _split_headers_repaired(part: Message) -> Message | None:
