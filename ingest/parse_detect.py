@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import codecs
 import re
-
-from charset_normalizer import from_bytes
-from charset_normalizer.constant import FREQUENCIES
+from functools import cache
 
 __all__ = ["guess_codec", "looks_western"]
 
@@ -43,15 +41,20 @@ _CJK: tuple[tuple[str, tuple[tuple[int, int, int, int], ...]], ...] = (
     ("euc_jp", ((0xA1, 0xA5, 0xA1, 0xFE), (0xB0, 0xCF, 0xA1, 0xFE))),
 )
 _KANA = frozenset(chr(c) for c in range(0x3041, 0x30FB))
-#: The most frequent characters of each language (charset-normalizer's tables), which
-#: break ties between codecs whose common blocks overlap (GB2312, EUC-KR and EUC-JP do).
-_FREQUENT = {
-    "cp932": frozenset(FREQUENCIES["Japanese"]) | _KANA,
-    "euc_jp": frozenset(FREQUENCIES["Japanese"]) | _KANA,
-    "gb18030": frozenset(FREQUENCIES["Chinese"]),
-    "big5hkscs": frozenset(FREQUENCIES["Chinese"]),
-    "cp949": frozenset(FREQUENCIES["Korean"]),
-}
+
+
+@cache
+def _frequent(codec: str) -> frozenset[str]:
+    """The most frequent characters of `codec`'s language (charset-normalizer's tables),
+    which break ties between codecs whose common blocks overlap (GB2312, EUC-KR, EUC-JP).
+    Imported on first use: charset-normalizer takes 25 ms to import."""
+    from charset_normalizer.constant import FREQUENCIES  # noqa: PLC0415
+
+    language = {"cp932": "Japanese", "euc_jp": "Japanese", "cp949": "Korean"}.get(codec, "Chinese")
+    extra = _KANA if language == "Japanese" else frozenset()
+    return frozenset(FREQUENCIES[language]) | extra
+
+
 #: Single-byte charsets charset-normalizer may choose from (East Asian ones are handled above).
 _SINGLE_BYTE = ["cp1251", "koi8_r", "koi8_u", "cp1250", "cp1253", "cp1254", "cp1255",
                 "cp1256", "cp1257", "cp874", "iso8859_2", "iso8859_5", "iso8859_7", "cp866",
@@ -94,6 +97,8 @@ def guess_codec(data: bytes) -> str:
     if looks_western(sample):
         return _strict("cp1252", sample) or "latin-1"
     if sum(1 for byte in sample if byte > 0x7F) >= _STATISTICS_FROM:
+        from charset_normalizer import from_bytes  # noqa: PLC0415 - 25 ms, rarely needed
+
         best = from_bytes(sample, cp_isolation=_SINGLE_BYTE).best()
         if best is not None and _strict(best.encoding, sample):
             return best.encoding
@@ -146,7 +151,7 @@ def _best_cjk(data: bytes) -> str | None:
         wide = [char for char in text if not char.isascii()]
         if not wide:
             continue
-        common, frequent = 0, _FREQUENT[codec]
+        common, frequent = 0, _frequent(codec)
         for char in wide:
             encoded = char.encode(codec, "replace")
             if len(encoded) == 2 and any(
