@@ -58,6 +58,9 @@ class ParsedMessage:
     authentication_results: tuple[str, ...]
     # The email package's tree, for the classifier; None once classified (`ingest.analyse`).
     message: email.message.Message | None = field(repr=False, compare=False)
+    # Where `sender` came from: "from", or "sender", "reply-to", "return-path" when From had
+    # no usable mailbox; "" when there is no sender.
+    sender_header: str = "from"
 
 
 @dataclass(frozen=True, slots=True)

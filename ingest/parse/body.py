@@ -25,12 +25,14 @@ from __future__ import annotations
 import binascii
 import email.parser
 import email.policy
+import email.utils
 import mimetypes
 import re
 from email.message import Message
 
 from ingest.model import ParsedAttachment
 from ingest.parse.attached import EML_TYPE, eml_name, mail_bytes
+from ingest.parse.charsets import resolve_charset
 from ingest.parse.decode import decode_bytes, decode_words, header_text, text_from_surrogates
 from ingest.parse.html import html_to_text, sanitise_html
 from ingest.parse.smime import PKCS7_TYPES, SIGNATURE_TYPES, cms_kind, signed_content
@@ -48,6 +50,7 @@ _BOUNDARY_LINE = re.compile(
 )
 _FORWARD_HEADERS = ("From", "Date", "Subject", "To", "Cc")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_NAME_FIELDS = ("content-disposition", "content-type")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
 _EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/jpeg": ".jpg",
                "message/delivery-status": ".txt", "text/rfc822-headers": ".txt",
@@ -64,9 +67,12 @@ _ENCRYPTED_NOTE = (
 class BodyReader:
     """Walks one message tree; attachments and defect notes are shared with nested mails."""
 
-    def __init__(self, attachments: list[ParsedAttachment], defects: list[str]) -> None:
+    def __init__(
+        self, attachments: list[ParsedAttachment], defects: list[str], hint: str | None = None
+    ) -> None:
         self.attachments = attachments
         self.defects = defects
+        self.hint = hint  # the charset 8-bit header bytes (file names) are read in, if not UTF-8
         self.texts: list[str] = []
         self._from_html: set[int] = set()  # indexes of texts converted from HTML
         self.htmls: list[str] = []
@@ -90,7 +96,11 @@ class BodyReader:
         if ctype in ("message/rfc822", "message/global"):
             self._forwarded(part, depth, main)
             return
-        payload = part.get_payload()
+        try:
+            payload = part.get_payload()
+        except (UnicodeError, ValueError, TypeError):  # a charset label only a codec knows
+            charset_label(part, self.defects)
+            payload = part.get_payload()
         if isinstance(payload, list):
             children = [child for child in payload if isinstance(child, Message)]
             if not ctype.startswith("multipart/"):  # message/delivery-status and friends
@@ -134,7 +144,7 @@ class BodyReader:
 
     def _leaf(self, part: Message, ctype: str, depth: int, main: bool) -> None:
         disposition = part.get_content_disposition()
-        filename = _filename(part, self.defects)
+        filename = _filename(part, self.defects, self.hint)
         if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
             text = self._decode(part, ctype)
             if ctype == "text/plain":
@@ -198,13 +208,13 @@ class BodyReader:
         self.attachments.append(ParsedAttachment(name, EML_TYPE, mail_bytes(inner)))
         if not main:
             return
-        nested = BodyReader(self.attachments, self.defects)
+        nested = BodyReader(self.attachments, self.defects, self.hint)
         nested.read(inner, depth + 1)
         lines = ["---------- Forwarded message ----------"]
         for name in _FORWARD_HEADERS:
             raw = next((v for k, v in inner.raw_items() if k.lower() == name.lower()), None)
             if raw is not None:
-                lines.append(f"{name}: {header_text(raw)[0]}")
+                lines.append(f"{name}: {header_text(raw, self.hint)[0]}")
         self.texts.append("\n".join(lines) + "\n\n" + nested.text())
 
     def _pkcs7(self, part: Message, data: bytes, name: str, depth: int, main: bool) -> bool:
@@ -300,6 +310,36 @@ class BodyReader:
         return text
 
 
+def charset_label(part: Message, defects: list[str]) -> str | None:
+    """`part`'s charset label. One the stdlib's `get_payload()` raises on for 8-bit text
+    (`idna`, `punycode`, a NUL byte, an RFC 2231 `charset*=` form) is replaced in the tree
+    by `unknown-8bit` (text is then decoded by guessing) and noted."""
+    label = part.get_param("charset")
+    if isinstance(label, tuple):  # RFC 2231: get_payload() would pass the tuple to decode()
+        try:
+            label = email.utils.collapse_rfc2231_value(label)
+        except (UnicodeError, ValueError, LookupError, TypeError):
+            label = str(label[-1])
+        part.set_param("charset", label if _stdlib_can_decode(label) else "unknown-8bit")
+    if not isinstance(label, str) or not label:
+        return None
+    if resolve_charset(label) is None and not _stdlib_can_decode(label):
+        defects.append(f"MIME: unusable charset {label[:40]!r} read as unknown")
+        part.set_param("charset", "unknown-8bit")
+        return None
+    return label
+
+
+def _stdlib_can_decode(label: str) -> bool:
+    try:
+        b"\xff".decode(label, "replace")
+    except LookupError:
+        return True  # the stdlib catches LookupError itself
+    except (UnicodeError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _split_headers_repaired(part: Message) -> Message | None:
     """Outlook sometimes writes an empty line inside a forwarded mail's header block, so the
     MIME headers land in the body. Re-join them when the body starts with such headers."""
@@ -357,20 +397,53 @@ def _content_id(part: Message) -> str | None:
     return value or None
 
 
-def _filename(part: Message, defects: list[str]) -> str:
+def _filename(part: Message, defects: list[str], hint: str | None = None) -> str:
     """The attachment's file name, decoded (RFC 2231, RFC 2047, raw 8-bit) and made safe."""
+    fields = [(k, v) for k, v in part.raw_items() if k.lower() in _NAME_FIELDS]
+    odd = any("*" in value or not value.isascii() for _, value in fields)
+    eight_bit = _eight_bit_params(fields, hint) if odd else None
+    source = eight_bit or part
     try:
-        raw = part.get_filename()
+        raw = (_rfc2231_name(source) if odd else None) or source.get_filename()
     except (ValueError, LookupError, UnicodeError, TypeError):  # pragma: no cover
         raw = None
     if not raw:
         return ""
-    text, note = text_from_surrogates(str(raw))
+    text, note = text_from_surrogates(str(raw), hint)
+    if eight_bit is not None:
+        note = "raw 8-bit bytes in a header"
     if note:
         defects.append(f"attachment name: {note}")
     text, notes = decode_words(text)
     defects.extend(f"attachment name: {n}" for n in notes)
     return _safe_name(text)
+
+
+def _rfc2231_name(part: Message) -> str | None:
+    """An RFC 2231 file name (`filename*=iso-2022-jp''...`) decoded with our charset table
+    (the stdlib would use Python's narrower codec and replace what it cannot read)."""
+    value = part.get_param("filename", None, "content-disposition")
+    if value is None:
+        value = part.get_param("name", None, "content-type")
+    if not isinstance(value, tuple):
+        return None
+    charset, _, encoded = value
+    try:
+        data = encoded.encode("raw-unicode-escape")
+    except UnicodeError:  # pragma: no cover - unquote gave latin-1 text
+        return None
+    return decode_bytes(data, charset or "us-ascii")[0]
+
+
+def _eight_bit_params(fields: list[tuple[str, str]], hint: str | None) -> Message | None:
+    """A stand-in holding a part's Content-Disposition and Content-Type with raw 8-bit bytes
+    decoded (the stdlib would read them as U+FFFD), or None when they are plain ASCII."""
+    if all(value.isascii() for _, value in fields):
+        return None
+    probe = Message()
+    for name, value in fields:
+        probe[name] = text_from_surrogates(value, hint)[0]
+    return probe
 
 
 def _safe_name(name: str) -> str:

@@ -1,111 +1,46 @@
 """Bytes and header words to text: charsets (also wrong or unknown ones), RFC 2047, 8-bit headers.
 
 The parser hands over bytes exactly as they arrived (the stdlib keeps undecodable header
-bytes as surrogate escapes). This module is the one place where bytes become `str`: it
-tries the declared charset, then UTF-8, then windows-1252 (and finally latin-1, which
-never fails), and returns a short note for `ParsedMessage.defects` whenever it had to
-guess. Nothing here raises on bad input.
+bytes as surrogate escapes). This module is the one place where bytes become `str`.
+Declared labels are read through the one alias table (`ingest.parse.charsets`, the WHATWG
+mapping browsers use); bodies try the declared charset, then UTF-8, then the charset's
+neighbours; unlabelled 8-bit text is UTF-8 when valid, else detected
+(`ingest.parse.detect`), else windows-1252 (and finally latin-1, which never fails).
+Raw 8-bit header bytes are UTF-8, else the charset the body declares, else detected.
+A short note goes to `ParsedMessage.defects` whenever it had to guess. Nothing here
+raises on bad input.
 """
 
 from __future__ import annotations
 
 import binascii
-import codecs
 import re
-from functools import lru_cache
 
-#: Labels seen in real mail that Python does not know, or knows under a narrower name.
-#: latin-1/ascii map to windows-1252 as browsers do (WHATWG): senders mean that.
-_ALIASES = {
-    "uft-8": "utf-8",
-    "utf8": "utf-8",
-    "unicode-1-1-utf-8": "utf-8",
-    "x-unicode20utf8": "utf-8",
-    "unicode-1-1-utf-7": "utf-7",
-    "x-unicode-2-0-utf-7": "utf-7",
-    "us-ascii": "cp1252",
-    "ascii": "cp1252",
-    "ansi_x3.4-1968": "cp1252",
-    "iso-8859-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "iso_8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "l1": "cp1252",
-    "ks_c_5601-1987": "cp949",
-    "ks_c_5601": "cp949",
-    "ksc5601": "cp949",
-    "euc-kr": "cp949",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "gb_2312-80": "gb18030",
-    "euc-cn": "gb18030",
-    "cp936": "gb18030",
-    "big5": "big5hkscs",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "windows-31j": "cp932",
-    "iso-2022-jp": "iso2022_jp_ext",
-    "tis-620": "cp874",
-    "windows-874": "cp874",
-    "iso-8859-11": "cp874",
-    "iso-8859-8-i": "iso-8859-8",
-    "x-mac-roman": "mac_roman",
-    "macintosh": "mac_roman",
-}
-_MISNAMED = frozenset(
-    {"uft-8", "unicode-1-1-utf-8", "x-unicode20utf8", "unicode-1-1-utf-7", "x-unicode-2-0-utf-7"}
-)
-#: Labels that mean "the sender did not know": decode by guessing, without a note.
-_UNKNOWN = frozenset({"", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default"})
-#: Python codecs that are not charsets a mail can honestly be in (they would interpret text).
-_REFUSED = frozenset(
-    {"undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape", "mbcs", "oem"}
-)
+from ingest.parse.charsets import ISO2022JP_MS, is_misnamed, resolve_charset
+from ingest.parse.detect import guess_codec, looks_western
+
 #: Codecs whose pure-ASCII input still needs decoding.
 _NOT_ASCII_TRANSPARENT = ("utf-7", "utf-16", "utf-32", "iso2022", "hz")
 #: Where a declared East Asian charset fails, its neighbours are the likely truth.
 _SIBLINGS = {
-    "iso2022_jp_ext": ("euc_jp", "cp932"),
-    "euc_jp": ("cp932", "iso2022_jp_ext"),
-    "cp932": ("euc_jp", "iso2022_jp_ext"),
+    ISO2022JP_MS: ("cp932", "euc_jp"),
+    "euc_jp": ("cp932", ISO2022JP_MS),
+    "cp932": ("euc_jp", ISO2022JP_MS),
     "gb18030": ("big5hkscs",),
     "big5hkscs": ("gb18030",),
     "cp949": ("iso2022_kr",),
 }
 _LATIN_GUESSES = frozenset({"cp1252"})
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+#: An encoded word, also with spaces inside (`=?us-ascii?Q?Order 42 / Berlin?=`): clients
+#: decode those, so the text may hold anything but "?" (which ends the word).
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _WSP_ONLY = re.compile(r"[ \t\r\n]*")
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r(?=[ \t])")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[\ud800-\udfff]")
 _BAD_SCALARS = re.compile(r"[\ud800-\udfff]")
 _SURROGATE_FREE = ("utf-8", "ascii", "cp", "latin", "iso8859", "koi8", "mac", "euc", "gb", "big5",
                    "shift", "iso2022", "utf-16", "utf-32", "hz", "johab", "tis", "kz")  # fmt: skip
-
-
-@lru_cache(maxsize=256)
-def resolve_charset(label: str | None) -> str | None:
-    """Map a declared charset label to a Python codec name, or None for "guess" (no label,
-    an "unknown" label, or a label Python cannot use as a text charset)."""
-    if label is None:
-        return None
-    name = label.strip().strip("\"'").strip().lower()
-    if "*" in name:  # RFC 2231 language suffix: utf-8*en
-        name = name.split("*", 1)[0]
-    if name in _UNKNOWN:
-        return None
-    name = _ALIASES.get(name, name)
-    try:
-        info = codecs.lookup(name)
-    except (LookupError, ValueError):
-        return None
-    if info.name in _REFUSED or not getattr(info, "_is_text_encoding", True):
-        return None
-    return _ALIASES.get(info.name, info.name)
 
 
 def scrub(text: str, codec: str | None = None) -> str:
@@ -128,7 +63,7 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
     if not data:
         return "", None
     codec = resolve_charset(label)
-    if label and label.strip().strip("\"'").lower() in _MISNAMED:
+    if label and is_misnamed(label):
         text, note = decode_bytes(data, codec)
         return text, note or f"non-standard charset name {label.strip()[:40]!r} read as {codec}"
     if data.isascii() and (codec is None or not codec.startswith(_NOT_ASCII_TRANSPARENT)):
@@ -138,7 +73,7 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text, used = _latin(data) if codec else _guess_single_byte(data)
+            text, used = _latin(data) if codec else _guessed(data)
         else:
             used = "utf-8"
         if codec is not None:
@@ -153,7 +88,7 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
     except (UnicodeError, LookupError, ValueError):
         pass
     for other in ("utf-8", *_SIBLINGS.get(codec, ())):
-        if other != codec:
+        if other != codec and not (other == "utf-8" and data.isascii()):
             try:
                 text = scrub(data.decode(other), other)
                 return text, f"charset {shown!r} is wrong: decoded as {other}"
@@ -171,23 +106,13 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
     return scrub(text, used), f"charset {shown!r} is wrong: decoded as {used}"
 
 
-def _guess_single_byte(data: bytes) -> tuple[str, str]:
-    """Unlabelled 8-bit text that is not UTF-8. Western text has a few high bytes between
-    ASCII letters; Cyrillic has whole words of them: koi8-r when most fall in 0xC0-0xDF
-    (its lowercase letters), windows-1251 when most fall in 0xE0-0xFF (its lowercase)."""
-    high = sum(1 for byte in data if byte >= 0xC0)
-    letters = sum(1 for byte in data if 0x41 <= (byte | 0x20) - 0x20 <= 0x5A)
-    if high > letters:
-        koi_lower = sum(1 for byte in data if 0xC0 <= byte <= 0xDF)
-        return (data.decode("koi8-r"), "koi8-r") if koi_lower * 2 > high else _cp1251(data)
-    return _latin(data)
-
-
-def _cp1251(data: bytes) -> tuple[str, str]:
+def _guessed(data: bytes) -> tuple[str, str]:
+    """Unlabelled 8-bit text that is not UTF-8, in the charset `guess_codec` finds."""
+    codec = guess_codec(data)  # decodes the first 16 KB strictly; the rest may not
     try:
-        return data.decode("cp1251"), "cp1251"
+        return data.decode(codec), codec
     except UnicodeDecodeError:
-        return data.decode("koi8-r"), "koi8-r"
+        return data.decode(codec, "replace"), codec
 
 
 def _latin(data: bytes) -> tuple[str, str]:
@@ -197,16 +122,34 @@ def _latin(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
-def text_from_surrogates(value: str) -> tuple[str, str | None]:
+def text_from_surrogates(value: str, hint: str | None = None) -> tuple[str, str | None]:
     """Turn a stdlib header/param value that may hold raw 8-bit bytes (as surrogate escapes)
-    into text: UTF-8 (RFC 6532) first, then windows-1252."""
+    into text: UTF-8 (RFC 6532) first, then `hint` (the charset the mail's body declares,
+    which legacy clients also used for headers), then detection (`ingest.parse.detect`)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raw = value.encode("utf-8", "surrogateescape")
-        text, _ = decode_bytes(raw, None)
-        return text, "raw 8-bit bytes in a header"
+        return scrub(header_bytes_text(raw, hint)), "raw 8-bit bytes in a header"
     return value, None
+
+
+def header_bytes_text(raw: bytes, hint: str | None = None) -> str:
+    """Raw 8-bit header bytes as text (see `text_from_surrogates`); never raises."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    codec = resolve_charset(hint)
+    if codec is not None and codec != "utf-8":
+        # a Latin hint only fits Latin-looking bytes: "us-ascii" bodies with Shift_JIS subjects
+        candidates = [] if codec == "cp1252" and not looks_western(raw) else [codec]
+        for candidate in (*candidates, *_SIBLINGS.get(codec, ())):
+            try:
+                return raw.decode(candidate)
+            except (UnicodeError, LookupError, ValueError):
+                continue
+    return _guessed(raw)[0]
 
 
 def decode_words(value: str) -> tuple[str, list[str]]:
@@ -263,10 +206,11 @@ def _flush(data: bytes, charset: str | None, notes: list[str]) -> str:
     return text
 
 
-def header_text(value: object) -> tuple[str, list[str]]:
-    """A header value as one line of readable text: 8-bit bytes and encoded words decoded,
-    folding removed, control characters turned into spaces, outer whitespace stripped."""
-    text, note = text_from_surrogates(str(value))
+def header_text(value: object, hint: str | None = None) -> tuple[str, list[str]]:
+    """A header value as one line of readable text: 8-bit bytes (read as `hint`, the body's
+    charset, when not UTF-8) and encoded words decoded, folding removed, control characters
+    turned into spaces, outer whitespace stripped."""
+    text, note = text_from_surrogates(str(value), hint)
     notes = [note] if note else []
     text = _FOLD.sub("", text)
     decoded, word_notes = decode_words(text)

@@ -27,16 +27,17 @@ from datetime import UTC, datetime
 from email.message import Message
 
 from mailparser.dates import parse_mail_date
-from mailparser.utils import get_addresses
 
 from ingest.errors import PermanentIngestError
-from ingest.model import Address, ParsedAttachment, ParsedMessage
+from ingest.model import ParsedAttachment, ParsedMessage
 from ingest.parse import boundary as parse_boundary
-from ingest.parse.body import BodyReader
+from ingest.parse.addresses import MAX_ADDRESSES, addresses, best_sender
+from ingest.parse.body import BodyReader, charset_label
+from ingest.parse.charsets import resolve_charset
 from ingest.parse.decode import header_text, text_from_surrogates
 from ingest.parse.fast import parse_bytes
 
-__all__ = ["UnparseableMessage", "normalise_message_id", "parse_message"]
+__all__ = ["MAX_ADDRESSES", "UnparseableMessage", "normalise_message_id", "parse_message"]
 
 
 class UnparseableMessage(PermanentIngestError):
@@ -50,17 +51,11 @@ parse_boundary.install()  # a regex compile per multipart boundary was a third o
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
 _HEADERS_ONLY = email.parser.BytesParser(policy=email.policy.compat32)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_LINE = re.compile(rb"[!-9;-~]+:|From ")
+_FIELD_AFTER_BANNER = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:[ \t]")
+_BANNER_LINES = 5
 _ANGLE_ID = re.compile(r"<([^<>]*)>")
 _COMMENT = re.compile(r"\([^()]*\)")
-_NULL_PATH = re.compile(r"[^<>@]*<\s*>\s*")
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
-_SIMPLE_ADDR = rf"{_ATEXT}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-_SIMPLE_MAILBOX = re.compile(
-    rf"""[ \t]*(?:(?P<quoted>"(?:[^"\\\r\n]|\\[^\r\n])*")[ \t]*<(?P<a1>{_SIMPLE_ADDR})>
-    |(?P<phrase>[^"<>@,;:()\[\]\\\r\n]*)<(?P<a2>{_SIMPLE_ADDR})>
-    |(?P<a3>{_SIMPLE_ADDR}))[ \t]*(?:,|$)""",
-    re.X,
-)
 
 
 def normalise_message_id(value: str | None) -> str | None:
@@ -80,8 +75,11 @@ def normalise_message_id(value: str | None) -> str | None:
     return f"<{local}@{domain.lower()}>" if at else f"<{token}>"
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes; raises `UnparseableMessage` when nothing is usable."""
+def parse_message(raw: bytes, *, max_addresses: int = MAX_ADDRESSES) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes; raises `UnparseableMessage` when nothing is usable.
+
+    `max_addresses` caps the mailboxes kept per address header (the rest is noted).
+    """
     if raw.startswith(_OLE_MAGIC):
         raise UnparseableMessage(
             "an Outlook .msg file (OLE compound document), not an RFC 5322 mail; "
@@ -90,6 +88,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not raw.strip():
         raise UnparseableMessage("empty input: no headers and no body")
     defects: list[str] = []
+    raw = _without_banner(raw, defects)
     try:
         message = parse_bytes(raw) or _PARSER.parsebytes(raw)
     except RecursionError:
@@ -106,15 +105,16 @@ def parse_message(raw: bytes) -> ParsedMessage:
         values = headers.get(name)
         return values[0] if values else None
 
-    subject, notes = header_text(first("subject") or "")
+    hint = None if raw.isascii() else _declared_charset(message, defects)
+    subject, notes = header_text(first("subject") or "", hint)
     defects.extend(f"Subject: {note}" for note in notes)
-    addresses = {
-        name: _addresses(headers.get(name, []), name, defects)
+    found = {
+        name: addresses(headers.get(name, []), name, defects, hint, max_addresses)
         for name in ("from", "to", "cc", "reply-to")
     }
-    sender = _sender(addresses["from"], headers, defects)
+    sender, sender_header = best_sender(found, headers, defects, hint)
     attachments: list[ParsedAttachment] = []
-    body = BodyReader(attachments, defects)
+    body = BodyReader(attachments, defects, hint)
     body.read(message)
     text = body.text()
     if sender is None and not text.strip():
@@ -123,9 +123,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
         message_id=normalise_message_id(text_from_surrogates(first("message-id") or "")[0]),
         subject=subject,
         sender=sender,
-        to=addresses["to"],
-        cc=addresses["cc"],
-        reply_to=addresses["reply-to"],
+        to=found["to"],
+        cc=found["cc"],
+        reply_to=found["reply-to"],
         delivered_to=_delivered_to(headers),
         in_reply_to=_in_reply_to(first("in-reply-to")),
         references=_references(headers.get("references", [])),
@@ -138,73 +138,54 @@ def parse_message(raw: bytes) -> ParsedMessage:
             " ".join(header_text(v)[0].split()) for v in headers.get("authentication-results", [])
         ),
         message=message,
+        sender_header=sender_header,
     )
 
 
 def _unusable_reason(message: Message) -> str:
     if not message.keys():
         return "no headers and no readable text"
-    return "no readable sender (From, Sender, Return-Path) and no text"
+    return "no readable sender (From, Sender, Reply-To, Return-Path) and no text"
 
 
-def _addresses(values: list[str], name: str, defects: list[str]) -> tuple[Address, ...]:
-    """Mailboxes of every occurrence of one address header: names decoded, emails lowercased."""
-    out: list[Address] = []
-    for value in values:
-        text, note = text_from_surrogates(value)
-        if note:
-            defects.append(f"{name}: {note}")
-        text = " ".join(text.split())
-        if _NULL_PATH.fullmatch(text):  # "MAILER-DAEMON <>": the null sender, not an error
+def _without_banner(raw: bytes, defects: list[str]) -> bytes:
+    """`raw` without stray lines before the header block (`>From ...`, a line without a
+    colon) when header lines follow them; an mbox "From " line first is kept for the parser."""
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark from a text editor
+        raw = raw[3:]
+    start = 0
+    if raw.startswith(b"From "):
+        start = raw.find(b"\n") + 1
+        if start == 0:
+            return raw
+    if _HEADER_LINE.match(raw, start):
+        return raw
+    pos = start
+    for _ in range(_BANNER_LINES):
+        end = raw.find(b"\n", pos)
+        if end < 0 or not raw[pos:end].strip() or raw[pos : pos + 1] in (b" ", b"\t"):
+            return raw
+        pos = end + 1
+        if _FIELD_AFTER_BANNER.match(raw, pos):
+            defects.append("Headers: stray line before the header block skipped")
+            return raw[:start] + raw[pos:]
+    return raw
+
+
+def _declared_charset(message: Message, defects: list[str]) -> str | None:
+    """The first charset a text part declares (legacy clients wrote 8-bit headers in it).
+
+    Labels the stdlib's `get_payload()` would raise on are neutralised on the way, so the
+    classifier can read the tree too (`ingest.parse.body.charset_label`).
+    """
+    found: str | None = None
+    for part in message.walk():
+        if part.is_multipart():
             continue
-        simple = _simple_mailboxes(text)
-        if simple is not None:
-            pairs = simple
-        else:
-            diagnostics: list[dict[str, object]] = []
-            try:
-                pairs = get_addresses(text, defects=diagnostics, decode_names=True)
-            except Exception:  # third-party parser on hostile input: never let it stop us
-                pairs = email.utils.getaddresses([text])
-                defects.append(f"{name}: address list could not be parsed strictly")
-            defects.extend(f"{name}: {d.get('reason')}" for d in diagnostics)
-        for display, found in pairs:
-            addr = found.strip().lower()
-            if "@" in addr and not any(a.email == addr for a in out):
-                out.append(Address(header_text(display)[0].strip('"').strip(), addr))
-    return tuple(out)
-
-
-def _simple_mailboxes(text: str) -> list[tuple[str, str]] | None:
-    """Fast path for the common shapes (`a@b`, `Name <a@b>`, `"Name" <a@b>`); None otherwise."""
-    pairs: list[tuple[str, str]] = []
-    pos, end = 0, len(text)
-    while pos < end:
-        match = _SIMPLE_MAILBOX.match(text, pos)
-        if match is None or match.end() == pos:
-            return None
-        quoted, phrase = match.group("quoted"), match.group("phrase")
-        if quoted is not None:
-            name = re.sub(r"\\(.)", r"\1", quoted[1:-1])
-        else:
-            name = (phrase or "").strip()
-        pairs.append((name, match.group("a1") or match.group("a2") or match.group("a3")))
-        pos = match.end()
-    return pairs or None
-
-
-def _sender(
-    from_: tuple[Address, ...], headers: dict[str, list[str]], defects: list[str]
-) -> Address | None:
-    """The first From mailbox; when From is missing or unreadable, Sender, then Return-Path."""
-    if from_:
-        return from_[0]
-    for fallback in ("sender", "return-path"):
-        found = _addresses(headers.get(fallback, []), fallback, [])
-        if found:
-            defects.append(f"From: missing or unreadable; sender taken from {fallback.title()}")
-            return found[0]
-    return None
+        label = charset_label(part, defects)
+        if found is None and label and resolve_charset(label) not in (None, "utf-8"):
+            found = label
+    return found
 
 
 def _delivered_to(headers: dict[str, list[str]]) -> tuple[str, ...]:
