@@ -2,7 +2,8 @@
 
 A From header is easy to forge, so a staff mail acts as staff only when verified (see
 `ingest.decide.actions`). An unverified one is kept as an internal note marked "unverified
-sender", changes nothing, relays nothing, and ops is told.
+sender", changes nothing, relays nothing, and ops is told. A verified forward of a customer's
+mail opens the customer's ticket (`ingest.decide.forward`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from ingest.decide import record, thread
 from ingest.decide.commands import read_staff_commands
 from ingest.decide.context import Context, Decision
 from ingest.decide.create import create_ticket
+from ingest.decide.forward import forwarded_sender, ticket_for_forwarded_customer
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
 from ingest.redact.derived import strip
 from store import directory, tickets
+
+
+def _is_customer(ctx: Context, address: str) -> bool:
+    """Neither staff nor one of the desk's own addresses."""
+    support = ctx.options.support_set
+    return address not in support and directory.staff_by_email(ctx.session, address) is None
 
 
 def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, str]) -> Decision:
@@ -34,6 +42,9 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
                 None,
                 f"rejected: staff mail names {number}, which does not exist",
             )
+        original = forwarded_sender(ctx.parsed) if ok else None
+        if original is not None and _is_customer(ctx, original[1]):
+            return ticket_for_forwarded_customer(ctx, *original)
         return create_ticket(ctx)
     ticket = match.ticket
     via = f"matched by {match.via}"

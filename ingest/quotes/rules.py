@@ -183,6 +183,13 @@ def _header_block_start(lines: Sequence[str], index: int) -> int | None:
     return next_nonblank(lines, start, index)
 
 
+def from_line_value(text: str) -> str | None:
+    """What follows the label of a header block's From line ("From: Ann <a@b>" -> "Ann <a@b>"),
+    or None when `text` is not a From line."""
+    match = _FROM_LINE.match(text)
+    return text[match.end() :].strip() if match else None
+
+
 def is_mobile_signature(line: str) -> bool:
     """True for a one-line mobile signature such as "Sent from my iPhone"."""
     text = bare(line)

@@ -8,6 +8,7 @@ redacted text.
 
 from __future__ import annotations
 
+from ingest.quotes.forward import split_forward
 from ingest.quotes.strip import strip_forward
 from store.redacted import RedactedText
 
@@ -15,6 +16,7 @@ __all__ = [
     "NO_SUBJECT",
     "NO_TEXT",
     "fold_spaces",
+    "forward_parts",
     "or_placeholder",
     "strip",
     "visible_part",
@@ -57,3 +59,9 @@ def visible_part(subject: RedactedText, text: RedactedText) -> RedactedText:
     """What the sender wrote in `text`, without quoted history and signature (its lines); a
     forward (`Fwd:`, `WG:`, ... in `subject`) keeps what it forwards."""
     return RedactedText(strip_forward(subject, text).visible)
+
+
+def forward_parts(text: RedactedText) -> tuple[RedactedText, RedactedText]:
+    """(the forwarder's note, the forwarded mail) of a forward's text (lines of it)."""
+    note, forwarded = split_forward(text)
+    return RedactedText(note), RedactedText(forwarded)
