@@ -170,6 +170,8 @@ class IngestSettings:
     domain_rate_limit: RateLimit | None
     trusted_authserv_ids: tuple[str, ...]
     max_attempts: int
+    # /healthz is degraded while the spool or data directory has less free space than this.
+    min_free_bytes: int = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
