@@ -17,8 +17,8 @@ from tests.ingest.desk import Desk
 LOG = b"2026-11-23 09:00:01 export failed: timeout\n" * 200
 
 
-def _raw(desk: Desk, **fields: object) -> RawMessage:
-    data = mail(date=desk.clock.now, attachments=[("app.log", "text/plain", LOG)], **fields)
+def _raw(desk: Desk, subject: str = "Export broken") -> RawMessage:
+    data = mail(date=desk.clock.now, subject=subject, attachments=[("app.log", "text/plain", LOG)])
     return RawMessage(
         data=data,
         rcpts=(),

@@ -24,7 +24,9 @@ def _ok(raw: RawMessage) -> IngestResult:
 def _spool(tmp_path: Path, count: int, *, grouped: bool = False) -> Spool:
     spool = Spool(tmp_path / "spool")
     requests = [
-        PutRequest(f"Subject: {i}\r\n\r\nbody\r\n".encode(), "a@b.example", ("s@d.example",), "smtp")
+        PutRequest(
+            f"Subject: {i}\r\n\r\nbody\r\n".encode(), "a@b.example", ("s@d.example",), "smtp"
+        )
         for i in range(count)
     ]
     if grouped:
@@ -64,7 +66,9 @@ def _attempts(spool: Spool) -> list[int]:
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
-def test_storage_fault_keeps_the_mail_and_counts_no_attempt(tmp_path: Path, batch_size: int) -> None:
+def test_storage_fault_keeps_the_mail_and_counts_no_attempt(
+    tmp_path: Path, batch_size: int
+) -> None:
     spool = _spool(tmp_path, 5)
     disk = Disk()
     quarantined: list[str] = []
@@ -80,7 +84,9 @@ def test_storage_fault_keeps_the_mail_and_counts_no_attempt(tmp_path: Path, batc
     assert worker.storage_down and spool.depth() == 5
     disk.full = False
     assert worker.drain() == 5
-    assert sorted(disk.recorded) == sorted(f"Subject: {i}\r\n\r\nbody\r\n".encode() for i in range(5))
+    assert sorted(disk.recorded) == sorted(
+        f"Subject: {i}\r\n\r\nbody\r\n".encode() for i in range(5)
+    )
     assert not worker.storage_down and spool.depth() == 0 and quarantined == []
 
 
