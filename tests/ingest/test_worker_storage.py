@@ -188,3 +188,15 @@ def test_kept_entries_go_back_to_the_spool_at_stop(tmp_path: Path) -> None:
     assert spool.claimed() == 3
     worker.give_back_kept()
     assert spool.waiting() == 3 and _attempts(spool) == [0, 0, 0]
+
+
+def test_a_worker_started_again_returns_what_its_predecessor_claimed(tmp_path: Path) -> None:
+    spool = _spool(tmp_path, 3)
+    assert spool.claim() is not None and spool.claim() is not None  # then the worker died
+    (spool.tmp_dir / "being-written").write_bytes(b"a listener's write in progress")
+    again = Spool(tmp_path / "spool")  # what serve's new spool worker process sees
+    assert again.return_claimed() == 2
+    assert again.claimed() == 0 and again.waiting() == 3
+    assert (spool.tmp_dir / "being-written").exists()  # the listeners' files are untouched
+    worker = SpoolWorker(again, _ok, lambda *a: None)
+    assert worker.drain() == 3
