@@ -2,10 +2,13 @@
 
 A message's path from the spool ends here: `Intake.ingest` runs the pipeline in a
 transaction of its own; `Intake.ingest_batch` runs a batch in one transaction (falling back
-to a savepoint per message when any fails). After commit, held and quarantined mail is kept
-in the quarantine, `after_commit` wakes whatever sends the mail the decisions queued, and one
-log line per message records the outcome (never a body or a secret). A message that cannot be
-used is quarantined, never lost; a transient store error is raised for the caller to retry.
+to a savepoint per message when any fails). Before the commit, attachment files are made
+durable and the raw bytes of held and quarantined mail are kept in the quarantine; after it,
+`after_commit` wakes whatever sends the mail the decisions queued, and one log line per
+message records the outcome (never a body or a secret). A message that cannot be used is
+quarantined, never lost; a transient store error is raised for the caller to retry: the
+database's `StoreUnavailable`, or `StorageFault` when a file cannot be written (disk full,
+read-only, I/O error), which rolls the transaction back and is never blamed on the mail.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ingest.analyse import Analysis
 from ingest.model import IngestResult, Outcome, RawMessage
-from ingest.pipeline import Pipeline
+from ingest.pipeline import KEPT_FOR_RETRY, Pipeline
 from ingest.spool.quarantine import Quarantine
 from store import writebehind
 from store.blobs import BlobStore
 from store.clock import utcnow
 from store.db import Database, forget_cached
-from store.errors import StoreError
+from store.errors import StoreError, is_storage_fault, storage_fault
 
 __all__ = ["DryRun", "Intake", "log_result"]
 
@@ -68,10 +71,13 @@ class Intake:
         except StoreError:
             raise  # transient: the caller retries (or exits non-zero)
         except Exception as exc:  # a bug or broken input: never lose the message
+            if is_storage_fault(exc):  # the disk's fault, not the mail's: retried later
+                raise storage_fault(exc, "the message's files") from exc
             log.exception("processing failed (%s); message quarantined", type(exc).__name__)
             result = IngestResult(
                 Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
             )
+            self._keep(raw, result)
         self._finish(raw, result)
         return result
 
@@ -94,10 +100,12 @@ class Intake:
                     self.pipeline.process(session, raw, analysis)
                     for raw, analysis in zip(raws, prepared, strict=True)
                 ]
-                self.blobs.sync()  # attachment files on disk before the rows naming them
+                self._files_durable(raws, results)  # before the rows naming them commit
         except StoreError:
             raise
         except Exception as exc:  # found again, and reported, message by message (below)
+            if is_storage_fault(exc):
+                raise storage_fault(exc, "the batch's files") from exc
             log.warning(
                 "a batch of %d messages failed (%s); deciding them one savepoint each",
                 len(raws),
@@ -131,6 +139,8 @@ class Intake:
                 except StoreError:
                     raise
                 except Exception as exc:  # one broken message must not stop the others
+                    if is_storage_fault(exc):
+                        raise storage_fault(exc, "the message's files") from exc
                     savepoint.rollback()
                     forget_cached(session)
                     log.exception("processing failed (%s); quarantined", type(exc).__name__)
@@ -140,15 +150,43 @@ class Intake:
                 else:
                     savepoint.commit()
                 results.append(result)
-            self.blobs.sync()
+            self._files_durable(raws, results)
         return results
 
-    def _finish(self, raw: RawMessage, result: IngestResult) -> None:
-        """After commit: keep held/quarantined raw mail, wake the outbox worker, log one line."""
-        if result.outcome in (Outcome.QUARANTINED, Outcome.HELD):
-            # Held mail waits in the (encrypted) quarantine: `quarantine retry` releases it.
+    def _files_durable(
+        self, raws: Sequence[RawMessage], results: Sequence[IngestResult | None]
+    ) -> None:
+        """Inside the transaction, before its commit: wait for the attachment files, and keep
+        the raw bytes of held and quarantined mail (a storage fault here rolls back, and the
+        spool keeps the mail; after the commit it would be lost, as a retry is a duplicate)."""
+        try:
+            self.blobs.sync()
+        except OSError as exc:
+            if is_storage_fault(exc):
+                raise storage_fault(exc, "attachment files") from exc
+            raise
+        for raw, result in zip(raws, results, strict=True):
+            if result is not None:
+                self._keep(raw, result)
+
+    def _keep(self, raw: RawMessage, result: IngestResult) -> None:
+        """Held mail waits in the (encrypted) quarantine, `quarantine retry` releases it; so
+        does quarantined mail. Raises `StorageFault` when the quarantine cannot be written."""
+        if result.outcome.value not in KEPT_FOR_RETRY:
+            return
+        try:
             self.quarantine_raw(raw, result.reason)
-        elif result.outcome is not Outcome.DUPLICATE and self.after_commit is not None:
+        except OSError as exc:
+            if is_storage_fault(exc):
+                raise storage_fault(exc, "the quarantine") from exc
+            raise
+
+    def _finish(self, raw: RawMessage, result: IngestResult) -> None:
+        """After commit: wake the outbox worker, log one line."""
+        if (
+            result.outcome not in (Outcome.QUARANTINED, Outcome.HELD, Outcome.DUPLICATE)
+            and self.after_commit is not None
+        ):
             self.after_commit()  # wake the outbox worker for the mails this message queued
         log_result(result, raw.source)
 
@@ -159,7 +197,7 @@ class Intake:
                     result = pipeline.process(session, raw)
                     if dry_run:
                         raise DryRun(result)
-                    self.blobs.sync()
+                    self._files_durable((raw,), (result,))
                     return result
             except IntegrityError:
                 # Another daemon recorded the same message at the same moment: run it again

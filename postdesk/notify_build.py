@@ -27,7 +27,7 @@ def renderer(settings: Settings) -> Renderer:
 def transport(settings: Settings) -> Transport:
     out = settings.outbound
     if out.transport == "file":
-        out.file_dir.mkdir(parents=True, exist_ok=True)
+        out.file_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         return FileTransport(out.file_dir)
     return SmtpTransport(
         SmtpRelayOptions(

@@ -56,7 +56,7 @@ class BlobStore:
 
     def _write(self, digest: str, data: bytes) -> None:
         target = self.path_for(digest)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:

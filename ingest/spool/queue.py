@@ -328,13 +328,14 @@ class Spool:
         del self._unsettled[entry.path]
         return True
 
-    def release(self, entry: SpoolEntry, error: BaseException) -> int:
-        """Put a claimed entry back into ``new`` with attempts + 1; returns the new count.
+    def release(self, entry: SpoolEntry, error: BaseException, *, count: bool = True) -> int:
+        """Put a claimed entry back into ``new`` with attempts + 1 (or, with ``count`` False,
+        for a fault that is not the message's, as many as before); returns the new count.
 
         Only the class name of ``error`` is recorded (its text may quote the mail). A message
         of a group file is copied out into an entry of its own.
         """
-        attempts = entry.attempts + 1
+        attempts = entry.attempts + (1 if count else 0)
         error_class = type(error).__name__
         if entry.part is None:
             os.rename(entry.path, self.new_dir / entry_name(entry.id, attempts, error_class))
@@ -352,6 +353,25 @@ class Spool:
         Call at start-up, before any worker of this spool runs: a file in ``cur`` then
         belongs to a process that died mid-way. Returns the number of files recovered.
         """
+        recovered = self.return_claimed()
+        self.free.scrub()
+        cutoff = time.time() - stale_tmp_after.total_seconds()
+        for name in os.listdir(self.tmp_dir):
+            path = self.tmp_dir / name
+            try:
+                if path.lstat().st_mtime <= cutoff:
+                    remove_entry(path)
+            except FileNotFoundError:
+                continue
+        return recovered
+
+    def return_claimed(self) -> int:
+        """Return every claimed file to ``new`` (attempts + 1); returns how many.
+
+        For a worker starting again after its predecessor died (``recover`` without touching
+        ``tmp`` and ``free``, which the listeners may be using): no other worker of this
+        spool may run meanwhile.
+        """
         recovered = 0
         for name in sorted(os.listdir(self.cur_dir)):
             path = self.cur_dir / name
@@ -363,15 +383,6 @@ class Spool:
         if recovered:
             fsync_directory(self.new_dir)
             log.warning("spool: %d interrupted entries returned to the queue", recovered)
-        self.free.scrub()
-        cutoff = time.time() - stale_tmp_after.total_seconds()
-        for name in os.listdir(self.tmp_dir):
-            path = self.tmp_dir / name
-            try:
-                if path.lstat().st_mtime <= cutoff:
-                    remove_entry(path)
-            except FileNotFoundError:
-                continue
         return recovered
 
     def depth(self) -> int:

@@ -3,6 +3,8 @@ into exit codes.
 
 Exit codes: 0 done (every ingest outcome included), 1 the work could not be done (database
 down, message not recorded), 2 bad usage or configuration.
+Files and folders it creates are
+private to its user (umask 077: 0600 and 0700).
 """
 
 from __future__ import annotations
@@ -134,7 +136,13 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
     return handler
 
 
+PRIVATE_UMASK = 0o077  # files postdesk creates are 0600, its folders 0700
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before anything is created: the database (and its -wal, -shm), the log file, the spool,
+    # quarantine, attachment and outbox folders hold mail; only the daemon's user reads them.
+    os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
     if args.command == "redact":  # text in, text out: needs neither configuration nor logging
         try:

@@ -171,6 +171,8 @@ class IngestSettings:
     trusted_authserv_ids: tuple[str, ...]
     accept_automated_from: tuple[str, ...]
     max_attempts: int
+    # /healthz is degraded while the spool or data directory has less free space than this.
+    min_free_bytes: int = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from postdesk.config.settings import Settings
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
+from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import migrate
 from store.cursors import DatabaseCursorStore
@@ -56,11 +57,19 @@ class Daemon:
     wake_outbox: Callable[[], None] | None = None
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
+    storage: StorageCheck | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage is None:
+            self.storage = storage_check(self.app)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy when the database answers; details on the spool and IMAP."""
+        """Healthy when the database answers and the spool and data directories can be
+        written with `min_free_bytes` to spare (else "degraded", with the reasons); details
+        on the spool, the storage and IMAP."""
         body: dict[str, Any] = {"spool_depth": self.app.spool.depth()}
         healthy = True
+        reasons: list[str] = []
         try:
             with self.app.db.transaction() as session:
                 session.connection().exec_driver_sql("SELECT 1")
@@ -68,6 +77,16 @@ class Daemon:
         except Exception as exc:  # any failure to answer is unhealthy
             healthy = False
             body["database"] = f"unreachable ({type(exc).__name__})"
+            reasons.append("database unreachable")
+        assert self.storage is not None
+        storage_reasons, body["storage"] = self.storage.report()
+        if storage_reasons:
+            if healthy:
+                body["status"] = "degraded"  # mail is accepted and decided no longer
+            healthy = False
+            reasons += storage_reasons
+        if reasons:
+            body["reasons"] = reasons
         body["imap"] = {
             p.account.account_key: {
                 "last_success_at": p.last_success_at.isoformat() if p.last_success_at else None,
@@ -99,6 +118,8 @@ class Daemon:
         stocked = app.spool.free.stock(at_most=app.spool.free.keep)
         log.debug("spool: %d empty files added to the free folder", stocked)
         self.metrics.track_spool(app.spool.depth)
+        assert self.storage is not None
+        self.metrics.track_storage(self.storage)
         self.spool_process = WorkerProcess(
             "spool-worker", spool_worker_main, settings, self._spool_report
         )
@@ -154,6 +175,13 @@ class Daemon:
         if self.http is not None:
             self.http.stop()
         self.app.close()
+
+
+def storage_check(app: App) -> StorageCheck:
+    """The directories `serve` writes: the spool and the data directory (attachments,
+    quarantine), each to keep `[ingest] min_free_bytes` free."""
+    directories = {"spool": app.spool.root, "data": app.settings.ingest.data_dir}
+    return StorageCheck(directories, app.settings.ingest.min_free_bytes)
 
 
 def _error_count(poller: ImapPoller) -> Callable[[], int]:

@@ -1,4 +1,8 @@
-"""The daemon's HTTP endpoint: `/healthz` (JSON, 200 or 503) and Prometheus `/metrics`."""
+"""The daemon's HTTP endpoint: `/healthz` (JSON, 200 or 503) and Prometheus `/metrics`.
+
+`/healthz` answers 200 with status "ok" when the health check passes, else 503 with status
+"unhealthy", or the status the check's body names itself (e.g. "degraded") and its reasons.
+"""
 
 from __future__ import annotations
 

@@ -1,12 +1,15 @@
-"""Prometheus metrics of one daemon: messages by outcome, latency, spool depth, IMAP, redactions."""
+"""Prometheus metrics of one daemon: messages by outcome, latency, spool depth, IMAP, redactions,
+free bytes and writability of the spool and data directories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.model import IngestResult
+from postdesk.serve.storage import StorageCheck, probe
 
 
 class Metrics:
@@ -35,6 +38,18 @@ class Metrics:
             ["account"],
             registry=self.registry,
         )
+        self.storage_free = Gauge(
+            "postdesk_storage_free_bytes",
+            "Bytes free to postdesk in the filesystem of each directory it writes",
+            ["directory"],
+            registry=self.registry,
+        )
+        self.storage_writable = Gauge(
+            "postdesk_storage_writable",
+            "1 when a byte could be written in the directory at the scrape, else 0",
+            ["directory"],
+            registry=self.registry,
+        )
         self.outbox_sent = Counter(
             "postdesk_outbox_deliveries",
             "Outgoing mail delivery attempts by result",
@@ -54,3 +69,17 @@ class Metrics:
 
     def track_imap(self, account: str, errors: Callable[[], int]) -> None:
         self.imap_errors.labels(account).set_function(errors)
+
+    def track_storage(self, check: StorageCheck) -> None:
+        """Free bytes and writability of each directory of `check`, probed at each scrape."""
+        for name, path in check.directories.items():
+            self.storage_free.labels(name).set_function(_free_bytes(path))
+            self.storage_writable.labels(name).set_function(_writable(path))
+
+
+def _free_bytes(path: Path) -> Callable[[], float]:
+    return lambda: float(probe(path).free_bytes)
+
+
+def _writable(path: Path) -> Callable[[], float]:
+    return lambda: 1.0 if probe(path).writable else 0.0

@@ -5,7 +5,8 @@ processes do the heavy work: the spool worker (claims spool entries, runs the pi
 the outbox worker (renders and sends mail). They share nothing with the parent but the spool
 folder (claims are renames, safe across processes) and the database. Each child reports back
 over a queue (decisions and deliveries for /metrics, commits so the outbox wakes at once),
-dies with its parent (Linux: PR_SET_PDEATHSIG) and is started again if it stops by itself.
+dies with its parent (Linux: PR_SET_PDEATHSIG) and is started again if it stops by itself;
+a spool worker started again first returns what its predecessor had claimed to the queue.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def spool_worker_main(
 ) -> None:
     """The spool worker child: drain the spool into the pipeline until `stop`."""
     app = child_setup(settings, parent, after_commit=lambda: reports.put(("committed",)))
+    # Started again after the previous one died: what it had claimed waits in `cur` (serve
+    # recovered the spool before the first start, so there is nothing there then).
+    app.spool.return_claimed()
     yield_cpu()  # before the analysing process starts: it inherits it
 
     results: list[tuple[str, dict[str, int], float]] = []

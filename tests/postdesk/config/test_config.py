@@ -73,6 +73,8 @@ def test_every_documented_section_is_in_the_example() -> None:
         ("outbound", "backoff_seconds", [], "outbound.backoff_seconds"),
         ("ingest", "sender_rate_limit", "lots", "ingest.sender_rate_limit"),
         ("ingest", "max_attachment_bytes", 0, "ingest.max_attachment_bytes"),
+        ("ingest", "min_free_bytes", -1, "ingest.min_free_bytes"),
+        ("ingest", "min_free_bytes", "100MB", "ingest.min_free_bytes"),
         ("sla", "reminder_at", 1.5, "sla.reminder_at"),
         ("sla", "timezone", "Mars/Olympus", "sla.timezone"),
         ("sla", "business_hours", "weekdays", "sla.business_hours"),
@@ -175,3 +177,12 @@ def test_invalid_toml_says_so(tmp_path: Path) -> None:
 def test_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read configuration file"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_min_free_bytes_defaults_to_100_mib() -> None:
+    data = example_config()
+    assert _load(data).ingest.min_free_bytes == 100 * 1024 * 1024
+    del data["ingest"]["min_free_bytes"]
+    assert _load(data).ingest.min_free_bytes == 100 * 1024 * 1024
+    data["ingest"]["min_free_bytes"] = 0
+    assert _load(data).ingest.min_free_bytes == 0
