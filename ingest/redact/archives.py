@@ -115,6 +115,7 @@ def _zip_members(data: bytes, budget: Budget) -> Iterator[tuple[str, bytes]]:
                 continue
             if not budget.take_member():
                 return
+            budget.check_ratio(info.file_size, info.compress_size)  # as the archive declares
             limit = budget.allowance()
             with archive.open(info) as stream:
                 content = stream.read(limit + 1)
@@ -167,8 +168,9 @@ def _decompressed(kind: str, data: bytes, budget: Budget) -> bytes | None:
             break
         chunk = data[start : start + _CHUNK]
         out += decompressor.decompress(chunk, limit + 1 - len(out))
-        budget.check_ratio(len(out), start + len(chunk))
-        if getattr(decompressor, "unconsumed_tail", b"") or getattr(decompressor, "eof", False):
+        tail = len(getattr(decompressor, "unconsumed_tail", b""))  # zlib: input not yet used
+        budget.check_ratio(len(out), start + len(chunk) - tail)
+        if tail or getattr(decompressor, "eof", False):
             break  # the allowance is reached, or the (first) stream ended
     if len(out) > limit:
         budget.exhausted = True

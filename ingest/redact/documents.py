@@ -13,15 +13,14 @@ unread, and a file that cannot be read at all is kept as it was (as before this 
 
 from __future__ import annotations
 
-import html
 import io
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from ingest.redact.archives import Budget, TooCompressed, archive_kind, members
 from ingest.redact.csv_columns import is_table, redact_table
+from ingest.redact.office import sheet_tables, xml_text
 from ingest.redact.redactor import redact_text
 from ingest.redact.textfile import decode_text
 
@@ -34,11 +33,6 @@ _MAX_PAGES = 200
 _MAX_TEXT_CHARS = 8 << 20
 _BINARY_SHARE = 0.1  # more control characters than this in a member: not text
 _XML_SUFFIXES = (".xml", ".rels", ".xhtml", ".html", ".htm", ".svg")
-_BREAKS = frozenset({"p", "tr", "row", "si", "br", "h", "li", "div", "list-item", "line-break",
-                     "table-row", "cr", "sp", "txbody", "title", "description"})  # fmt: skip
-_CELLS = frozenset({"c", "tc", "td", "th", "table-cell", "tab"})
-_TAG = re.compile(r"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[^>]*?(/?)>")
-_COMMENT_OR_DECL = re.compile(r"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[|\]\]>|<!DOCTYPE[^>]*>", re.S)
 _PHRASES = {
     "password": "a password",
     "api_key": "an API key",
@@ -104,7 +98,10 @@ def _scan(name: str, data: bytes, budget: Budget, found: Counter[str], depth: in
         if depth >= budget.max_depth:
             budget.exhausted = True
             return
-        for member, content in members(data, budget):
+        files = list(members(data, budget))
+        for table in sheet_tables(dict(files)):
+            _count(table, found, table=True)
+        for member, content in files:
             _scan(member or _inner_name(name), content, budget, found, depth + 1)
     elif depth > 0:  # a member of an archive: its text, when it is text
         _count(_member_text(name, data), found, table=is_table(name, ""))
@@ -117,9 +114,11 @@ def _inner_name(name: str) -> str:
 
 
 def _count(text: str, found: Counter[str], *, table: bool = False) -> None:
+    """Add the secrets in `text` to `found` (max per kind: a workbook's sheets repeat its
+    shared strings)."""
     if text.strip():
-        result = redact_table(text) if table else redact_text(text)
-        found.update(result.counts())
+        result = redact_table(text, "sheet.tsv") if table else redact_text(text)
+        found |= Counter(result.counts())
 
 
 def _member_text(name: str, data: bytes) -> str:
@@ -130,22 +129,6 @@ def _member_text(name: str, data: bytes) -> str:
     controls = sum(1 for ch in sample if (ch < " " and ch not in "\t\r\n\f") or
                    "\udc80" <= ch <= "\udcff")  # fmt: skip
     return "" if controls > len(sample) * _BINARY_SHARE else text[:_MAX_TEXT_CHARS]
-
-
-def xml_text(xml: str) -> str:
-    """The text of an XML document (Office, OpenDocument): tags out, entities resolved,
-    paragraphs and rows on their own lines, cells apart, runs of one paragraph joined."""
-
-    def replace(match: re.Match[str]) -> str:
-        closing, name, empty = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _CELLS and (closing or empty):
-            return "\t"
-        if name == "s" and empty:  # OpenDocument's <text:s/>: a space
-            return " "
-        return "\n" if name in _BREAKS and (closing or empty) else ""
-
-    text = _TAG.sub(replace, _COMMENT_OR_DECL.sub("", xml[:_MAX_TEXT_CHARS]))
-    return html.unescape(text)
 
 
 def _pdf_text(data: bytes, budget: Budget) -> str:
