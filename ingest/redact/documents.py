@@ -100,11 +100,11 @@ def _scan(name: str, data: bytes, budget: Budget, found: Counter[str], depth: in
             return
         files = list(members(data, budget))
         for table in sheet_tables(dict(files)):
-            _count(table, found, table=True)
+            _count(table, found, table="sheet.tsv")
         for member, content in files:
             _scan(member or _inner_name(name), content, budget, found, depth + 1)
     elif depth > 0:  # a member of an archive: its text, when it is text
-        _count(_member_text(name, data), found, table=is_table(name, ""))
+        _count(_member_text(name, data), found, table=name if is_table(name, "") else None)
 
 
 def _inner_name(name: str) -> str:
@@ -113,11 +113,11 @@ def _inner_name(name: str) -> str:
     return stem if dot and extension.lower() in ("gz", "gzip", "bz2", "xz", "tgz") else name
 
 
-def _count(text: str, found: Counter[str], *, table: bool = False) -> None:
+def _count(text: str, found: Counter[str], *, table: str | None = None) -> None:
     """Add the secrets in `text` to `found` (max per kind: a workbook's sheets repeat its
-    shared strings)."""
+    shared strings); `table` names a CSV/TSV table read by column."""
     if text.strip():
-        result = redact_table(text, "sheet.tsv") if table else redact_text(text)
+        result = redact_table(text, table) if table is not None else redact_text(text)
         found |= Counter(result.counts())
 
 

@@ -23,9 +23,7 @@ def pdf(text: str, *, title: str = "Report") -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
-        + stream
-        + b"\nendstream",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         f"<< /Title ({title}) >>".encode("latin-1"),
     ]
@@ -111,4 +109,6 @@ def odt(text: str) -> bytes:
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">'
         f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"
     )
-    return zipped({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": content.encode()})
+    return zipped(
+        {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": content.encode()}
+    )
