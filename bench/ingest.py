@@ -236,7 +236,7 @@ def stage_costs(messages: list[bytes], options: PipelineOptions) -> dict[str, fl
     parsed: list[ParsedMessage] = []
     for raw in messages:
         start = time.perf_counter()
-        quick_message_id(raw)
+        quick_message_id(raw, options.secret_key)
         middle = time.perf_counter()
         parsed.append(parse_message(raw))
         spent["message-id peek"] += middle - start

@@ -3,7 +3,9 @@
 `analyse` reads everything the pipeline needs from the raw bytes without touching the
 store, so it can run in another process (`ingest.prestage`) while the database half decides
 the messages before it. Its result is a plain, picklable value: the email package's message
-tree is dropped once it has been classified, and the content is already redacted.
+tree is dropped once it has been classified, and the content is already redacted. Its
+Message-ID, In-Reply-To and References are those the store may keep: an id that holds a
+secret is replaced by its stand-in (`ingest.prepare.with_safe_ids`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ingest.classify.kind import Classification, MessageKind, classify
 from ingest.model import ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import UnparseableMessage, parse_message
-from ingest.prepare import Redacted, prepare
+from ingest.prepare import Redacted, prepare, with_safe_ids
 
 TICKET_KINDS = frozenset({MessageKind.PERSON, MessageKind.AUTOMATED})
 """The kinds of mail whose content may reach a ticket."""
@@ -30,6 +32,7 @@ class AnalysisOptions:
     blocked_extensions: frozenset[str]
     max_attachment_bytes: int
     max_message_attachment_bytes: int
+    id_key: str  # the desk's secret key: stand-ins for Message-IDs that hold a secret
 
     @classmethod
     def of(cls, options: PipelineOptions) -> AnalysisOptions:
@@ -39,6 +42,7 @@ class AnalysisOptions:
             blocked_extensions=options.blocked_extensions,
             max_attachment_bytes=options.max_attachment_bytes,
             max_message_attachment_bytes=options.max_message_attachment_bytes,
+            id_key=options.secret_key,
         )
 
 
@@ -73,4 +77,5 @@ def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
     content = None
     if verdict.kind in TICKET_KINDS and parsed.sender is not None and parsed.sender.email:
         content = prepare(parsed, options)
-    return Analysis(dataclasses.replace(parsed, message=None), "", verdict, content)
+    safe = with_safe_ids(dataclasses.replace(parsed, message=None), options.id_key)
+    return Analysis(safe, "", verdict, content)

@@ -23,13 +23,14 @@ class Address:
 
 @dataclass(frozen=True, slots=True)
 class ParsedAttachment:
-    """One attachment or inline part, decoded."""
+    """One attachment or inline part, decoded; `charset` is the one its header declares."""
 
     filename: str
     content_type: str
     payload: bytes
     inline: bool = False
     content_id: str | None = None
+    charset: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from ingest.decide.ratelimit import flood_check
 from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import normalise_message_id
+from ingest.prepare import stored_message_id
 from store import comments, directory, inbound, tickets
 from store.blobs import BlobStore
 from store.clock import utcnow
@@ -43,8 +44,9 @@ def dedupe_key(message_id: str | None, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def quick_message_id(raw: bytes) -> str | None:
-    """The Message-ID read from the header block only (cheap; used before a full parse)."""
+def quick_message_id(raw: bytes, id_key: str) -> str | None:
+    """The Message-ID read from the header block only (cheap; used before a full parse),
+    as the store keeps it (a stand-in when it holds a secret; `id_key` keys it)."""
     head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     lines = head.replace(b"\r\n", b"\n").split(b"\n")
     for index, line in enumerate(lines):
@@ -53,7 +55,7 @@ def quick_message_id(raw: bytes) -> str | None:
             for follow in lines[index + 1 : index + 3]:
                 if follow[:1] in (b" ", b"\t"):
                     value += follow
-            return normalise_message_id(value.decode("latin-1"))
+            return stored_message_id(normalise_message_id(value.decode("latin-1")), id_key)
     return None
 
 
@@ -81,7 +83,7 @@ class Pipeline:
         before its messages are processed, and take the ids of its decision records and
         comments in one query each (when the batch writes behind)."""
         inbound.prefetch_dedupe_keys(
-            session, [dedupe_key(quick_message_id(raw.data), raw.data) for raw in raws]
+            session, [dedupe_key(self._quick_id(raw), raw.data) for raw in raws]
         )
         directory.prefetch_contacts(
             session,
@@ -104,7 +106,7 @@ class Pipeline:
         """
         now = self.clock()
         received = raw.received_at or now
-        key = dedupe_key(quick_message_id(raw.data), raw.data)
+        key = dedupe_key(self._quick_id(raw), raw.data)
         seen = inbound.find_by_dedupe_key(session, key)
         if seen is not None and raw.released and seen.outcome in KEPT_FOR_RETRY:
             inbound.forget_message(session, seen.id)  # released from quarantine: decide afresh
@@ -149,7 +151,7 @@ class Pipeline:
         held = flood_check(session, self.options, notices, sender, received)
         if held is not None:
             return self._final(session, row, Outcome.HELD, held)
-        identity = policy.identify(session, sender, parsed.sender.name if parsed.sender else "")
+        identity = policy.identify(session, sender, content.sender_name)
         if automated and not policy.accepts_automated(identity, self.options):
             reason = f"{verdict.reason}; sender not accepted (see accept_automated_from)"
             return self._final(session, row, Outcome.IGNORED, reason)
@@ -189,6 +191,9 @@ class Pipeline:
             decision.reason,
             content.redactions,
         )
+
+    def _quick_id(self, raw: RawMessage) -> str | None:
+        return quick_message_id(raw.data, self.options.secret_key)
 
     def _duplicate(self, session: Session, seen: MessageRecord) -> IngestResult:
         number = tickets.get_ticket(session, seen.ticket_id).number if seen.ticket_id else None

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from store import writebehind
 from store.records import AttachmentRecord
+from store.redacted import RedactedText
 from store.schema import AttachmentRow, Base
 
 __all__ = ["add_attachment", "of_ticket"]
@@ -21,7 +22,7 @@ def add_attachment(
     ticket_id: int,
     comment_id: int | None,
     *,
-    filename: str,
+    filename: RedactedText,
     content_type: str,
     size: int,
     sha256: str,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from store.db import prefetch
 from store.records import ContactRecord
+from store.redacted import RedactedText
 from store.schema import (
     Base,
     ContactRow,
@@ -183,9 +184,10 @@ def organisation_for_domain(session: Session, domain: str) -> int | None:
 
 
 def create_contact(
-    session: Session, email: str, name: str, organisation_id: int | None, now: datetime
+    session: Session, email: str, name: RedactedText, organisation_id: int | None, now: datetime
 ) -> ContactRecord:
-    """A new contact (the open help desk policy), written at once: tickets name it."""
+    """A new contact (the open help desk policy), written at once: tickets name it; its
+    name comes from a mail's display name, so it is redacted text."""
     email = email.lower()
     contact_id = (
         session.connection()

@@ -38,7 +38,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         "dropped_attachments": [
             {"filename": d.filename, "reason": d.reason} for d in ctx.content.dropped
         ],
-        "defects": list(ctx.parsed.defects),
+        "defects": list(ctx.content.defects),
     }
     comment = record.add_comment(
         ctx, ticket.id, role="customer", public=True, body=strip(text), notes=notes

@@ -131,7 +131,7 @@ def _notes(ctx: Context, ignored: list[dict[str, str]], custom: dict[str, str]) 
             {"filename": d.filename, "reason": d.reason} for d in ctx.content.dropped
         ],
         "ignored_fields": ignored,
-        "defects": list(ctx.parsed.defects),
+        "defects": list(ctx.content.defects),
     }
 
 

@@ -23,6 +23,7 @@ from ingest.parse.decode import header_text
 from ingest.quotes.forward import forwarded_author, split_forward
 from ingest.quotes.rules import is_forward_subject
 from ingest.redact.derived import NO_TEXT, forward_parts, or_placeholder
+from ingest.redact.headers import redact_name
 
 __all__ = ["forwarded_sender", "ticket_for_forwarded_customer"]
 
@@ -50,7 +51,7 @@ def ticket_for_forwarded_customer(ctx: Context, name: str, address: str) -> Deci
     content = dataclasses.replace(
         ctx.content, full_text=or_placeholder(forwarded, NO_TEXT), visible=forwarded or NO_TEXT
     )
-    customer = policy.identify(ctx.session, address, name)
+    customer = policy.identify(ctx.session, address, redact_name(name).text)
     decision = create_ticket(dataclasses.replace(ctx, sender=customer, content=content))
     ticket = decision.ticket
     if ticket is None:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ingest.options import PipelineOptions
+from ingest.redact.derived import NO_NAME
 from store import directory, subscribers
 from store.directory import StaffRecord
 from store.records import ContactRecord, TicketRecord
+from store.redacted import RedactedText
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +23,7 @@ class Sender:
     """Who sent a mail, as far as the directory knows."""
 
     email: str
-    name: str
+    name: RedactedText  # the display name of the mail, redacted: it may become a contact's
     contact: ContactRecord | None
     organisation_id: int | None
     staff: StaffRecord | None
@@ -37,7 +39,7 @@ class Sender:
         return self.email.rpartition("@")[2]
 
 
-def identify(session: Session, email: str, name: str) -> Sender:
+def identify(session: Session, email: str, name: RedactedText) -> Sender:
     """Look the sender up as staff, contact, or a member of an organisation's domain."""
     staff = directory.staff_by_email(session, email)
     contact = directory.find_contact(session, email)
@@ -82,7 +84,7 @@ def may_comment(session: Session, sender: Sender, ticket: TicketRecord) -> bool:
 
 def may_watch(session: Session, email: str, ticket: TicketRecord) -> bool:
     """A CC address becomes a watcher only if it could see the ticket on its own."""
-    watcher = identify(session, email, "")
+    watcher = identify(session, email, NO_NAME)
     if watcher.staff is not None:
         return False  # staff follow tickets through assignment, not CC
     if watcher.organisation_id is None:

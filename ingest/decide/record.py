@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.decide.context import Context
-from ingest.redact.derived import NO_TEXT, or_placeholder
+from ingest.redact.derived import NO_TEXT, head, or_placeholder
 from store import attachments, comments
 from store import audit as audit_trail
 from store.comments import NewComment
@@ -73,7 +73,7 @@ def store_attachments(ctx: Context, ticket_id: int, comment_id: int | None) -> i
             ctx.session,
             ticket_id,
             comment_id,
-            filename=item.filename[:255],
+            filename=head(item.filename, 255),
             content_type=item.content_type[:255],
             size=len(item.payload),
             sha256=digest,

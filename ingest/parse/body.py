@@ -189,7 +189,10 @@ class BodyReader:
             taken = {a.filename for a in self.attachments}
             if ctype in _CALENDAR_TYPES and "invite.ics" not in taken:
                 filename = "invite.ics"
-        self.attachments.append(ParsedAttachment(filename, ctype, data, inline, content_id))
+        charset = _declared_charset(part)
+        self.attachments.append(
+            ParsedAttachment(filename, ctype, data, inline, content_id, charset)
+        )
 
     def _forwarded(self, part: Message, depth: int, main: bool) -> None:
         payload = part.get_payload()
@@ -453,3 +456,12 @@ def _safe_name(name: str) -> str:
 
 def _guess_type(name: str) -> str:
     return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+def _declared_charset(part: Message) -> str | None:
+    """The charset parameter of a text attachment, or None (never an exception)."""
+    try:
+        charset = part.get_param("charset")
+    except (ValueError, TypeError, LookupError, UnicodeError):
+        return None
+    return charset[:60] if isinstance(charset, str) and charset.strip() else None

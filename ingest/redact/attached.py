@@ -3,8 +3,9 @@
 An attached mail carries everything a body does, and more: its headers, its text and HTML
 parts (often base64 or quoted-printable, where a text scan would miss a secret), its own
 attachments. `redact_attached_mail` parses it and redacts each piece the way the pipeline
-redacts a top-level mail: the human headers (Subject, From, To, ...), every text-like
-part (decoded, redacted, re-encoded as UTF-8 base64), attached mails inside it (also when
+redacts a top-level mail: the human headers (Subject, From, To, ..., the message ids),
+file names, every text-like part (decoded, redacted, re-encoded as UTF-8 base64; an
+attached file in its own encoding, UTF-16 too), attached mails inside it (also when
 Outlook base64-encoded them). Parts the block list forbids, and winmail.dat containers
 (whose files the ticket already holds, unpacked and redacted), are replaced by a short
 text note. When the mail cannot be rebuilt the caller drops it: never stored unredacted.
@@ -23,14 +24,16 @@ from email.message import Message
 from ingest.model import ParsedAttachment
 from ingest.parse.decode import decode_bytes, header_text
 from ingest.parse.tnef import is_tnef
+from ingest.redact.headers import redact_filename
 from ingest.redact.redactor import is_text_like, redact_html, redact_text
+from ingest.redact.textfile import decode_text, encode_text
 
 __all__ = ["redact_attached_mail"]
 
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
 _TEXT_HEADERS = frozenset(
     {"subject", "from", "to", "cc", "bcc", "reply-to", "sender", "comments", "keywords",
-     "thread-topic", "organization"}
+     "thread-topic", "organization", "message-id", "in-reply-to", "references"}
 )  # fmt: skip
 _MAX_DEPTH = 25
 BlockCheck = Callable[[ParsedAttachment], "str | None"]
@@ -68,13 +71,24 @@ def _redact_tree(part: Message, blocked: BlockCheck, counts: Counter[str], depth
                 _redact_tree(child, blocked, counts, depth + 1)
         return
     filename = str(part.get_filename() or "")
+    named = redact_filename(filename)
+    counts.update(named.counts())
     data = _decoded(part)
     reason = _removal_reason(ctype, filename, data, blocked)
     if reason is not None:
-        _replace(part, "text/plain", f"[{filename or 'attachment'} removed: {reason}]")
-        _rename(part, filename)
+        _replace(part, "text/plain", f"[{named.text or 'attachment'} removed: {reason}]")
+        _rename(part, f"{named.text}.removed.txt" if named.text else "")
         return
+    if named.found:
+        _rename(part, named.text, disposition=part.get_content_disposition() or "attachment")
     if not is_text_like(filename, ctype):
+        return
+    if filename:  # an attached file: in its own encoding (UTF-16 too), written back in it
+        content, written_in = decode_text(data, part.get_content_charset())
+        result = redact_text(content)
+        if result.found:
+            counts.update(result.counts())
+            _replace_bytes(part, encode_text(result.text, written_in))
         return
     text, _ = decode_bytes(data, part.get_content_charset())
     result = redact_html(text) if ctype == "text/html" else redact_text(text)
@@ -130,9 +144,17 @@ def _replace(part: Message, ctype: str, text: str) -> None:
     part.set_payload(base64.encodebytes(text.encode("utf-8", "surrogateescape")).decode("ascii"))
 
 
-def _rename(part: Message, filename: str) -> None:
+def _replace_bytes(part: Message, data: bytes) -> None:
+    """Give `part` new content of the same type and charset, in base64."""
+    del part["Content-Transfer-Encoding"]
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(base64.encodebytes(data).decode("ascii"))
+
+
+def _rename(part: Message, filename: str, disposition: str = "attachment") -> None:
+    """Name `part` `filename` (already redacted); its old name parameters go."""
     if filename:
         del part["Content-Disposition"]
-        part["Content-Disposition"] = "attachment"
-        part.set_param("filename", f"{filename}.removed.txt", header="Content-Disposition")
+        part["Content-Disposition"] = disposition
+        part.set_param("filename", filename, header="Content-Disposition")
         part.del_param("name")

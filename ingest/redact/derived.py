@@ -13,10 +13,12 @@ from ingest.quotes.strip import strip_forward
 from store.redacted import RedactedText
 
 __all__ = [
+    "NO_NAME",
     "NO_SUBJECT",
     "NO_TEXT",
     "fold_spaces",
     "forward_parts",
+    "head",
     "or_placeholder",
     "strip",
     "visible_part",
@@ -25,11 +27,17 @@ __all__ = [
 
 NO_TEXT = RedactedText("(no text)")
 NO_SUBJECT = RedactedText("(no subject)")
+NO_NAME = RedactedText("")
 
 
 def strip(text: RedactedText) -> RedactedText:
     """`text` without white space at either end."""
     return RedactedText(text.strip())
+
+
+def head(text: RedactedText, chars: int) -> RedactedText:
+    """The first `chars` characters of `text` (a column's length)."""
+    return RedactedText(text[:chars])
 
 
 def fold_spaces(text: RedactedText) -> RedactedText:

@@ -125,3 +125,91 @@ def test_no_secret_value_is_written_anywhere(tmp_path: Path, sqlite_url: str) ->
     database = (tmp_path / "postdesk.db").read_bytes()
     for phrase in ORDINARY:
         assert phrase.encode() in database, phrase
+
+
+CORNERS = {
+    "name_card": "5500 0000 0000 0004",
+    "name_card_digits": "5500000000000004",
+    "message_id": "Hunt3rTw0Pw",
+    "utf16": "U16Secret9x",
+    "csv_column": "Csv0nlyPw7",
+    "file_name": "Fn4meSecret8",
+    "zip": "Z1pSecret55",
+    "gzip": "Gz1pSecret6",
+    "pdf": "PdfSecret77",
+    "docx": "D0cxSecret3",
+}
+SECRET_ID = f"<password={CORNERS['message_id']}@acme.example>"
+
+
+def _corner_attachments() -> list[tuple[str, str, bytes]]:
+    from tests.ingest.redact.documents import docx, gzipped, pdf, zipped
+
+    def said(key: str) -> str:
+        return f"Login for the portal\npassword: {CORNERS[key]}\n"
+
+    return [
+        ("notes.txt", "text/plain", b"\xff\xfe" + said("utf16").encode("utf-16-le")),
+        ("users.csv", "text/csv", f"user,password\nerin,{CORNERS['csv_column']}\n".encode()),
+        (f"password={CORNERS['file_name']}.txt", "text/plain", b"nothing secret here\n"),
+        ("creds.zip", "application/zip", zipped({"creds.txt": said("zip").encode()})),
+        ("app.log.gz", "application/gzip", gzipped(said("gzip").encode())),
+        ("creds.pdf", "application/pdf", pdf(said("pdf"))),
+        (
+            "creds.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            docx(said("docx")),
+        ),
+    ]
+
+
+def _forms(value: str) -> list[bytes]:
+    """The ways a secret could be written: UTF-8 and the UTF-16/32 byte orders."""
+    return [value.encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le")]
+
+
+def test_no_secret_in_any_corner(tmp_path: Path, sqlite_url: str) -> None:
+    """A card as the From name, a password in the Message-ID (and in the References of the
+    reply), a UTF-16 attachment, a CSV password column, a file name, and secrets inside a
+    zip, a gzip, a PDF and a docx: none reaches a byte the product writes."""
+    log_file = tmp_path / "postdesk.log"
+    configure_logging(LoggingSettings(level="DEBUG", file=log_file, json=False))
+    try:
+        app = make_app(tmp_path, sqlite_url)
+        data = mail(
+            sender=f'"{CORNERS["name_card"]}" <erin@acme.example>',
+            subject="Portal login",
+            body="Hello, the files are attached.\n",
+            message_id=SECRET_ID,
+            attachments=_corner_attachments(),
+        )
+        app.spool.put(
+            data, mail_from="erin@acme.example", rcpts=["support@desk.example"], source="smtp"
+        )
+        worker = SpoolWorker(app.spool, app.intake.ingest, app.intake.quarantine_raw)
+        assert worker.drain() == 1
+        again = app.intake.ingest(RawMessage(data=data))
+        assert again.outcome is Outcome.DUPLICATE  # the stand-in is the dedupe key
+        reply = mail(
+            sender="Erin <erin@acme.example>",
+            subject="One more thing",  # no tag: only In-Reply-To/References name the ticket
+            body="And the export fails too.\n",
+            headers={"In-Reply-To": SECRET_ID, "References": SECRET_ID},
+        )
+        answered = app.intake.ingest(RawMessage(data=reply))
+        assert answered.outcome is Outcome.COMMENTED and answered.ticket == "SUP-1001"
+        report = outbox_worker(app).drain()
+        assert report.sent >= 2 and report.dead == 0
+        with app.db.transaction() as session:
+            kept = session.execute(text("SELECT filename FROM attachments")).scalars().all()
+        app.close()
+    finally:
+        logging.getLogger().handlers[:] = []
+
+    assert sorted(kept) == ["notes.txt", "password=[password removed].txt", "users.csv"]
+    written = _written_bytes(tmp_path)
+    found = {name for name, value in CORNERS.items() for form in _forms(value) if form in written}
+    assert found == set()
+    outbox = _written_bytes(tmp_path / "outbox").decode("utf-8", "replace")
+    assert "contains a password" in outbox  # the sender is told which files were withheld
+    assert "@postdesk.invalid" in outbox  # the stand-in threads the answers

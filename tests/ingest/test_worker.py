@@ -107,7 +107,9 @@ def test_batch_fault_falls_back_to_one_by_one(tmp_path: Path) -> None:
     assert len(singles) == 3 and spool.depth() == 0
 
 
-OPTIONS = AnalysisOptions(frozenset({"support@desk.example"}), None, frozenset(), 1 << 20, 1 << 22)
+OPTIONS = AnalysisOptions(
+    frozenset({"support@desk.example"}), None, frozenset(), 1 << 20, 1 << 22, "test-key"
+)
 
 
 def _ahead_worker(spool: Spool, process_batch: BatchProcess, prestage: PreStage) -> SpoolWorker:
