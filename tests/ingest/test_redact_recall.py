@@ -1,0 +1,237 @@
+"""Recall of the shapes customers really paste (issue 15), each next to its look-alikes.
+
+Cards grouped irregularly or wrapped over quote markers, expiry and CVV near a card, one-time
+codes and lists of backup codes, passwords in more languages and phrasings, lightly
+labelled keys, session cookies, link tokens, tokens split by spaces or wrapped at 76
+columns. Key-shaped values are assembled at run time so that no scanner mistakes this file
+for a leak.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+
+from ingest.redact import redact_text
+
+_RNG = random.Random(15)
+B62 = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+
+
+def rand(size: int, alphabet: str = B62) -> str:
+    return "".join(_RNG.choice(alphabet) for _ in range(size))
+
+
+def digits_of(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def assert_removed(text: str, *values: str, kinds: set[str] | None = None) -> None:
+    """Every value is gone from the redacted text (also with its spaces and line breaks
+    taken out), and the findings are of the given kinds."""
+    result = redact_text(text)
+    flat = "".join(result.text.split()).replace(">", "")
+    for value in values:
+        assert value not in result.text, result.text
+        assert "".join(value.split()).replace(">", "") not in flat, result.text
+    if kinds is not None:
+        assert set(result.counts()) == kinds, result.counts()
+
+
+def assert_kept(text: str) -> None:
+    result = redact_text(text)
+    assert result.text == text
+    assert not result.found
+
+
+# --- cards -----------------------------------------------------------------------------
+
+VISA = "4111111111111111"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 11 111111 please",
+        "4111-1111 1111 1111",
+        "my card: 4111 1111-1111 1111.",
+        "4111 1111 1111\n> 1111",
+        "> my card is 4111 1111 1111\n> 1111 thanks",
+        "Card number 4111 1111\r\n1111 1111",
+        "Kreditkarte 41111111\n> > 11111111",
+        "Discover 6011 0009 9013 9424",
+        "Maestro 6759 6498 2643 8453",
+        "Maestro 6799 9901 0000 0000 019",
+        "Mastercard 2223 0031 2200 3222",
+        "Mastercard 2720-9900 0000 0007 ok",
+        "test card 4242 4242 4242 4242",
+        "use 5555555555554444 for the renewal",
+        "Amex 3782 822463\n> 10005",
+    ],
+)
+def test_card_numbers_grouped_irregularly_or_wrapped(text: str) -> None:
+    result = redact_text(text)
+    assert "card" in result.counts(), result.text
+    number = digits_of(text)
+    assert number not in digits_of(result.text)
+    assert not any(
+        len(run) >= 8
+        for run in "".join(
+            ch if ch.isdigit() else " " for ch in result.text.replace("ending", "")
+        ).split()
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IBAN FR76 3000 6000 0112 3456 7890 189",
+        "FR76 3000 6000 0112 3456 7890 189",
+        "Please pay to GB29 NWBK 6016 1331 9268 19",
+        "loyalty number 8000 0000 0000 0009",
+        "member 8123 4567 8901 2346",
+        "Card: **** **** **** 4242",
+        "card ending in 4242, exp **/**",
+        "Call us at 0800 123 4567 or +44 20 7946 0958",
+        "Order 2024-11-30, total 49.99, version 4.1.1",
+        "Meeting 10:30\n4000 people attended",
+        "order 4111 1111 1111 1111 shipped",
+        "Ticket 4821\n> 1234\n> 5678",
+    ],
+)
+def test_card_look_alikes_stay(text: str) -> None:
+    assert_kept(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Card 4111 1111 1111 1111 expiring 12/2029", ["12/2029"]),
+        ("4111 1111 1111 1111 exp 3/25 cvv 123", ["3/25", "cvv 123"]),
+        ("4111111111111111 11-30 the code on the back is 123", ["11-30", "is 123"]),
+        ("card 4111 1111 1111 1111, 03 / 29, security code 4567", ["03 / 29", "4567"]),
+        ("valid thru 1/28, card 4111111111111111", ["1/28"]),
+        ("Card: 4111 1111 1111\n> 1111\n> Expires: 09/27\n> CVC: 321", ["09/27", "321"]),
+        ("4111 1111 1111 1111\nThe 3 digits on the back are 987", []),
+        ("Visa 4111 1111 1111 1111. Security number: 4321", ["4321"]),
+        ("carta 4111 1111 1111 1111 scadenza 04/28 codice di sicurezza 777", ["04/28", "777"]),
+        ("kaart 4111 1111 1111 1111 vervaldatum 05/27", ["05/27"]),
+    ],
+)
+def test_expiry_and_cvv_near_a_card(text: str, values: list[str]) -> None:
+    result = redact_text(text)
+    assert "card" in result.counts()
+    for value in values:
+        assert value not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CVV 123 expires 12/26",
+        "The offer is valid thru 1/28 for all customers",
+    ],
+)
+def test_expiry_and_cvv_without_a_card_stay(text: str) -> None:
+    assert_kept(text)
+
+
+# --- one-time codes and recovery codes ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("the code I received was 123456", "123456"),
+        ("The code I got by SMS is 482913.", "482913"),
+        ("SMS code 51 22 09", "51 22 09"),
+        ("verification code: 123 456", "123 456"),
+        ("Your verification code is 4821 9937", "4821 9937"),
+        ("The code is 48219937", "48219937"),
+        ("the code you sent me: 774411", "774411"),
+        ("code from the app: 551 288", "551 288"),
+        ("Il codice di verifica è 123456", "123456"),
+        ("mijn verificatiecode is 654321", "654321"),
+        ("o código de verificação é 112233", "112233"),
+        ("Min engångskod är 908172", "908172"),
+        ("kod weryfikacyjny: 445566", "445566"),
+        ("Der Code, den ich bekommen habe: 123456", "123456"),
+    ],
+)
+def test_one_time_codes(text: str, code: str) -> None:
+    result = redact_text(text)
+    assert code not in result.text, result.text
+    assert result.counts() == {"otp_code": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "error code 123456 on export",
+        "postal code: 101150",
+        "promo code is 123456",
+        "discount code: 552211",
+        "The code is in the attachment",
+        "product code 123456",
+        "the code I received was wrong",
+        "order code: 20241130",
+        "see the code on line 123456",
+    ],
+)
+def test_code_look_alikes_stay(text: str) -> None:
+    assert_kept(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        (
+            "Here are my backup codes, please keep them safe:\n1234 5678\n9012 3456\n7777 8888\n",
+            ["1234 5678", "9012 3456", "7777 8888"],
+        ),
+        (
+            "My 2FA backup codes: ABCD-EFGH-JK12, QWER-TYUI-OP34, ZXCV-BNMA-SD56",
+            ["ABCD-EFGH-JK12", "QWER-TYUI-OP34", "ZXCV-BNMA-SD56"],
+        ),
+        (
+            "recovery codes\na1b2c-3d4e5   f6g7h-8i9j0\nk1l2m-3n4o5   p6q7r-8s9t0\n\nThanks",
+            ["a1b2c-3d4e5", "f6g7h-8i9j0", "k1l2m-3n4o5", "p6q7r-8s9t0"],
+        ),
+        (
+            "These are the 2FA codes I saved: 12345678 23456789 34567890 45678901",
+            ["12345678", "45678901"],
+        ),
+        (
+            "Backup-Codes (bitte sicher aufbewahren):\n"
+            + "\n".join(
+                f"{a:04d} {b:04d}    {c:04d} {d:04d}"
+                for a, b, c, d in [(1111, 2222, 3333, 4444), (5555, 6666, 7777, 8888)] * 4
+            ),
+            ["1111 2222", "7777 8888"],
+        ),
+        ("codici di backup: 11aa22bb, 33cc44dd, 55ee66ff", ["11aa22bb", "55ee66ff"]),
+        ("herstelcodes:\n- 1a2b3c4d\n- 5e6f7g8h\n- 9i0j1k2l", ["1a2b3c4d", "9i0j1k2l"]),
+        ("kody zapasowe: 1234-5678, 2345-6789, 3456-7890", ["1234-5678", "3456-7890"]),
+    ],
+)
+def test_recovery_code_lists_are_removed_whole(text: str, codes: list[str]) -> None:
+    result = redact_text(text)
+    for code in codes:
+        assert code not in result.text, result.text
+    assert set(result.counts()) <= {"recovery_code", "card"}
+    assert "recovery_code" in result.counts()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the recovery code feature is missing",
+        "Where do I find my backup codes? The page 12 of the manual is empty.",
+        "backup codes were generated on 2024-01-05",
+    ],
+)
+def test_recovery_words_without_codes_stay(text: str) -> None:
+    assert_kept(text)
