@@ -12,7 +12,10 @@ import re
 from ingest.redact_model import Span
 from ingest.redact_values import generic_value, is_marker_at, looks_like_key
 
-_CLAUSE = r"(?:\s+(?:for|für|pour|para|of|de|del|du|on|von|vom|zum|zur)\s+[^\n:=!?]{1,40}?)?"
+_CLAUSE = (
+    r"(?:\s+(?:for|für|pour|para|of|de|del|du|on|von|vom|zum|zur|from|in|at|aus|im|dans|en|"
+    r"that|which|we|you|i)\s+[^\n:=!?]{1,40}?)?"
+)
 _AFTER_SECRET = re.compile(
     r"(?P<tail>[a-z0-9_\-.]{0,40}?)"
     r"(?:[ \t\u00a0]+(?:id|key|token|secret|value|string|api|d'api|de\s+api))?"
@@ -261,10 +264,6 @@ SECRET_WORDS: tuple[str, ...] = (
     "access key",
     "access_key",
     "private key",
-    "session",
-    "sessionid",
-    "session_id",
-    "sid",
     "signature",
     "sig",
     "schlüssel",

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 
 from ingest.redact_model import Span
+from ingest.redact_phrases import curl_passwords
+from ingest.redact_web import link_tokens, mailchimp_keys
 
 Handler = Callable[[str, str, int, int], list[Span]]
 
@@ -168,7 +170,8 @@ _AZURE_KEY_HINT = re.compile(r"Key(?:(?<=ccountKey)|(?<=ccessKey)|(?<=aryKey))")
 
 
 def find_shaped(text: str) -> list[Span]:
-    """JWTs, PEM/PuTTY private keys, URL and connection-string passwords, Azure keys."""
+    """JWTs, PEM/PuTTY private keys, URL and connection-string passwords, Azure keys,
+    link tokens, Mailchimp keys and `curl -u` passwords."""
     spans: list[Span] = []
     if "eyJ" in text:
         spans.extend(Span.of(m.start(), m.end(), "jwt", "jwt") for m in _JWT.finditer(text))
@@ -191,6 +194,12 @@ def find_shaped(text: str) -> list[Span]:
             Span.of(m.start(), m.end(), "api_key", "azure secret")
             for m in _AZURE_SECRET.finditer(text)
         )
+    if "://" in text or "?" in text:
+        spans.extend(link_tokens(text))
+    if "-us" in text:
+        spans.extend(mailchimp_keys(text))
+    if "curl" in text:
+        spans.extend(curl_passwords(text))
     return spans
 
 
