@@ -13,6 +13,7 @@ from collections.abc import Callable
 from ingest.redact_model import Span
 from ingest.redact_phrases import curl_passwords
 from ingest.redact_web import link_tokens, mailchimp_keys
+from ingest.redact_wrapped import continues, match_joined
 
 Handler = Callable[[str, str, int, int], list[Span]]
 
@@ -58,6 +59,7 @@ _ALIASES = {
     "ghp_": "gho_ ghu_ ghs_ ghr_",
     "glpat-": "gldt- glrt- glptt- glcbt- glsoat- glft- glimt- glagent-",
     "xoxb-": "xoxa- xoxp- xoxo- xoxs- xoxr- xoxe-",
+    "whsec_": "whsec",
     "sk_live_": "sk_test_ rk_live_ rk_test_",
     "shpat_": "shpca_ shppa_ shpss_",
     "dop_v1_": "doo_v1_ dor_v1_",
@@ -68,17 +70,27 @@ _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 
 
+# Keys that customers paste split into groups by spaces ("xoxb-1 234567 890123 ...").
+_SPACED_LABELS = frozenset({"aws key", "slack token", "webhook secret", "stripe key"})
+
+
 def _format_handler(pattern: str, label: str) -> Handler:
     regex = re.compile(pattern)
+    spaced = label in _SPACED_LABELS
 
     def handle(text: str, low: str, start: int, end: int) -> list[Span]:
         m = regex.match(text, start)
-        if m is None or (m.end() < len(text) and _TOKEN_CHAR.match(text, m.end())):
+        if m is not None and m.end() < len(text) and _TOKEN_CHAR.match(text, m.end()):
             return []
-        spans = [Span.of(start, m.end(), "api_key", label, 10)]
+        stop = m.end() if m is not None else -1
+        if m is None or continues(text, stop, spaces=spaced):
+            stop = max(stop, match_joined(regex, text, start, spaces=spaced))
+        if stop < 0:
+            return []
+        spans = [Span.of(start, stop, "api_key", label, 10)]
         if label == "aws key":
-            window = m.end() + 200
-            s = _AWS_SECRET.search(text, m.end(), window)
+            window = stop + 200
+            s = _AWS_SECRET.search(text, stop, window)
             if s and _mixed(s.group()):
                 spans.append(Span.of(s.start(), s.end(), "api_key", "aws secret", 10))
         return spans
@@ -174,7 +186,7 @@ def find_shaped(text: str) -> list[Span]:
     link tokens, Mailchimp keys and `curl -u` passwords."""
     spans: list[Span] = []
     if "eyJ" in text:
-        spans.extend(Span.of(m.start(), m.end(), "jwt", "jwt") for m in _JWT.finditer(text))
+        spans.extend(_jwts(text))
     if "PRIVATE KEY" in text:
         spans.extend(_pem_blocks(text))
     if "PuTTY-User-Key-File-" in text:
@@ -200,6 +212,27 @@ def find_shaped(text: str) -> list[Span]:
         spans.extend(mailchimp_keys(text))
     if "curl" in text:
         spans.extend(curl_passwords(text))
+    return spans
+
+
+_JWT_RUN = re.compile(r"[A-Za-z0-9_\-.]{0,8192}")
+
+
+def _jwts(text: str) -> list[Span]:
+    """JWTs, also wrapped over lines (at 76 columns, in quoted replies)."""
+    spans: list[Span] = []
+    pos = text.find("eyJ")
+    while pos >= 0:
+        m = _JWT.match(text, pos)
+        stop = m.end() if m is not None else _JWT_RUN.match(text, pos).end()  # type: ignore[union-attr]
+        if continues(text, stop, spaces=False):
+            joined_end = match_joined(_JWT, text, pos, spaces=False)
+            if joined_end > stop:
+                m, stop = None, joined_end
+                spans.append(Span.of(pos, stop, "jwt", "jwt"))
+        if m is not None:
+            spans.append(Span.of(pos, stop, "jwt", "jwt"))
+        pos = text.find("eyJ", max(stop, pos + 3))
     return spans
 
 
