@@ -19,6 +19,7 @@ _CLAUSE = (
 _AFTER_SECRET = re.compile(
     r"(?P<tail>[a-z0-9_\-.]{0,40}?)"
     r"(?:[ \t\u00a0]+(?:id|key|token|secret|value|string|api|d'api|de\s+api))?"
+    r"(?:[ \t\u00a0]*\([^)\n]{0,30}\))?"
     rf"(?:(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)\s*)"
     rf"|(?P<verb>{_CLAUSE}\s+(?:is|was|ist|war|lautet|est|es|era|would\s+be)(?:\s*:)?\s+)"
     r"|(?P<bare>[ \t\u00a0]+))"
@@ -152,7 +153,7 @@ _PLAIN_OTP_VALUE = re.compile(
     r"(?![\d/.:,\-]\d|\d|[ \-\u00a0]\d)"
 )
 _RECOVERY_ITEM = re.compile(
-    r"(?:[\s,;|]|[\-*•]\s|\d{1,2}[.)]\s){0,16}"
+    r"(?:[\s,;|>]|[\-*•]\s|\d{1,2}[.)]\s){0,16}"
     r"([A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3}|\d{4}[ \t\u00a0]\d{4})(?![A-Za-z0-9])"
 )
 # Words between "backup codes" and the list: "backup codes (keep them safe):", "2FA codes I

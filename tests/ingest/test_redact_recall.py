@@ -14,7 +14,7 @@ import string
 
 import pytest
 
-from ingest.redact import redact_text
+from ingest.redact import redact_html, redact_text
 
 _RNG = random.Random(15)
 B62 = string.ascii_letters + string.digits
@@ -235,3 +235,240 @@ def test_recovery_code_lists_are_removed_whole(text: str, codes: list[str]) -> N
 )
 def test_recovery_words_without_codes_stay(text: str) -> None:
     assert_kept(text)
+
+
+# --- passwords ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        (
+            "I could not log in, so I reset my password. I reset it to violet harbor canyon "
+            "pencil.",
+            ["violet harbor canyon pencil"],
+        ),
+        ("the password is now violet harbor canyon pencil", ["violet harbor canyon pencil"]),
+        ("My new passphrase: amber-kettle-orbit-meadow, thanks", ["amber-kettle-orbit-meadow"]),
+        (
+            "My password stopped working. I changed it from Sunny2023 to Rainy2024!",
+            ["Sunny2023", "Rainy2024!"],
+        ),
+        ("I changed my password from Sunny2023 to Rainy2024! yesterday", ["Sunny2023", "Rainy"]),
+        ("login failed, I reset it to Blue-Sky-77 thanks", ["Blue-Sky-77"]),
+        ("curl -u admin:S3cretPass https://api.example.com/v1/items", ["S3cretPass"]),
+        ("curl --user 'deploy:hunter2!x' https://example.com", ["hunter2!x"]),
+        ("curl -X POST \\\n  -u bob:Tr0ub4dor https://api.example.com", ["Tr0ub4dor"]),
+        ("--\nAnna\nWiFi: Guest / pw: blueberry42", ["blueberry42"]),
+        ("WLAN: Buero-Gast / Sonnenblume2024", ["Sonnenblume2024"]),
+        ("La password è Gatto2024", ["Gatto2024"]),
+        ("la mia password è: Roma!1987", ["Roma!1987"]),
+        ("Het wachtwoord is Fiets123", ["Fiets123"]),
+        ("mijn wachtwoord: Tulp#2024", ["Tulp#2024"]),
+        ("A senha é Casa2024", ["Casa2024"]),
+        ("minha senha: Praia2023!", ["Praia2023!"]),
+        ("Lösenordet är Sommar2024", ["Sommar2024"]),
+        ("mitt lösenord: Midsommar!9", ["Midsommar!9"]),
+        ("Hasło: Kwiatek99", ["Kwiatek99"]),
+        ("moje hasło to Warszawa2024", ["Warszawa2024"]),
+    ],
+)
+def test_passwords_in_sentences_and_languages(text: str, values: list[str]) -> None:
+    assert_removed(text, *values, kinds={"password"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the password was changed from the admin page to the user page",
+        "We updated the app from 1.2.3 to 1.2.4 and the password field is gone.",
+        "I set the password to expire in 90 days as the policy says.",
+        "I changed it from Monday to Tuesday.",
+        "I reset it to the default settings and it works now.",
+        "La password è sbagliata",
+        "Het wachtwoord is verlopen.",
+        "A senha é incorreta",
+        "Lösenordet är fel",
+        "Hasło jest nieprawidłowe",
+        "curl https://example.com/status -o out.txt",
+        "WiFi: available in all rooms",
+    ],
+)
+def test_sentences_about_passwords_stay(text: str) -> None:
+    assert_kept(text)
+
+
+# --- keys, cookies and link tokens ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "the key from our dashboard is {v}",
+        "The API key in our settings is {v}",
+        "Here is the secret that you gave us: {v}",
+        "api key (from the portal): {v}",
+    ],
+)
+def test_lightly_labelled_keys(template: str) -> None:
+    value = rand(36)
+    assert_removed(template.format(v=value), value, kinds={"api_key"})
+
+
+def test_uuid_after_an_api_key_label_is_a_key_but_not_as_an_id() -> None:
+    key = "3f2b1c9e-8d7a-4e6f-9b0c-1a2d3e4f5a6b"
+    assert_removed(f"X-API-Key: {key}", key, kinds={"api_key"})
+    assert_removed(f"api_key={key}", key, kinds={"api_key"})
+    assert_kept(f"order id {key}")
+    assert_kept(f"Request-Id: {key}")
+
+
+def test_mailchimp_key() -> None:
+    value = rand(32, HEX) + "-us21"
+    assert_removed(f"our mailchimp key {value} stopped working", value, kinds={"api_key"})
+    assert_kept(f"build {rand(32, HEX)} for the us market")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Cookie: session={v}; theme=dark",
+        "Cookie: _ga=GA1.2.3; PHPSESSID={v}",
+        "PHPSESSID={v}",
+        "connect.sid=s%3A{v}",
+        "_session_id={v}",
+        "Set-Cookie: sid={v}; Path=/; HttpOnly",
+        "JSESSIONID={v}",
+        "my session cookie is session={v}",
+    ],
+)
+def test_session_cookies(template: str) -> None:
+    value = rand(32)
+    result = redact_text(template.format(v=value))
+    assert value not in result.text
+    assert result.counts() == {"bearer_token": 1}
+    assert "dark" in result.text or "dark" not in template
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cookie: theme=dark; lang=en",
+        "the session: 45 minutes",
+        "session=expired",
+        "sid=12",
+    ],
+)
+def test_cookie_look_alikes_stay(text: str) -> None:
+    assert_kept(text)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://app.example.com/magic/{v}",
+        "Click https://app.example.com/login/magic-link/{v} to log in",
+        "https://example.com/reset?key={v}",
+        "https://example.com/verify?token={v}&utm_source=mail",
+        "https://example.com/cb?state=abc&access_token={v}",
+        "https://example.com/oauth/callback?code={v}",
+        "https://example.com/invite/{v}",
+    ],
+)
+def test_link_tokens(template: str) -> None:
+    value = rand(40, B62 + "_-")
+    result = redact_text(template.format(v=value))
+    assert value not in result.text
+    assert "api_key" in result.counts()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://example.com/docs/getting-started/installation-guide",
+        "https://example.com/orders/123456789?page=2&sort=desc",
+        "https://example.com/login/reset-your-password-instructions",
+        "https://github.com/acme/app/commit/3f786850e387550fdab836ed7e6dc881de23001b",
+    ],
+)
+def test_ordinary_links_stay(text: str) -> None:
+    assert_kept(text)
+
+
+# --- split and wrapped tokens ------------------------------------------------------------
+
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ." + rand(
+    43, B62 + "_-"
+)
+
+
+def wrap(text: str, width: int = 76, prefix: str = "") -> str:
+    return "\n".join(prefix + text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize("prefix", ["", "> ", "> > "])
+def test_jwt_wrapped_at_76_columns(prefix: str) -> None:
+    text = wrap("Here is the token from the log, it fails with a 401 status: " + JWT, 76, prefix)
+    result = redact_text(text + "\n\nThanks, Anna")
+    assert result.counts() == {"jwt": 1}
+    assert JWT[-20:] not in "".join(result.text.split()).replace(">", "")
+    assert result.text.endswith("\n\nThanks, Anna")
+
+
+def test_anthropic_key_wrapped() -> None:
+    key = "sk-ant-api03-" + rand(93, B62 + "_-") + "AA"
+    text = wrap("Our key, please check whether it is still valid for us: " + key + " thanks")
+    assert_removed(text, key, kinds={"api_key"})
+    assert redact_text(text).text.endswith(" thanks")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("xoxb-1 234567 890123 {r24}\nThanks", "{r24}"),
+        ("whsec _{g1} {g2} {g3} {g4} please check", "{g4}"),
+        ("key id AKIA IOSF ODNN 7EXA MPLE for the bucket", "7EXA"),
+        ("AKIAIOSF ODNN7EXA MPLE is ours", "ODNN7EXA"),
+    ],
+)
+def test_keys_split_by_spaces(text: str, value: str) -> None:
+    parts = {"r24": rand(24), **{f"g{i}": rand(5) for i in range(1, 5)}}
+    text, value = text.format(**parts), value.format(**parts)
+    result = redact_text(text)
+    assert value not in result.text
+    assert result.counts() == {"api_key": 1}
+    assert any(word in result.text for word in ("Thanks", "please", "bucket", "ours"))
+
+
+# --- placement: HTML and quoted history ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html", "secret"),
+    [
+        ("<p>card 4111 1111<br>1111 1111</p>", "1111 1111"),
+        ("<div>backup codes:<br>1234 5678<br>9012 3456</div>", "9012 3456"),
+        ("<p>Your code: <b>482&nbsp;913</b></p>", "913"),
+        ("<p>WiFi: Guest / pw: <span>blue</span>berry42</p>", "berry42"),
+        ("<p>Cookie: PHPSESSID=<code>{v}</code></p>", "{v}"),
+    ],
+)
+def test_the_same_shapes_in_html(html: str, secret: str) -> None:
+    value = rand(32)
+    html, secret = html.format(v=value), secret.format(v=value)
+    result = redact_html(html)
+    assert result.found
+    assert secret not in result.text
+
+
+def test_quoted_history_values_wrapped_across_quote_markers() -> None:
+    text = (
+        "On Mon, Anna wrote:\n"
+        "> Please charge my card 4111 1111 1111\n"
+        "> 1111, it expires 09/27 and the CVC is 321.\n"
+        "> My password is Sommer2024! and the backup codes:\n"
+        "> 1234 5678\n> 2345 6789\n"
+    )
+    result = redact_text(text)
+    for value in ("4111", "09/27", "321", "Sommer2024", "1234 5678", "2345 6789"):
+        assert value not in result.text, result.text
