@@ -111,11 +111,12 @@ _FUNCTION_WORDS = frozenset(
 _SET_IT = re.compile(
     r"(?:re-?set|changed?|set|updated?|switched|made|chose|picked|use[ds]?|using|went\s+with)"
     r"\s+(?:it|this|that|mine|my\s+password|the\s+password|the\s+new\s+one|a\s+new\s+one)"
-    r"(?:\s+back)?(?:\s+from\s+(?P<old>\S{1,128}))?\s+(?:to|as|=|:)(?:\s+>)*\s+(?:be\s+)?"
+    r"(?:\s+back)?(?:\s+from\s+(?P<old>\S{1,128}))?\s+(?:to|as)(?:\s+>)*\s+(?:be\s+)?"
 )
 _FROM_TO = re.compile(r"\s+from\s+(?P<old>\S{1,128})\s+to\s+")
 _PHRASE_MAX = 80
-_NEAR = 400  # how far after a password keyword a "set it to" sentence is read
+_TO = re.compile(r" (?:to|as)\s")
+_NEAR = 300  # how far after a password keyword a "set it to" sentence is read
 _TRAIL = ".,;:)]}>\"'`“”»’!?"
 _CURL_USER = re.compile(
     r"(?:-u|--user)(?:\s+|=)[\"']?(?P<user>[^\s:\"']{1,64}):(?P<pw>[^\s\"']{1,128})"
@@ -188,7 +189,7 @@ def later_password(text: str, low: str, end: int) -> list[Span]:
     para = low.find("\n\n", end, limit)
     if para >= 0:
         limit = para
-    if low.find(" to", end, limit) < 0 and low.find(" as", end, limit) < 0:
+    if _TO.search(low, end, limit) is None:
         return []  # every sentence of _SET_IT has one of them
     m = _SET_IT.search(low, end, limit)
     if m is None:

@@ -270,11 +270,15 @@ _AFTER_LOGIN = re.compile(
 )
 
 
+_LOG_IN_WORDS = frozenset({"login", "log-in", "logon"})
+
+
 def handle_login(text: str, low: str, start: int, end: int) -> list[Span]:
     """ "login: bob / hunter2", "user/pass: bob/hunter2", "credentials: bob:hunter2"."""
     m = _AFTER_LOGIN.match(low, end)
     if m is None or m.group("user").isdigit():
-        return later_password(text, low, end)
+        # "I could not log in, so I reset it to ...": after the login words only
+        return later_password(text, low, end) if low[start:end] in _LOG_IN_WORDS else []
     pos = m.end()
     if pos < len(text) and text[pos] == "/":
         return []

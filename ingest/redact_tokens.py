@@ -13,7 +13,7 @@ from collections.abc import Callable
 from ingest.redact_model import Span
 from ingest.redact_phrases import curl_passwords
 from ingest.redact_web import link_tokens, mailchimp_keys
-from ingest.redact_wrapped import continues, match_joined
+from ingest.redact_wrapped import continues, match_joined, match_joined_walk
 
 Handler = Callable[[str, str, int, int], list[Span]]
 
@@ -84,7 +84,8 @@ def _format_handler(pattern: str, label: str) -> Handler:
             return []
         stop = m.end() if m is not None else -1
         if m is None or continues(text, stop, spaces=spaced):
-            stop = max(stop, match_joined(regex, text, start, spaces=spaced))
+            longest = 160 if spaced else 512  # a key split by spaces is short
+            stop = max(stop, match_joined(regex, text, start, spaces=spaced, max_chars=longest))
         if stop < 0:
             return []
         spans = [Span.of(start, stop, "api_key", label, 10)]
@@ -206,7 +207,7 @@ def find_shaped(text: str) -> list[Span]:
             Span.of(m.start(), m.end(), "api_key", "azure secret")
             for m in _AZURE_SECRET.finditer(text)
         )
-    if "://" in text or "?" in text:
+    if "://" in text:
         spans.extend(link_tokens(text))
     if "-us" in text:
         spans.extend(mailchimp_keys(text))
@@ -225,14 +226,16 @@ def _jwts(text: str) -> list[Span]:
     while pos >= 0:
         m = _JWT.match(text, pos)
         stop = m.end() if m is not None else _JWT_RUN.match(text, pos).end()  # type: ignore[union-attr]
+        resume = stop
         if continues(text, stop, spaces=False):
-            joined_end = match_joined(_JWT, text, pos, spaces=False)
+            joined_end, resume = match_joined_walk(_JWT, text, pos, spaces=False)
             if joined_end > stop:
                 m, stop = None, joined_end
                 spans.append(Span.of(pos, stop, "jwt", "jwt"))
         if m is not None:
             spans.append(Span.of(pos, stop, "jwt", "jwt"))
-        pos = text.find("eyJ", max(stop, pos + 3))
+        # on from where this read ended: each part of the text is read once
+        pos = text.find("eyJ", max(stop, resume, pos + 3))
     return spans
 
 

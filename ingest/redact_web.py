@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact_model import Span
+from ingest.redact_secrets import handle_secret
 from ingest.redact_values import is_marker_at, looks_like_key
 
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9%._\-+/=:~|!*]{1,4096}")
@@ -46,9 +47,10 @@ def handle_session(text: str, low: str, start: int, end: int) -> list[Span]:
     """The value after a session cookie name: `PHPSESSID=...`, `session: ...`, `sid=...`."""
     m = _SEP.match(low, end)
     if m is None or is_marker_at(text, m.end()):
-        return []
+        return handle_secret(text, low, start, end)
     span = _cookie_span(text, m.end())
-    return [span] if span is not None else []
+    # else as any key: "auth_token=<random letters>", "session token: <key>"
+    return [span] if span is not None else handle_secret(text, low, start, end)
 
 
 def handle_cookie_header(text: str, low: str, start: int, end: int) -> list[Span]:
@@ -104,22 +106,27 @@ _QUERY_TOKEN = re.compile(
     r"[?&](?:amp;)?(?:code|t|k|ticket|magic|otp|oobcode|oob_code|login_token|reset_token|"
     r"invite_token|access|hash_token|s)=([A-Za-z0-9_\-.~%+/]{16,2048})"
 )
+_URL_RUN = re.compile(r"[^\s\"'<>]{1,4096}")
 _MAILCHIMP = re.compile(r"-us\d{1,2}(?![A-Za-z0-9])")
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 
 
 def link_tokens(text: str) -> list[Span]:
-    """Random tokens in links: `/magic/<token>`, `reset/<token>`, `?code=<token>`."""
+    """Random tokens in links (`/magic/<token>`, `reset/<token>`, `?code=<token>`): each
+    link from its "://" on is read once."""
     spans: list[Span] = []
-    for m in _LINK_TOKEN.finditer(text):
-        value = m.group(1).rstrip(".~")
-        if looks_like_key(value, strict=False):
-            spans.append(Span.of(m.start(1), m.start(1) + len(value), "api_key", "link token"))
-    if "=" in text:
-        for m in _QUERY_TOKEN.finditer(text):
-            value = m.group(1).rstrip(".~")
-            if looks_like_key(value, strict=False):
-                spans.append(Span.of(m.start(1), m.start(1) + len(value), "api_key", "link token"))
+    pos = text.find("://")
+    while pos >= 0:
+        run = _URL_RUN.match(text, pos + 3)
+        end = run.end() if run is not None else pos + 3
+        if end - pos > 20:
+            for regex in (_LINK_TOKEN, _QUERY_TOKEN):
+                for m in regex.finditer(text, pos, end):
+                    value = m.group(1).rstrip(".~")
+                    if looks_like_key(value, strict=False):
+                        start = m.start(1)
+                        spans.append(Span.of(start, start + len(value), "api_key", "link token"))
+        pos = text.find("://", end)
     return spans
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import string
+import time
 
 import pytest
 
@@ -472,3 +473,37 @@ def test_quoted_history_values_wrapped_across_quote_markers() -> None:
     result = redact_text(text)
     for value in ("4111", "09/27", "321", "Sommer2024", "1234 5678", "2345 6789"):
         assert value not in result.text, result.text
+
+
+# --- linear time on hostile input for the new shapes ------------------------------------
+
+_HOSTILE = {
+    "keyword runs without spaces (issue 20)": lambda n: (
+        "key=token=secret=password=api_key=" * (n // 34 + 1)
+    )[:n],
+    "wrapped lines of token characters": lambda n: ("eyJ" + "A" * 73 + "\n> ") * (n // 79 + 1),
+    "quoted digit groups": lambda n: ("4111 1111 1111\n> " * (n // 17 + 1))[:n],
+    "backup codes then codes": lambda n: "backup codes: " + "ab12-cd34 " * (n // 10),
+    "code words": lambda n: ("the code I received was " * (n // 24 + 1))[:n],
+    "password then reset it to": lambda n: ("password reset it to a " * (n // 23 + 1))[:n],
+    "cookie pairs": lambda n: "Cookie: " + "a=b1c2d3e4f5g6h7; " * (n // 18),
+    "spaced key groups": lambda n: "xoxb-1 " + "Ab1 " * (n // 4),
+    "curl lines": lambda n: ("curl -u a:b \\\n" * (n // 14 + 1))[:n],
+    "magic links": lambda n: "https://x.example/magic/" + "Ab1/" * (n // 4),
+    "spaced key prefixes": lambda n: ("xoxb-1 " * (n // 7 + 1))[:n],
+    "wrapped key prefixes": lambda n: ("sk-ant-" + "A" * 69 + "\n") * (n // 77 + 1),
+}
+
+
+def test_new_shapes_scale_linearly() -> None:
+    """Four times the input may cost about four times the time, never sixteen (CPU time, as
+    in test_redact_properties); the runs of issue 20 took 26 s for 50 kB before."""
+    for name, build in _HOSTILE.items():
+        small, large = build(100_000), build(400_000)
+        redact_text(small[:1000])
+        t0 = time.process_time()
+        redact_text(small)
+        t1 = time.process_time()
+        redact_text(large)
+        t2 = time.process_time()
+        assert (t2 - t1) < max(10 * (t1 - t0), 2.0), name
