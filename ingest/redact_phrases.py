@@ -136,6 +136,8 @@ def _value_end(text: str, start: int) -> int:
 
 def passphrase_at(text: str, pos: int) -> int:
     """End of a passphrase of plain words at `pos`, or -1."""
+    if pos >= len(text) or not text[pos].isalpha():
+        return -1
     window = text[pos : pos + _PHRASE_MAX].lower()
     m = _PASSPHRASE.match(window)
     if m is None or (m.end() == len(window) and pos + len(window) < len(text)):
@@ -186,11 +188,11 @@ def later_password(text: str, low: str, end: int) -> list[Span]:
     """A "reset it to X" / "changed it from X to Y" sentence shortly after a password
     keyword (within _NEAR characters, same paragraph)."""
     limit = min(len(low), end + _NEAR)
+    if _TO.search(low, end, limit) is None:
+        return []  # every sentence of _SET_IT has one of them
     para = low.find("\n\n", end, limit)
     if para >= 0:
         limit = para
-    if _TO.search(low, end, limit) is None:
-        return []  # every sentence of _SET_IT has one of them
     m = _SET_IT.search(low, end, limit)
     if m is None:
         return []
