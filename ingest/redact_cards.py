@@ -350,7 +350,7 @@ def _cards_among(text: str, low: str, run: _Groups, starts: Iterable[int]) -> li
     spans: list[Span] = []
     resume = 0
     for i in starts:
-        if i < resume or groups[i][0] not in "2345678":
+        if i < resume or len(groups[i]) < 4 or groups[i][0] not in "2345678":
             continue
         for j in _windows(groups, seps, i):
             digits = "".join(groups[i : j + 1])
