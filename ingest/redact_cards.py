@@ -176,7 +176,7 @@ def _loose_windows(groups: list[str], seps: list[str], i: int) -> list[int]:
     line break with quote markers), 16 digits first, then longest first.
 
     The first group has four digits or more (or is the first of a line break); later groups
-    have two or more, or are alone on a wrapped line; at most six groups and two breaks."""
+    have two to six, or start a wrapped line; at most six groups and two breaks."""
     first = len(groups[i])
     if first < 4 or first >= 13:
         return []
@@ -184,7 +184,7 @@ def _loose_windows(groups: list[str], seps: list[str], i: int) -> list[int]:
     for j in range(i + 1, min(len(groups), i + _MAX_LOOSE_GROUPS)):
         kind = _loose_sep(seps[j - 1])
         size = len(groups[j])
-        if kind < 0 or (kind == 0 and size < 2) or total + size > 19:
+        if kind < 0 or (kind == 0 and not 2 <= size <= 6) or total + size > 19:
             break
         breaks += kind
         if breaks > 2:
@@ -214,8 +214,14 @@ def _in_iban(text: str, start: int) -> bool:
 
 
 def _attached(text: str, start: int, end: int) -> bool:
+    """True when the digits are part of a longer word or id (also glued by a dash, as in
+    `ffff-2222-...-ffff` message ids and UUIDs)."""
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
+    if before == "-" and start >= 2 and text[start - 2].isalnum():
+        return True
+    if after == "-" and end + 1 < len(text) and text[end + 1].isalnum():
+        return True
     return before.isalnum() or before in "+_/#" or after.isalnum() or after == "_"
 
 

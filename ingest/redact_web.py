@@ -99,12 +99,12 @@ SESSION_WORDS: tuple[str, ...] = (
 _LINK_TOKEN = re.compile(
     r"/(?:magic(?:[-_]?link)?|login|log-in|signin|sign-in|auth|verify|verification|confirm|"
     r"confirmation|activate|activation|reset|password[-_]reset|reset[-_]password|invite|"
-    r"invitation|unlock|sso|onetime|one-time|access|token|t|l|m)/"
+    r"invitation|unlock|sso|onetime|one-time|access|token)/"
     r"(?:[A-Za-z0-9_\-]{1,24}/)?([A-Za-z0-9_\-.~%]{20,512})"
 )
 _QUERY_TOKEN = re.compile(
-    r"[?&](?:amp;)?(?:code|t|k|ticket|magic|otp|oobcode|oob_code|login_token|reset_token|"
-    r"invite_token|access|hash_token|s)=([A-Za-z0-9_\-.~%+/]{16,2048})"
+    r"[?&](?:amp;)?(?:code|ticket|magic|otp|oobcode|oob_code|login_token|reset_token|"
+    r"invite_token|access)=([A-Za-z0-9_\-.~%+/]{16,2048})"
 )
 _URL_RUN = re.compile(r"[^\s\"'<>]{1,4096}")
 _MAILCHIMP = re.compile(r"-us\d{1,2}(?![A-Za-z0-9])")

@@ -101,6 +101,8 @@ def test_card_numbers_grouped_irregularly_or_wrapped(text: str) -> None:
         "Meeting 10:30\n4000 people attended",
         "order 4111 1111 1111 1111 shipped",
         "Ticket 4821\n> 1234\n> 5678",
+        "Message-ID: <ffffffffffffffff-00000000-2222-2222-2222-111111111111-ffffff@mail.example>",
+        "id 2222-2222-2222-1111-1111-abcd",
     ],
 )
 def test_card_look_alikes_stay(text: str) -> None:
@@ -394,6 +396,18 @@ def test_link_tokens(template: str) -> None:
 )
 def test_ordinary_links_stay(text: str) -> None:
     assert_kept(text)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "http://t.mb.news.example/c/?t={v}",
+        "http://www.shop.example/l/lt10VX3615QP370UC/{v}",
+        "https://click.example.com/track?s={v}&k=1",
+    ],
+)
+def test_newsletter_tracking_links_stay(template: str) -> None:
+    assert_kept(template.format(v=rand(40, B62 + "_-")))
 
 
 # --- split and wrapped tokens ------------------------------------------------------------
