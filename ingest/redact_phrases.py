@@ -14,9 +14,9 @@ import re
 from ingest.redact_model import Span
 from ingest.redact_values import STOPWORDS, is_masked, is_url, looks_like_password
 
-# A passphrase: four to six plain words, ending the clause.
+# A passphrase: three to six plain words, ending the clause (callers ask for how many).
 _PASSPHRASE = re.compile(
-    r"[a-zà-ÿ]{3,12}(?:[ \-][a-zà-ÿ]{3,12}){3,5}(?=[ \t]*(?:[.,;!?)\"'\r\n]|\Z|[ \t]-))"
+    r"[a-zà-ÿ]{3,12}(?:[ \-][a-zà-ÿ]{3,12}){2,5}(?=[ \t]*(?:[.,;!?)\"'\r\n]|\Z|[ \t]-))"
 )
 _FUNCTION_WORDS = frozenset(
     [
@@ -134,8 +134,8 @@ def _value_end(text: str, start: int) -> int:
     return end
 
 
-def passphrase_at(text: str, pos: int) -> int:
-    """End of a passphrase of plain words at `pos`, or -1."""
+def passphrase_at(text: str, pos: int, min_words: int = 4) -> int:
+    """End of a passphrase of `min_words` to six plain words at `pos`, or -1."""
     if pos >= len(text) or not text[pos].isalpha():
         return -1
     window = text[pos : pos + _PHRASE_MAX].lower()
@@ -143,7 +143,7 @@ def passphrase_at(text: str, pos: int) -> int:
     if m is None or (m.end() == len(window) and pos + len(window) < len(text)):
         return -1
     words = re.split(r"[ \-]", m.group())
-    if any(word in _FUNCTION_WORDS or word in STOPWORDS for word in words):
+    if len(words) < min_words or any(w in _FUNCTION_WORDS or w in STOPWORDS for w in words):
         return -1
     return pos + m.end()
 

@@ -202,8 +202,10 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
         return quoted
     if how == "quote" or is_marker_at(text, pos):
         return None
-    if how in ("sep", "verb") and (phrase_end := passphrase_at(text, pos)) > 0:
-        return pos, phrase_end
+    if how in ("sep", "verb") and (phrase_end := passphrase_at(text, pos, 3)) > 0:
+        words = text[pos:phrase_end].lower().replace("-", " ").split()
+        if not any(word in _PREDICATES for word in words):
+            return pos, phrase_end
     found = token_value(text, pos)
     if found is None:
         return None

@@ -252,6 +252,8 @@ def test_recovery_words_without_codes_stay(text: str) -> None:
             ["violet harbor canyon pencil"],
         ),
         ("the password is now violet harbor canyon pencil", ["violet harbor canyon pencil"]),
+        ("password is violet harbor canyon", ["violet harbor canyon"]),
+        ("Mein Passwort: sonne wolke regen.", ["sonne wolke regen"]),
         ("My new passphrase: amber-kettle-orbit-meadow, thanks", ["amber-kettle-orbit-meadow"]),
         (
             "My password stopped working. I changed it from Sunny2023 to Rainy2024!",
@@ -293,6 +295,9 @@ def test_passwords_in_sentences_and_languages(text: str, values: list[str]) -> N
         "A senha é incorreta",
         "Lösenordet är fel",
         "Hasło jest nieprawidłowe",
+        "the password is case sensitive here.",
+        "my password is still blocked today.",
+        "the password is wrong again",
         "curl https://example.com/status -o out.txt",
         "WiFi: available in all rooms",
     ],
