@@ -2,7 +2,11 @@
 
 A card is 13-19 digits, contiguous or in the usual groups (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4)
 joined by one kind of separator, with a known network prefix and a valid Luhn check digit.
-Digit runs that follow "order", "invoice", "tracking" ... are references, not cards.
+Customers also group irregularly (4-4-2-6), mix spaces and dashes, and mail clients wrap a
+number over a line break or a quote marker ("4111 1111 1111" / "> 1111"): a group of four
+digits may be followed by other groups of two or more digits, joined by any of those.
+Digit runs that follow "order", "invoice", "tracking" ... are references, not cards; so are
+IBANs and numbers of the 8 series (no network there but RuPay) without a card word.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from itertools import accumulate
 from ingest.redact.model import Span
 from ingest.redact.views import TextViews, byte_table
 
-_SEPS = " .\\-\u00a0\u202f"
+_SEPS = " .\\-\u00a0\u202f\r\n>"
 # A run of digits and separators with room for 13 digits; split into groups in Python.
 _CANDIDATE = re.compile(rf"\d[\d{_SEPS}]{{12,}}")
 # The same runs are found on the byte view (redact_views), where every ASCII digit is "0",
@@ -26,7 +30,7 @@ _CANDIDATE = re.compile(rf"\d[\d{_SEPS}]{{12,}}")
 _RUN_VIEW = byte_table(
     {
         **{c: ord("0") for c in b"0123456789?"},
-        **{c: ord(" ") for c in b" .-\xa0"},
+        **{c: ord(" ") for c in b" .-\xa0\r\n>"},
     },
     ord("x"),
 )
@@ -50,23 +54,35 @@ _CARD_WORD_BEFORE = re.compile(
     r"(?:card|karte|carte|tarjeta|visa|master|amex|cc|pan)[^\n\d]{0,24}$"
 )
 _LABEL = (
-    r"(?:cvv2?|cvc2?|cvn|csc|cid|security\s*code|card\s*code|sicherheitscode|"
+    r"(?:cvv2?|cvc2?|cvn|csc|cid|security\s*(?:code|number|digits)|card\s*code|"
+    r"(?:code|number|digits)\s+(?:on|at)\s+the\s+back(?:\s+of\s+(?:the|my)\s+card)?|"
+    r"verification\s*(?:code|value|number)|sicherheitscode|"
+    r"codice\s*di\s*sicurezza|código\s*de\s*segurança|beveiligingscode|"
     r"kartenprüfnummer|prüfnummer|prüfziffer|cryptogramme(?:\s*visuel)?|"
     r"code\s*de\s*sécurité|código\s*de\s*seguridad|código\s*cvv)"
 )
 _EXP_LABEL = (
-    r"(?:exp(?:iry|ires|iration)?(?:\s*date)?|valid\s*(?:thru|through|until)|good\s*thru|"
+    r"(?:exp(?:iry|ires|iration|iring|ired|\.)?(?:\s*(?:date|on|in|at|end\s*of))?|"
+    r"valid\s*(?:thru|through|until|till|to)|good\s*thru|"
+    r"scadenza|scade|vervaldatum|geldig\s*tot|validade|vencimento|giltig\s*till|"
     r"gültig\s*bis|ablauf(?:datum)?|date\s*d'expiration|expire\s*le|"
     r"fecha\s*de\s*(?:caducidad|vencimiento)|vence|caduca|vto)"
 )
-_EXPIRY = r"(?:0[1-9]|1[0-2])\s?[/\-.]\s?(?:20)?\d\d(?!\d)"
+_EXPIRY = r"(?:0?[1-9]|1[0-2])\s{0,2}[/\-.]\s{0,2}(?:20)?\d\d(?!\d)"
 # Directly after a card: separators, then an optional label, then a value.
 _NEXT_CVV = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_LABEL}\W{{0,4}})?(\d{{3,4}})(?![\d/.\-])", re.I)
 _NEXT_EXP = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_EXP_LABEL}\W{{0,4}})?({_EXPIRY})", re.I)
 # Labelled values a little further along the same line.
-_NEAR_CVV = re.compile(rf"{_LABEL}\W{{0,4}}(?:is|ist|est|es)?\W{{0,3}}(\d{{3,4}})(?!\d)", re.I)
-_NEAR_EXP = re.compile(rf"{_EXP_LABEL}\W{{0,4}}(?:on|am|le|el)?\W{{0,3}}({_EXPIRY})", re.I)
+_VERB = r"(?:is|ist|est|es|è|é|är|was|would\s+be|reads|lautet)"
+_NEAR_CVV = re.compile(
+    rf"{_LABEL}\W{{0,4}}(?:{_VERB})?\W{{0,3}}(\d{{3,4}})(?![\d/]|\.\d|-\d)", re.I
+)
+_NEAR_EXP = re.compile(
+    rf"{_EXP_LABEL}\W{{0,4}}(?:on|am|le|el|in|{_VERB})?\W{{0,3}}({_EXPIRY})", re.I
+)
 _WINDOW = 80
+_NEAR_WINDOW = 160  # labelled CVV and expiry: this far after the card, or before it
+_IBAN_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d\d(?:[ ]?[A-Z0-9]{4}){0,2}[ ]?\Z")
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -101,7 +117,7 @@ def network(digits: str) -> str | None:
         return "unionpay"
     if 2200 <= p4 <= 2204 and n >= 16:
         return "mir"
-    if (p2 in (50, 56, 57, 58) or p4 in (6304, 6759, 6761, 6762, 6763)) and n >= 13:
+    if (p2 in (50, 56, 57, 58, 67) or p4 == 6304) and n >= 13:
         return "maestro"
     if (p2 in (60, 81, 82) or p3 == 508) and n == 16:
         return "rupay"
@@ -119,8 +135,10 @@ def _windows(groups: list[str], seps: list[str], i: int) -> list[int]:
     if 13 <= first <= 19:
         return [i]
     if first != 4 or i + 2 >= len(groups):
-        return []
+        return _loose_windows(groups, seps, i)
     sep = seps[i]
+    if "\n" in sep and _loose_sep(sep) < 0:
+        return []
     ends: list[int] = []
     if len(groups[i + 1]) == 6 and seps[i + 1] == sep and len(groups[i + 2]) in (4, 5):
         ends.append(i + 2)
@@ -135,7 +153,50 @@ def _windows(groups: list[str], seps: list[str], i: int) -> list[int]:
         if size < 4:
             break
         j += 1
-    return sorted(ends, reverse=True)
+    ends.sort(reverse=True)
+    return ends + [end for end in _loose_windows(groups, seps, i) if end not in ends]
+
+
+_MAX_LOOSE_GROUPS = 6
+
+
+def _loose_sep(sep: str) -> int:
+    """0 for a separator of a loosely grouped card (" ", "-", " - ", a no-break space), 1 for
+    a line break with quote markers around it ("\n", " \r\n> > "), -1 for any other."""
+    if "\n" in sep:
+        rest = sep.replace("\r", "").replace(" ", "").replace(">", "")
+        return 1 if rest == "\n" and len(sep) <= 12 else -1
+    if sep in (" ", "-", " - ", "\u00a0", "\u202f"):
+        return 0
+    return -1
+
+
+def _loose_windows(groups: list[str], seps: list[str], i: int) -> list[int]:
+    """Last group indexes of irregular layouts from group i (4-4-2-6, mixed separators, a
+    line break with quote markers), 16 digits first, then longest first.
+
+    The first group has four digits or more (or is the first of a line break); later groups
+    have two to six, or start a wrapped line; at most six groups and two breaks."""
+    first = len(groups[i])
+    if first < 4 or first >= 13:
+        return []
+    total, breaks, ends = first, 0, []
+    for j in range(i + 1, min(len(groups), i + _MAX_LOOSE_GROUPS)):
+        kind = _loose_sep(seps[j - 1])
+        size = len(groups[j])
+        if kind < 0 or (kind == 0 and not 2 <= size <= 6) or total + size > 19:
+            break
+        breaks += kind
+        if breaks > 2:
+            break
+        total += size
+        if total >= 13 and (first == 4 or breaks):
+            ends.append(j)
+    return sorted(ends, key=lambda j: (_digits_to(groups, i, j) != 16, -j))
+
+
+def _digits_to(groups: list[str], i: int, j: int) -> int:
+    return sum(len(groups[k]) for k in range(i, j + 1))
 
 
 def _is_reference(low: str, start: int) -> bool:
@@ -143,14 +204,30 @@ def _is_reference(low: str, start: int) -> bool:
     return _REFERENCE_BEFORE.search(before) is not None and not _CARD_WORD_BEFORE.search(before)
 
 
+def _card_word_before(low: str, start: int) -> bool:
+    return _CARD_WORD_BEFORE.search(low, max(0, start - 40), start) is not None
+
+
+def _in_iban(text: str, start: int) -> bool:
+    """True when the digits at `start` continue an IBAN ("DE89 3704 ...", "GB29 NWBK 6016 ...")."""
+    return _IBAN_BEFORE.search(text, max(0, start - 16), start) is not None
+
+
 def _attached(text: str, start: int, end: int) -> bool:
+    """True when the digits are part of a longer word or id (also glued by a dash, as in
+    `ffff-2222-...-ffff` message ids and UUIDs)."""
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
+    if before == "-" and start >= 2 and text[start - 2].isalnum():
+        return True
+    if after == "-" and end + 1 < len(text) and text[end + 1].isalnum():
+        return True
     return before.isalnum() or before in "+_/#" or after.isalnum() or after == "_"
 
 
-def _card_extras(text: str, end: int) -> list[Span]:
-    """The CVV and expiry date written right after (or on the line after) a card number."""
+def _card_extras(text: str, end: int, start: int = -1) -> list[Span]:
+    """The CVV and expiry date written right after a card number, or labelled near it: after
+    it, or (given the card's `start`) before it, over line breaks."""
     spans: list[Span] = []
     line_end = text.find("\n", end, end + _WINDOW)
     limit = end + _WINDOW if line_end < 0 else line_end
@@ -162,11 +239,13 @@ def _card_extras(text: str, end: int) -> list[Span]:
                 spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
                 taken.add(kind)
                 pos = m.end()
-    window_end = min(len(text), end + _WINDOW)
+    window_end = min(len(text), end + _NEAR_WINDOW)
     for kind, regex in (("card_expiry", _NEAR_EXP), ("card_cvv", _NEAR_CVV)):
         if kind in taken:
             continue
         m = regex.search(text, end, window_end)
+        if m is None and start >= 0:
+            m = regex.search(text, max(0, start - _NEAR_WINDOW), start)
         if m:
             spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
     return spans
@@ -196,8 +275,7 @@ def _digit_runs(views: TextViews) -> list[tuple[int, int]]:
             continue
         for c in _CANDIDATE.finditer(views.text, start, end):
             run = c.group()
-            seps = run.count(" ") + run.count("-") + run.count(".")
-            if len(run) - seps - run.count("\u00a0") - run.count("\u202f") >= 13:
+            if sum(map(str.isdigit, run)) >= 13:
                 runs.append(c.span())
     return runs
 
@@ -278,16 +356,22 @@ def _cards_among(text: str, low: str, run: _Groups, starts: Iterable[int]) -> li
     spans: list[Span] = []
     resume = 0
     for i in starts:
-        if i < resume or groups[i][0] not in "2345678":
+        if i < resume or len(groups[i]) < 4 or groups[i][0] not in "2345678":
             continue
         for j in _windows(groups, seps, i):
             digits = "".join(groups[i : j + 1])
             if not is_card_number(digits):
                 continue
             start, end = offsets[i], offsets[j] + len(groups[j])
-            if not _attached(text, start, end) and not _is_reference(low, start):
+            if digits[0] == "8" and not _card_word_before(low, start):
+                continue  # RuPay's 8 series: also account and loyalty numbers
+            if (
+                not _attached(text, start, end)
+                and not _is_reference(low, start)
+                and not _in_iban(text, start)
+            ):
                 spans.append(Span.of(start, end, "card", f"card ending {digits[-4:]}"))
-                spans.extend(_card_extras(text, end))
+                spans.extend(_card_extras(text, end, start))
             resume = j + 1
             break
     return spans

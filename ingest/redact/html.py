@@ -67,6 +67,10 @@ class _Text:
             self.segs.append(_Seg(self.size, len(value), sstart, send, identity))
             self.size += len(value)
 
+    def ends_line(self) -> bool:
+        """True when the text so far ends with a line break made by a tag."""
+        return bool(self.segs) and self.segs[-1].sstart < 0 and self.parts[-1] == "\n"
+
     def add_text(self, source: str, start: int, end: int, decode: bool) -> None:
         pos = start
         if decode and "&" in source[start:end]:
@@ -98,7 +102,8 @@ def _scan(source: str, text: _Text, edits: list[_Edit]) -> None:
             continue
         edits.extend(_attribute_edits(source, m.start(), m.end()))
         if name in _BLOCK:
-            text.add("\n", -1, -1, False)
+            if not text.ends_line():  # `</div><div>` is one line break, as it renders
+                text.add("\n", -1, -1, False)
         elif name in _CELL:
             text.add(" ", -1, -1, False)
         closing = _RAW.get(name)

@@ -31,6 +31,7 @@ from ingest.redact.secrets import (
 )
 from ingest.redact.tokens import PREFIXES, Handler
 from ingest.redact.views import TextViews, byte_table
+from ingest.redact.web import SESSION_WORDS, handle_cookie_header, handle_session
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -64,6 +65,9 @@ def _table() -> tuple[dict[str, Handler], dict[str, Handler]]:
         words[word] = handle_secret
     for word in CODE_WORDS:
         words[word] = handle_code
+    for word in SESSION_WORDS:
+        words[word] = handle_session
+    words["cookie"] = handle_cookie_header
     words["authorization"] = handle_authorization
     words["proxy-authorization"] = handle_authorization
     words["bearer"] = handle_bearer

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
+from ingest.redact.phrases import from_to, later_password, passphrase_at
 from ingest.redact.values import (
     STOPWORDS,
     is_marker_at,
@@ -24,9 +25,11 @@ from ingest.redact.values import (
 _CLAUSE = (
     r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?)?"
 )
-_VERBS = (
-    r"is|was|ist|war|lautet|est|était|es|era|será|sería|would\s+be|will\s+be|wird|sind|"
-    r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|to|auf|à|a"
+_VERBS = (  # the forms of two words first: "is now X" reads X, not "now"
+    r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|é\s+agora|"
+    r"is\s+nu|är\s+nu|would\s+be|will\s+be|"
+    r"is|was|ist|war|lautet|est|était|es|era|será|sería|wird|sind|to|auf|à|a|"
+    r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi"
 )
 _QUOTES = "\"'`„“«‘‚"
 _AFTER_PASSWORD = re.compile(
@@ -145,6 +148,40 @@ _PREDICATES = frozenset(
         "nuevo",
         "nueva",
         "igual",
+        "sbagliata",
+        "errata",
+        "scaduta",
+        "corretta",
+        "nuova",
+        "vecchia",
+        "fout",
+        "verkeerd",
+        "onjuist",
+        "verlopen",
+        "nieuw",
+        "oud",
+        "errada",
+        "incorreta",
+        "expirada",
+        "nova",
+        "antiga",
+        "bloqueada",
+        "fel",
+        "felaktigt",
+        "ogiltigt",
+        "nytt",
+        "gammalt",
+        "utgånget",
+        "błędne",
+        "nieprawidłowe",
+        "nowe",
+        "stare",
+        "zablokowane",
+        "non",
+        "niet",
+        "não",
+        "inte",
+        "nie",
     ]
 )
 
@@ -165,6 +202,10 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
         return quoted
     if how == "quote" or is_marker_at(text, pos):
         return None
+    if how in ("sep", "verb") and (phrase_end := passphrase_at(text, pos, 3)) > 0:
+        words = text[pos:phrase_end].lower().replace("-", " ").split()
+        if not any(word in _PREDICATES for word in words):
+            return pos, phrase_end
     found = token_value(text, pos)
     if found is None:
         return None
@@ -192,24 +233,27 @@ def _pair_before(low: str, start: int) -> bool:
 
 def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
     """A password after a password keyword (any language, prose or config syntax)."""
+    later = later_password(text, low, end)
     m = _AFTER_PASSWORD.match(low, end)
     if m is None:
-        return []
+        return later
     how = m.lastgroup or "bare"
+    if how == "bare" and (changed := from_to(text, low, end)):
+        return changed + later
     if how == "bare" and m.group("tail"):
-        return []
+        return later
     if how == "xml":
         if start == 0 or low[start - 1] != "<":
-            return []
+            return later
         how = "sep"
     if low[start:end] == "pin":
         pin = _PIN.match(text, m.end()) if how in ("sep", "verb") else None
         if pin is None or _pair_before(low, start):
-            return []
+            return later
         return [Span.of(pin.start(), pin.end(), "password", "pin")]
     found = _password_value(text, m.end(), how)
     if found is None or _pair_before(low, start):
-        return []
+        return later
     line_start = max(low.rfind("\n", max(0, start - 400), start) + 1, start - 400)
     if (
         how == "sep"
@@ -217,7 +261,7 @@ def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
         and _CONN_CONTEXT.search(low, line_start, start)
     ):
         return [Span.of(found[0], found[1], "connection_string", "database password")]
-    return [Span.of(found[0], found[1], "password", "password")]
+    return [Span.of(found[0], found[1], "password", "password"), *later]
 
 
 _PASS_WORDS = r"(?:password|passwort|pass|pwd|pw|kennwort|mdp|mot de passe|contraseña|clave)"  # noqa: S105
@@ -228,11 +272,15 @@ _AFTER_LOGIN = re.compile(
 )
 
 
+_LOG_IN_WORDS = frozenset({"login", "log-in", "logon"})
+
+
 def handle_login(text: str, low: str, start: int, end: int) -> list[Span]:
     """ "login: bob / hunter2", "user/pass: bob/hunter2", "credentials: bob:hunter2"."""
     m = _AFTER_LOGIN.match(low, end)
     if m is None or m.group("user").isdigit():
-        return []
+        # "I could not log in, so I reset it to ...": after the login words only
+        return later_password(text, low, end) if low[start:end] in _LOG_IN_WORDS else []
     pos = m.end()
     if pos < len(text) and text[pos] == "/":
         return []
@@ -272,6 +320,18 @@ PASSWORD_WORDS: tuple[str, ...] = (
     "haslo",
     "parola",
     "lösenord",
+    "lösenordet",
+    "lösen",
+    "passord",
+    "passordet",
+    "kodeord",
+    "salasana",
+    "heslo",
+    "jelszó",
+    "hasła",
+    "hasłem",
+    "wachtwoorden",
+    "senhas",
     "adgangskode",
     "pin",
 )
@@ -302,5 +362,17 @@ LOGIN_WORDS: tuple[str, ...] = (
     "konto",
     "compte",
     "cuenta",
+    "wifi",
+    "wi-fi",
+    "wlan",
+    "ssid",
+    "gebruiker",
+    "gebruikersnaam",
+    "utente",
+    "usuário",
+    "användare",
+    "användarnamn",
+    "użytkownik",
+    "login-id",
 )
 """Keywords that introduce a `user / password` pair."""

@@ -11,6 +11,9 @@ import re
 from collections.abc import Callable
 
 from ingest.redact.model import Span
+from ingest.redact.phrases import curl_passwords
+from ingest.redact.web import link_tokens, mailchimp_keys
+from ingest.redact.wrapped import continues, match_joined, match_joined_walk
 
 Handler = Callable[[str, str, int, int], list[Span]]
 
@@ -56,6 +59,7 @@ _ALIASES = {
     "ghp_": "gho_ ghu_ ghs_ ghr_",
     "glpat-": "gldt- glrt- glptt- glcbt- glsoat- glft- glimt- glagent-",
     "xoxb-": "xoxa- xoxp- xoxo- xoxs- xoxr- xoxe-",
+    "whsec_": "whsec",
     "sk_live_": "sk_test_ rk_live_ rk_test_",
     "shpat_": "shpca_ shppa_ shpss_",
     "dop_v1_": "doo_v1_ dor_v1_",
@@ -66,17 +70,28 @@ _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 
 
+# Keys that customers paste split into groups by spaces ("xoxb-1 234567 890123 ...").
+_SPACED_LABELS = frozenset({"aws key", "slack token", "webhook secret", "stripe key"})
+
+
 def _format_handler(pattern: str, label: str) -> Handler:
     regex = re.compile(pattern)
+    spaced = label in _SPACED_LABELS
 
     def handle(text: str, low: str, start: int, end: int) -> list[Span]:
         m = regex.match(text, start)
-        if m is None or (m.end() < len(text) and _TOKEN_CHAR.match(text, m.end())):
+        if m is not None and m.end() < len(text) and _TOKEN_CHAR.match(text, m.end()):
             return []
-        spans = [Span.of(start, m.end(), "api_key", label, 10)]
+        stop = m.end() if m is not None else -1
+        if m is None or continues(text, stop, spaces=spaced):
+            longest = 160 if spaced else 512  # a key split by spaces is short
+            stop = max(stop, match_joined(regex, text, start, spaces=spaced, max_chars=longest))
+        if stop < 0:
+            return []
+        spans = [Span.of(start, stop, "api_key", label, 10)]
         if label == "aws key":
-            window = m.end() + 200
-            s = _AWS_SECRET.search(text, m.end(), window)
+            window = stop + 200
+            s = _AWS_SECRET.search(text, stop, window)
             if s and _mixed(s.group()):
                 spans.append(Span.of(s.start(), s.end(), "api_key", "aws secret", 10))
         return spans
@@ -168,10 +183,11 @@ _AZURE_KEY_HINT = re.compile(r"Key(?:(?<=ccountKey)|(?<=ccessKey)|(?<=aryKey))")
 
 
 def find_shaped(text: str) -> list[Span]:
-    """JWTs, PEM/PuTTY private keys, URL and connection-string passwords, Azure keys."""
+    """JWTs, PEM/PuTTY private keys, URL and connection-string passwords, Azure keys,
+    link tokens, Mailchimp keys and `curl -u` passwords."""
     spans: list[Span] = []
     if "eyJ" in text:
-        spans.extend(Span.of(m.start(), m.end(), "jwt", "jwt") for m in _JWT.finditer(text))
+        spans.extend(_jwts(text))
     if "PRIVATE KEY" in text:
         spans.extend(_pem_blocks(text))
     if "PuTTY-User-Key-File-" in text:
@@ -191,6 +207,35 @@ def find_shaped(text: str) -> list[Span]:
             Span.of(m.start(), m.end(), "api_key", "azure secret")
             for m in _AZURE_SECRET.finditer(text)
         )
+    if "://" in text:
+        spans.extend(link_tokens(text))
+    if "-us" in text:
+        spans.extend(mailchimp_keys(text))
+    if "curl" in text:
+        spans.extend(curl_passwords(text))
+    return spans
+
+
+_JWT_RUN = re.compile(r"[A-Za-z0-9_\-.]{0,8192}")
+
+
+def _jwts(text: str) -> list[Span]:
+    """JWTs, also wrapped over lines (at 76 columns, in quoted replies)."""
+    spans: list[Span] = []
+    pos = text.find("eyJ")
+    while pos >= 0:
+        m = _JWT.match(text, pos)
+        stop = m.end() if m is not None else _JWT_RUN.match(text, pos).end()  # type: ignore[union-attr]
+        resume = stop
+        if continues(text, stop, spaces=False):
+            joined_end, resume = match_joined_walk(_JWT, text, pos, spaces=False)
+            if joined_end > stop:
+                m, stop = None, joined_end
+                spans.append(Span.of(pos, stop, "jwt", "jwt"))
+        if m is not None:
+            spans.append(Span.of(pos, stop, "jwt", "jwt"))
+        # on from where this read ended: each part of the text is read once
+        pos = text.find("eyJ", max(stop, resume, pos + 3))
     return spans
 
 

@@ -12,7 +12,11 @@ from collections import Counter
 
 _OPEN_TO_CLOSE = {'"': '"', "'": "'", "`": "`", "„": "“", "“": "”", "«": "»", "‘": "’", "‚": "‘"}
 _TOKEN = re.compile(r"[^\s<>]{1,128}")
-_GENERIC = re.compile(r"[A-Za-z0-9+/=_\-.~%]{8,8192}")
+# "=" only as base64 padding at the end: in "key=token=secret=..." the value after "key=" is
+# "token", not the rest of the run (each keyword hit would read it all again: issue 20).
+_GENERIC = re.compile(r"[A-Za-z0-9+/_\-.~%]{8,8192}={0,3}")
+_JUDGED = 512
+"""A value is judged on its first _JUDGED characters (a key is shorter; the span is whole)."""
 _MARKER_AHEAD = re.compile(r"\[[a-z0-9 _-]{1,40} removed\]")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
 _MASKED = frozenset("*•●·xX.-_#")
@@ -225,11 +229,15 @@ def _reads_as_words(value: str) -> bool:
     if any(ch.isdigit() for ch in value):
         return False
     words = _WORDS_IN.findall(value)
+    upper, lower = sum(map(str.isupper, value)), sum(map(str.islower, value))
+    if lower and 3 * upper > 2 * lower:
+        return False  # "AgAAAAEBlabcACDF": mixed case with this many capitals is base64
     return bool(words) and sum(map(len, words)) / len(words) >= 4
 
 
 def looks_like_key(value: str, *, strict: bool) -> bool:
     """A random-looking key or token (high entropy, several character classes)."""
+    value = value[:_JUDGED]
     n = len(value)
     if n < (20 if strict else 16) or "://" in value or is_masked(value):
         return False

@@ -40,6 +40,18 @@ SECRETS = {
     "otp": "482913",
     "recovery": "7hd8-2kd9",
     "pem": "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+    # the shapes of issue 15: split, wrapped, quoted, told in sentences
+    "card_wrapped": "2223 0031 2200",
+    "card_wrapped_digits": "222300312200",
+    "expiry": "09/2031",
+    "backup_code": "5821 9934",
+    "otp_prose": "771204",
+    "passphrase": "violet harbor canyon pencil",
+    "curl_password": "Qz8!curlPass",
+    "cookie": "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "magic_link": "Zx8Kq2LmN9pR4tVw7yB1cD3fG6hJ0kM5",
+    "mailchimp": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f-us21",
+    "slack_spaced": "AbCdEfGhIjKlMnOpQrStUvWz",
 }
 TEXT = f"""Hello support,
 
@@ -65,6 +77,19 @@ Recovery codes: {SECRETS["recovery"]} 8sk2-19dk 2ks9-dk29
 VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK
 -----END RSA PRIVATE KEY-----
 Invoice INV-2026-0042, order 1234567, call +49 30 1234567, IP 10.0.0.1, version 4.2.1
+
+On Monday Carol wrote:
+> please charge my other card {SECRETS["card_wrapped"]}
+> 3222, expiring {SECRETS["expiry"]}. My backup codes:
+> {SECRETS["backup_code"]}
+> 1029 3847
+> The code I received was {SECRETS["otp_prose"]}. My password broke, so I reset it to
+> {SECRETS["passphrase"]}.
+curl -u carol:{SECRETS["curl_password"]} https://api.acme.example/v1
+Cookie: theme=dark; PHPSESSID={SECRETS["cookie"]}
+https://app.acme.example/magic/{SECRETS["magic_link"]}
+mailchimp {SECRETS["mailchimp"]}
+xoxb-1 234567 890123 {SECRETS["slack_spaced"]}
 """
 ORDINARY = ["INV-2026-0042", "order 1234567", "+49 30 1234567", "10.0.0.1", "version 4.2.1"]
 
