@@ -147,20 +147,20 @@ def test_scorer_sees_a_half_removed_secret_and_a_damaged_decoy(mails: list[Mail]
 # written (issue 15), minus a small margin. They only stop recall from going down; raise
 # them as detectors land. Issue 15's targets: recall >= 0.98 overall and >= 0.95 per
 # kind, decoys kept >= 0.99.
-RECALL_FLOOR = 0.54  # measured 0.568 over 2,619 secrets
-KIND_FLOORS = {  # measured: 0.793, 0.751, 0.570, 0.286, 0.316, 0.991, 0.550, 0.350, 0.475, 1, 0.370, 1
-    "api_key": 0.76,
-    "bearer_token": 0.72,
-    "card": 0.54,
-    "card_cvv": 0.25,
-    "card_expiry": 0.28,
-    "connection_string": 0.96,
-    "jwt": 0.52,
-    "otp_code": 0.32,
-    "password": 0.44,
-    "private_key": 0.97,
-    "recovery_code": 0.34,
-    "url_credentials": 0.97,
+RECALL_FLOOR = 0.80  # measured 0.821 over 2,619 secrets after the first widening
+KIND_FLOORS = {  # measured after the first widening (was, when the set was written)
+    "api_key": 0.85,  # 0.875 (0.793)
+    "bearer_token": 0.88,  # 0.900 (0.751)
+    "card": 0.91,  # 0.938 (0.570)
+    "card_cvv": 0.75,  # 0.774 (0.286)
+    "card_expiry": 0.83,  # 0.855 (0.316)
+    "connection_string": 0.96,  # 0.991
+    "jwt": 0.66,  # 0.690 (0.550)
+    "otp_code": 0.66,  # 0.689 (0.350)
+    "password": 0.64,  # 0.667 (0.475)
+    "private_key": 0.97,  # 1
+    "recovery_code": 0.90,  # 0.924 (0.370)
+    "url_credentials": 0.97,  # 1
 }
 DECOYS_KEPT_FLOOR = 0.99  # measured 0.998 over 4,113 decoys
 DECOY_KIND_FLOOR = 0.93  # measured lowest: EAN barcodes 0.952 (Luhn-valid 13 digits)
