@@ -74,21 +74,13 @@ class TicketSnapshot:
 
     def as_context(self) -> dict[str, Any]:
         """The JSON-ready form an outbox row's context holds under `ticket`."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
         return {
-            "number": self.number,
-            "subject": self.subject,
-            "status": self.status,
-            "priority": self.priority,
-            "category": self.category,
-            "organisation": self.organisation,
-            "requester": self.requester,
-            "assignee": self.assignee,
+            **values,
             "created_at": iso(self.created_at),
             "first_response_due": iso(self.first_response_due),
             "resolution_due": iso(self.resolution_due),
-            "support_address": self.support_address,
             "fields": dict(self.fields),
-            "call_reference": self.call_reference,
         }
 
 
@@ -122,22 +114,8 @@ class TicketRecord:
 
     def snapshot(self) -> TicketSnapshot:
         """What every outbox row about this ticket shows of it (see `TicketSnapshot`)."""
-        return TicketSnapshot(
-            number=self.number,
-            subject=self.subject,
-            status=self.status,
-            priority=self.priority,
-            category=self.category,
-            organisation=self.organisation,
-            requester=self.requester,
-            assignee=self.assignee,
-            created_at=self.created_at,
-            first_response_due=self.first_response_due,
-            resolution_due=self.resolution_due,
-            support_address=self.support_address,
-            fields=dict(self.fields),
-            call_reference=self.call_reference,
-        )
+        shown = {name: getattr(self, name) for name in TicketSnapshot.__dataclass_fields__}
+        return TicketSnapshot(**{**shown, "fields": dict(self.fields)})
 
     @classmethod
     def from_row(cls, row: TicketRow) -> TicketRecord:
