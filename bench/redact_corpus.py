@@ -162,6 +162,9 @@ def adversarial(size: int) -> dict[str, str]:
         "base64 after keyword": "token: " + b64[: size - 7],
         "repeated password keyword": ("password: " * (size // 10 + 1))[:size],
         "repeated keywords": ("key token secret code login pw " * (size // 31 + 1))[:size],
+        "keyword runs without spaces": ("key=token=secret=password=api_key=" * (size // 34 + 1))[
+            :size
+        ],
         "unterminated pem": "-----BEGIN PRIVATE KEY-----\n"
         + "\n".join(b64[i : i + 64] for i in range(0, size - 40, 64)),
         "url without host": ("http://a:b" * (size // 10 + 1))[:size],

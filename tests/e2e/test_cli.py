@@ -125,6 +125,25 @@ def test_redact_needs_no_configuration() -> None:
     assert result.stdout.endswith(b"\nhello\n")
 
 
+def test_redact_takes_a_megabyte_of_keyword_runs_in_its_stride() -> None:
+    """Issue 20: `key=token=secret=password=api_key=` repeated without spaces was quadratic
+    (1 MB: 99 s). Linear now: the run finishes well inside the timeout, and a value planted
+    among the runs is still removed."""
+    runs = b"key=token=secret=password=api_key=" * 30_000  # about 1 MB
+    planted = b"\npassword: Zq8!vL2#rT9wX\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "postdesk", "redact"],
+        input=runs + planted + runs,
+        capture_output=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert b"Zq8!vL2#rT9wX" not in result.stdout
+    assert len(result.stdout) < 3 * (2 * len(runs) + len(planted))
+
+
 def test_ingest_exits_non_zero_when_it_cannot_record(tmp_path: Path, sqlite_url: str) -> None:
     cli = make_cli(tmp_path, sqlite_url)
     cli.config.write_text(
