@@ -153,3 +153,14 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
         if p.name != "test_layout.py" and pattern.search(p.read_text(encoding="utf-8"))
     ]
     assert cited == []
+
+
+def test_one_clock() -> None:
+    """Everything asks `store.clock.utcnow` (or a clock it was given) for the time."""
+    pattern = re.compile(r"datetime\.(?:now|utcnow)\(")
+    wrong = [
+        module
+        for module, path in project_modules().items()
+        if module != "store.clock" and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert wrong == []
