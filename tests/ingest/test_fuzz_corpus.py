@@ -26,6 +26,7 @@ OPTIONS = AnalysisOptions(
     blocked_extensions=frozenset({"exe"}),
     max_attachment_bytes=10 * 1024 * 1024,
     max_message_attachment_bytes=25 * 1024 * 1024,
+    id_key="fuzz-secret-key",
 )
 # 2,000 in every run; POSTDESK_FUZZ_MUTATIONS=10000 (or more) for the long run before a release.
 MUTATIONS = int(os.environ.get("POSTDESK_FUZZ_MUTATIONS", "2000"))
