@@ -348,6 +348,12 @@ class OutboxWorker:
                 self._wakeup.wait(timeout=max(0.0, min(0.5, next_drain - time.monotonic())))
         finally:
             self.transport.close()
+            if self._unsettled:  # the database did not come back before the stop
+                log.warning(
+                    "outbox worker stopping with %d sent mail(s) not recorded (database "
+                    "unavailable): they are sent again after their lease",
+                    len(self._unsettled),
+                )
 
 
 def _bouncing(session: Session, address: str) -> bool:
