@@ -3,7 +3,9 @@
 Rows are claimed in batches: one transaction leases a batch (attempt counted,
 `next_attempt_at` pushed by the lease), each mail is rendered and sent outside any
 transaction, and each delivery is settled in a transaction of its own as soon as the relay
-has answered (a row is marked sent only after the relay's 250).
+has answered (a row is marked sent only after the relay's 250). On PostgreSQL that commit
+does not wait for the WAL flush (`store.outbox.settle`): only a crash of the database server
+could lose it, and then that mail is sent again.
 
 Delivery is at least once, and the window is one mail: a worker killed between the relay's
 250 and the commit of that mail's settlement leaves that one row to its lease, and it is sent
@@ -273,7 +275,8 @@ class OutboxWorker:
         if not decided:
             return []
         with self.db.transaction() as session:
-            done = store_outbox.settle(session, [item.settlement for item in decided])
+            settlements = [item.settlement for item in decided]
+            done = store_outbox.settle(session, settlements, wait_for_disk=False)
         self._unsettled = []
         outcomes = [item.outcome if item.settlement.row_id in done else "lost" for item in decided]
         for item, outcome in zip(decided, outcomes, strict=True):

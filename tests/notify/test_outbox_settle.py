@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import notify.outbox
@@ -104,11 +105,13 @@ def test_a_crash_between_the_relays_250_and_the_settle_resends_only_that_mail(
     ids = _enqueue(db, 5)
     settle, calls = store_outbox.settle, []
 
-    def settle_then_die_at_the_third(session: Session, items: Sequence[Settlement]) -> set[int]:
+    def settle_then_die_at_the_third(
+        session: Session, items: Sequence[Settlement], **options: Any
+    ) -> set[int]:
         calls.append(items)
         if len(calls) == 3:
             raise Killed  # the third mail is with the relay; its settlement never commits
-        return settle(session, items)
+        return settle(session, items, **options)
 
     monkeypatch.setattr(store_outbox, "settle", settle_then_die_at_the_third)
     with pytest.raises(Killed):
@@ -265,3 +268,16 @@ def test_mails_not_handed_to_a_slow_relay_within_half_a_lease_are_left_to_it(
     assert rows[1].next_attempt_at == T0 + LEASE  # sent by whoever claims it after the lease
     assert _worker(sqlite_db, _smtp(smtp_server)).drain(T0 + LEASE).sent == 2
     assert _times_received(smtp_server, _rows(sqlite_db, ids)) == [1, 1, 1]
+
+
+def test_a_settlement_need_not_wait_for_postgresqls_disk_flush(pg_db: Database) -> None:
+    [row_id] = _enqueue(pg_db, 1)
+    with pg_db.transaction() as s:
+        [mail] = store_outbox.claim_due(s, now=T0, lease=LEASE, limit=1)
+    with pg_db.transaction() as s:
+        sent = Settlement(mail.id, mail.attempt, store_outbox.sent_values(T0))
+        assert store_outbox.settle(s, [sent], wait_for_disk=False) == {row_id}
+        assert s.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+    with pg_db.transaction() as s:  # for that transaction only
+        assert s.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+    assert _rows(pg_db, [row_id])[0].status == "sent"
