@@ -184,7 +184,7 @@ class StageTimer:
     def attached(self, worker: OutboxWorker) -> Iterator[None]:
         compose = notify.outbox.compose
         worker._claim = self.timed("claim", worker._claim)  # type: ignore[method-assign]
-        worker._settle = self.timed("settle", worker._settle)  # type: ignore[method-assign]
+        worker._settle_unsettled = self.timed("settle", worker._settle_unsettled)  # type: ignore[method-assign]
         worker.renderer.render = self.timed("render", worker.renderer.render)  # type: ignore[method-assign]
         worker.transport.send = self.timed("send", worker.transport.send)  # type: ignore[method-assign]
         worker.transport.close = self.timed("send", worker.transport.close)  # type: ignore[method-assign]

@@ -1,14 +1,16 @@
 """The unit of work: one message, or a batch of them, decided and recorded in one transaction.
 
-A message's path from the spool ends here: `Intake.ingest` runs the pipeline in a
-transaction of its own; `Intake.ingest_batch` runs a batch in one transaction (falling back
-to a savepoint per message when any fails). Before the commit, attachment files are made
-durable and the raw bytes of held and quarantined mail are kept in the quarantine; after it,
-`after_commit` wakes whatever sends the mail the decisions queued, and one log line per
-message records the outcome (never a body or a secret). A message that cannot be used is
-quarantined, never lost; a transient store error is raised for the caller to retry: the
-database's `StoreUnavailable`, or `StorageFault` when a file cannot be written (disk full,
-read-only, I/O error), which rolls the transaction back and is never blamed on the mail.
+A message's path from the spool ends here: `Intake.ingest` analyses the message (parse,
+classify, redact: no database) and only then runs the pipeline in a transaction of its own,
+so a slow mail never holds the database's write lock while it is read; `Intake.ingest_batch`
+runs a batch in one transaction (falling back to a savepoint per message when any fails).
+Before the commit, attachment files are made durable and the raw bytes of held and
+quarantined mail are kept in the quarantine; after it, `after_commit` wakes whatever sends
+the mail the decisions queued, and one log line per message records the outcome (never a
+body or a secret). A message that cannot be used is quarantined, never lost; a transient
+store error is raised for the caller to retry: the database's `StoreUnavailable`, or
+`StorageFault` when a file cannot be written (disk full, read-only, I/O error), which rolls
+the transaction back and is never blamed on the mail.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 
-from ingest.analyse import Analysis
+from ingest.analyse import Analysis, analyse
 from ingest.model import IngestResult, Outcome, RawMessage
 from ingest.pipeline import KEPT_FOR_RETRY, Pipeline
 from ingest.spool.quarantine import Quarantine
@@ -59,13 +61,21 @@ class Intake:
         self.quarantine = quarantine
         self.after_commit = after_commit
 
-    def ingest(self, raw: RawMessage, *, dry_run: bool = False) -> IngestResult:
-        """Process one message in its own transaction; quarantine it when it cannot be used."""
+    def ingest(
+        self, raw: RawMessage, *, dry_run: bool = False, analysis: Analysis | None = None
+    ) -> IngestResult:
+        """Process one message in its own transaction; quarantine it when it cannot be used.
+
+        The message is analysed first (unless `analysis` is given), outside the transaction:
+        the write lock is held only for the database half.
+        """
         pipeline = self.pipeline
         if dry_run:
             pipeline = Pipeline(pipeline.options, None, pipeline.clock)
         try:
-            result = self._process(pipeline, raw, dry_run=dry_run)
+            if analysis is None:
+                analysis = analyse(raw, pipeline.analysis_options)
+            result = self._process(pipeline, raw, analysis, dry_run=dry_run)
         except DryRun as stop:
             return stop.result
         except StoreError:
@@ -113,9 +123,9 @@ class Intake:
             )
             results = self._ingest_each_in_savepoint(raws, prepared)
         done: list[IngestResult] = []
-        for raw, maybe in zip(raws, results, strict=True):
+        for raw, analysis, maybe in zip(raws, prepared, results, strict=True):
             if maybe is None:
-                done.append(self.ingest(raw))
+                done.append(self.ingest(raw, analysis=analysis))
             else:
                 self._finish(raw, maybe)
                 done.append(maybe)
@@ -190,11 +200,13 @@ class Intake:
             self.after_commit()  # wake the outbox worker for the mails this message queued
         log_result(result, raw.source)
 
-    def _process(self, pipeline: Pipeline, raw: RawMessage, *, dry_run: bool) -> IngestResult:
+    def _process(
+        self, pipeline: Pipeline, raw: RawMessage, analysis: Analysis, *, dry_run: bool
+    ) -> IngestResult:
         for attempt in (1, 2):
             try:
                 with self.db.transaction() as session:
-                    result = pipeline.process(session, raw)
+                    result = pipeline.process(session, raw, analysis)
                     if dry_run:
                         raise DryRun(result)
                     self._files_durable((raw,), (result,))

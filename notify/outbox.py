@@ -1,13 +1,24 @@
 """The outbox worker: claim due rows, render, send, and settle each as sent, retry, dead or skipped.
 
-Rows go in batches: one transaction claims a batch, each mail is rendered and sent outside
-any transaction, and one transaction settles the batch (and at least every half lease, so a
-slow relay never lets a claim expire with outcomes unrecorded). A row is leased in the
-claiming transaction (attempt counted, `next_attempt_at` pushed by the lease) and marked sent
-only after the relay's 250. A crash before the batch is settled leaves the leases to expire,
-and those rows are retried: delivery is at least once, and a resend is recognisable because
-its Message-ID is the row's. The transport's connection is reused across batches: `drain`
-closes it when it is done, `run` once no mail has gone out for `connection_idle_seconds`.
+Rows are claimed in batches: one transaction leases a batch (attempt counted,
+`next_attempt_at` pushed by the lease), each mail is rendered and sent outside any
+transaction, and each delivery is settled in a transaction of its own as soon as the relay
+has answered (a row is marked sent only after the relay's 250). On PostgreSQL that commit
+does not wait for the WAL flush (`store.outbox.settle`): only a crash of the database server
+could lose it, and then that mail is sent again.
+
+Delivery is at least once, and the window is one mail: a worker killed between the relay's
+250 and the commit of that mail's settlement leaves that one row to its lease, and it is sent
+again once the lease expires (a resend is recognisable: its Message-ID is the row's). The
+rest of a killed worker's batch was either settled already or never handed to the relay.
+When the database fails while a delivery is being settled, the outcome is kept and recorded
+first thing when the database answers again (before anything is claimed), and the worker
+sends nothing more until it is: a mail that was sent is recorded sent, never skipped or sent
+again by this worker. Rows of a batch not handed to the relay within half a lease are left
+to their lease, so a slow relay never makes two workers send one row.
+
+The transport's connection is reused across batches: `drain` closes it when it is done,
+`run` once no mail has gone out for `connection_idle_seconds`.
 Transient failures back off (`backoff_seconds`, the last value repeating) up to
 `max_attempts`; a 5xx or an unrenderable template is dead at once.
 Automatic mail over the per-ticket/per-address limits, or to a bouncing contact, is skipped.
@@ -65,6 +76,16 @@ class _Prepared:
     headers: MailHeaders
 
 
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A delivery's outcome, decided and waiting to be recorded."""
+
+    mail: ClaimedMail
+    delivery: Delivery
+    outcome: str
+    settlement: store_outbox.Settlement
+
+
 class OutboxWorker:
     """Delivers outbox rows through one transport; safe to run in several processes."""
 
@@ -86,6 +107,9 @@ class OutboxWorker:
         self._exempt = frozenset(a.lower() for a in options.exempt_recipients)
         self.clock = clock
         self._wakeup = threading.Event()
+        # Outcomes of mails handed to the relay whose settlement has not been committed (the
+        # database failed): recorded before anything else is claimed.
+        self._unsettled: list[_Decided] = []
 
     def backoff(self, attempt: int) -> timedelta:
         """The wait after failed attempt number `attempt` (1-based; the last value repeats)."""
@@ -107,6 +131,8 @@ class OutboxWorker:
         committed meanwhile come with a `wake()` (or the next poll) and another drain.
         """
         counts = {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "lost": 0}
+        for outcome in self._settle_unsettled():  # left over from a database fault
+            counts[outcome] += 1
         for _ in range(MAX_BATCHES_PER_DRAIN):
             prepared, skipped = self._claim(now)
             counts["skipped"] += skipped
@@ -205,20 +231,24 @@ class OutboxWorker:
         return None
 
     def _deliver_batch(self, prepared: list[_Prepared], now: datetime) -> list[str]:
-        """Send each claimed mail, then settle the batch in one transaction: every half lease
-        too, and also when an unexpected error stops the batch (for the mails already sent)."""
+        """Send each claimed mail and settle it at once, in a transaction of its own.
+
+        Should the settlement fail (the database is down), its outcome is kept for the next
+        drain and the error ends the batch: nothing more is sent while outcomes cannot be
+        recorded. Mails not handed to the relay within half a lease are left to their lease.
+        """
         outcomes: list[str] = []
-        deliveries: list[tuple[ClaimedMail, Delivery]] = []
-        settle_by = time.monotonic() + self.options.lease_seconds / 2
-        try:
-            for item in prepared:
-                deliveries.append((item.mail, self._send(item, now)))
-                if time.monotonic() >= settle_by:
-                    outcomes += self._settle(deliveries, now)
-                    deliveries = []
-                    settle_by = time.monotonic() + self.options.lease_seconds / 2
-        finally:
-            outcomes += self._settle(deliveries, now)
+        send_by = time.monotonic() + self.options.lease_seconds / 2
+        for item in prepared:
+            if time.monotonic() >= send_by:
+                log.warning(
+                    "outbox: the relay is slow; %d claimed mail(s) left to their lease",
+                    len(prepared) - len(outcomes),
+                )
+                break
+            delivery = self._send(item, now)
+            self._unsettled.append(self._decide(item.mail, delivery, now))
+            outcomes += self._settle_unsettled()
         return outcomes
 
     def _send(self, item: _Prepared, now: datetime) -> Delivery:
@@ -238,26 +268,24 @@ class OutboxWorker:
             return Delivery("permanent", f"cannot render: {exc}"[:500])
         return self.transport.send(outgoing)
 
-    def _settle(self, deliveries: list[tuple[ClaimedMail, Delivery]], now: datetime) -> list[str]:
-        """Record what became of each mail (one transaction, one UPDATE for all the mails
-        with the same outcome and values), then log and report it."""
-        if not deliveries:
+    def _settle_unsettled(self) -> list[str]:
+        """Record every decided outcome not yet recorded (one transaction), then log and
+        report each. On a database error they stay queued, and the error is raised."""
+        decided = self._unsettled
+        if not decided:
             return []
-        decided = [self._decide(mail, delivery, now) for mail, delivery in deliveries]
         with self.db.transaction() as session:
-            done = store_outbox.settle(session, [settlement for _, settlement in decided])
-        outcomes = [
-            outcome if settlement.row_id in done else "lost" for outcome, settlement in decided
-        ]
-        for (mail, delivery), outcome in zip(deliveries, outcomes, strict=True):
-            self._log(mail, outcome, delivery.detail)
+            settlements = [item.settlement for item in decided]
+            done = store_outbox.settle(session, settlements, wait_for_disk=False)
+        self._unsettled = []
+        outcomes = [item.outcome if item.settlement.row_id in done else "lost" for item in decided]
+        for item, outcome in zip(decided, outcomes, strict=True):
+            self._log(item.mail, outcome, item.delivery.detail)
             if self.on_outcome is not None:
                 self.on_outcome(outcome)
         return outcomes
 
-    def _decide(
-        self, mail: ClaimedMail, delivery: Delivery, now: datetime
-    ) -> tuple[str, store_outbox.Settlement]:
+    def _decide(self, mail: ClaimedMail, delivery: Delivery, now: datetime) -> _Decided:
         """The outcome of one delivery and what to record for its row."""
         if delivery.outcome == "sent":
             outcome, values = "sent", store_outbox.sent_values(now)
@@ -270,7 +298,9 @@ class OutboxWorker:
             next_attempt_at = now + self.backoff(mail.attempt)
             outcome = "retried"
             values = store_outbox.retry_values(next_attempt_at, delivery.detail)
-        return outcome, store_outbox.Settlement(mail.id, mail.attempt, values)
+        return _Decided(
+            mail, delivery, outcome, store_outbox.Settlement(mail.id, mail.attempt, values)
+        )
 
     def _log(self, mail: ClaimedMail, outcome: str, detail: str) -> None:
         ticket = mail.context.get("ticket")
@@ -321,6 +351,12 @@ class OutboxWorker:
                 self._wakeup.wait(timeout=max(0.0, min(0.5, next_drain - time.monotonic())))
         finally:
             self.transport.close()
+            if self._unsettled:  # the database did not come back before the stop
+                log.warning(
+                    "outbox worker stopping with %d sent mail(s) not recorded (database "
+                    "unavailable): they are sent again after their lease",
+                    len(self._unsettled),
+                )
 
 
 def _bouncing(session: Session, address: str) -> bool:

@@ -97,7 +97,9 @@ class App:
         """`after_commit` is called after each commit that may have queued mail."""
         data = settings.ingest.data_dir
         blobs = BlobStore(data / "attachments")
-        db = Database(settings.database.url)
+        db = Database(
+            settings.database.url, busy_timeout_seconds=settings.database.busy_timeout_seconds
+        )
         pipeline = Pipeline(pipeline_options(settings), blobs, clock)
         quarantine = Quarantine(data / "quarantine", settings.desk.secret_key)
         return cls(

@@ -2,7 +2,14 @@
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout, so several processes can
 share one file; writes take the lock at BEGIN (BEGIN IMMEDIATE), which turns concurrent
-writers into a queue instead of deadlocks. PostgreSQL goes through psycopg 3.
+writers into a queue instead of deadlocks: a writer waits up to the busy timeout
+(`[database] busy_timeout_seconds`) for the one before it. A connection marked `READ_ONLY`
+begins a plain (deferred) transaction and reads the last committed state without waiting.
+PostgreSQL goes through psycopg 3.
+
+A database that cannot be used is raised as `StoreUnavailable`, told apart for the operator
+(`store.errors`): `StoreLocked` when another process held the lock past the busy timeout,
+`StoreUnreachable` when the server is down or the file cannot be opened or written.
 """
 
 from __future__ import annotations
@@ -19,26 +26,34 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import writebehind
-from store.errors import StoreUnavailable
+from store.errors import StoreLocked, StoreUnavailable, StoreUnreachable
 
 K = TypeVar("K", bound=Hashable)
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 PG_CONNECT_TIMEOUT_SECONDS = 5
+# An execution option: a connection with it set reads without taking SQLite's write lock.
+READ_ONLY = "postdesk_read_only"
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (the low byte of extended ones)
+_PG_LOCK_NOT_AVAILABLE = "55P03"
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
-    # Let SQLAlchemy (not the driver) issue BEGIN, so it can be BEGIN IMMEDIATE below.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
+def _sqlite_on_connect(busy_timeout_seconds: float) -> Callable[[Any, object], None]:
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        # Let SQLAlchemy (not the driver) issue BEGIN, so it can be BEGIN IMMEDIATE below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout_seconds * 1000)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _private_database_file(path: Path) -> None:
@@ -49,14 +64,22 @@ def _private_database_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url` with the pragmas and pool settings this project relies on."""
+def make_engine(
+    url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
+) -> Engine:
+    """An engine for `url` with the pragmas and pool settings this project relies on.
+
+    `busy_timeout_seconds` is how long an SQLite connection waits for another process's
+    write lock before it gives up with "database is locked".
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_database_file(Path(parsed.database))
-        engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_on_connect)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("timeout", busy_timeout_seconds)  # the driver's, at connect
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect(busy_timeout_seconds))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -88,12 +111,52 @@ def forget_cached(session: Session) -> None:
     session.info.clear()
 
 
+def is_locked(exc: DBAPIError) -> bool:
+    """Whether `exc` says another process holds the lock (SQLite "database is locked" after
+    the busy timeout; PostgreSQL lock_not_available), not that the database is out of reach."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    if getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def unavailable(exc: DBAPIError, engine: Engine, busy_timeout_seconds: float) -> StoreUnavailable:
+    """The store's error for a database that could not be used, saying what to do about it."""
+    if is_locked(exc):
+        return StoreLocked(
+            f"the database is locked: another process kept it busy for more than "
+            f"{busy_timeout_seconds:g} s ([database] busy_timeout_seconds); nothing was "
+            "recorded, try again once the other postdesk command, daemon or backup is done "
+            "writing (or raise the timeout)"
+        )
+    where = engine.url.render_as_string(hide_password=True)
+    detail = type(exc.orig).__name__
+    if engine.dialect.name == "sqlite":  # SQLite's reasons name no secret: say which
+        detail = f"{detail}: {str(exc.orig).splitlines()[0] if str(exc.orig) else '-'}"
+    return StoreUnreachable(
+        f"cannot reach the database at {where} ({detail}); check [database] url, that the "
+        "database server is running, and for SQLite that the file and its folder exist and "
+        "can be read and written by this user"
+    )
+
+
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.busy_timeout_seconds = busy_timeout_seconds
+        self.engine = make_engine(url, busy_timeout_seconds=busy_timeout_seconds, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "before_commit", writebehind.flush)
 
@@ -105,7 +168,8 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error.
 
-        A connection failure is raised as `StoreUnavailable` (transient: retry later).
+        A connection failure is raised as `StoreUnreachable`, a lock held past the busy
+        timeout as `StoreLocked` (both `StoreUnavailable`: transient, retry later).
         """
         session = self._sessions()
         try:
@@ -113,9 +177,7 @@ class Database:
                 yield session
         except (OperationalError, DBAPIError) as exc:
             if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
-                raise StoreUnavailable(
-                    f"database unavailable ({type(exc.orig).__name__}); will retry"
-                ) from exc
+                raise unavailable(exc, self.engine, self.busy_timeout_seconds) from exc
             raise
         finally:
             session.close()

@@ -1,7 +1,9 @@
 """Errors raised by the store, and which operating-system errors are storage faults.
 
 StoreError                 base of everything the store raises
-├── StoreUnavailable       transient: the database cannot be reached or is locked; retry later
+├── StoreUnavailable       transient: the database cannot be used now; retry later
+│   ├── StoreUnreachable   the server is down, or the SQLite file cannot be opened or written
+│   └── StoreLocked        another process held the lock for longer than the busy timeout
 ├── StorageFault           transient: a file cannot be written (disk full, read-only, I/O
 │                          error); not the mail's fault: retry once the storage is back
 ├── SchemaOutOfDate        permanent until an operator runs `postdesk db upgrade`
@@ -39,6 +41,16 @@ class StoreUnavailable(StoreError):
 class StorageFault(StoreError):
     """Transient: a file of the data directory could not be written (disk full, read-only,
     I/O error). Retry with backoff; the message that met it is not to blame."""
+
+
+class StoreUnreachable(StoreUnavailable):
+    """The database server does not answer, or the SQLite file (or its folder) is missing or
+    cannot be read and written: the operator checks `[database] url`, the server, the rights."""
+
+
+class StoreLocked(StoreUnavailable):
+    """Another process held the database's (write) lock for longer than the busy timeout:
+    nothing is wrong with the database; try again once that process is done."""
 
 
 class SchemaOutOfDate(StoreError):

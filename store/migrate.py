@@ -15,7 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from store.errors import SchemaOutOfDate, StoreUnavailable
+from store.db import READ_ONLY, SQLITE_BUSY_TIMEOUT_SECONDS, is_locked, unavailable
+from store.errors import SchemaOutOfDate
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -33,31 +34,42 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+def current_revision(
+    engine: Engine, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS
+) -> str | None:
+    """The revision the database is at, or None for an empty database.
+
+    A read: on SQLite it does not wait for another process's write lock. A database that
+    cannot be used raises `StoreUnreachable` or `StoreLocked` (`store.db.unavailable`).
+    """
     try:
         with engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        where = engine.url.render_as_string(hide_password=True)
-        raise StoreUnavailable(
-            f"cannot reach the database at {where} ({type(exc.orig).__name__}); "
-            "check [database] url and that the server is running"
-        ) from exc
+        raise unavailable(exc, engine, busy_timeout_seconds) from exc
 
 
-def upgrade(engine: Engine) -> str:
+def upgrade(engine: Engine, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> str:
     """Create or upgrade the schema to the newest revision; returns it."""
     config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        if is_locked(exc):  # (a migration's own SQL errors are OperationalErrors too: kept)
+            raise unavailable(exc, engine, busy_timeout_seconds) from exc
+        raise
     return head_revision()
 
 
-def ensure_current(engine: Engine) -> None:
+def ensure_current(
+    engine: Engine, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS
+) -> None:
     """Raise `SchemaOutOfDate` unless the database is at the newest revision."""
-    current, head = current_revision(engine), head_revision()
+    current = current_revision(engine, busy_timeout_seconds=busy_timeout_seconds)
+    head = head_revision()
     if current != head:
         found = current or "an empty database"
         raise SchemaOutOfDate(

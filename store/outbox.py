@@ -6,10 +6,13 @@ notification unique: enqueueing it again is a no-op.
 
 Delivery: `claim_due` takes due pending rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
 has one writer) and leases them by pushing `next_attempt_at` and counting the attempt in the
-same transaction, so several workers never send one row twice and a crash mid-send retries
-after the lease. `settle` settles a batch of claims (one UPDATE for all the rows that get the
-same values), `mark_retry` / `mark_skipped` a single one; each applies only while the row is
-still the claimed attempt.
+same transaction, so two workers never hold one row at once, and a row whose worker died
+before settling it is claimed again after the lease: delivery is at least once (the worker
+settles each mail right after the relay's answer, so what a crash resends is the mail in
+flight). `settle` settles claims (one UPDATE for all the rows that get the same values),
+`mark_retry` / `mark_skipped` a single one; each applies only while the row is still the
+claimed attempt, except that a mail the relay accepted is recorded sent whatever became of
+its claim meanwhile (unless already sent): a sent mail is never left `skipped` or `dead`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ColumnElement
 
 from store import writebehind
 from store.records import OutboxRecord, TicketSnapshot
@@ -293,20 +297,18 @@ class Settlement:
 
 
 @functools.cache
-def _settle_many_statement(columns: frozenset[str]) -> UpdateBase:
-    """UPDATE outbox SET <columns> WHERE id IN (...) and it is still the claimed attempt,
-    RETURNING the ids it changed (so each lost claim is still told apart); built once each."""
+def _settle_many_statement(columns: frozenset[str], *, sent: bool) -> UpdateBase:
+    """UPDATE outbox SET <columns> WHERE id IN (...) and it is still the claimed attempt (for
+    a sent mail: and it is not recorded sent yet), RETURNING the ids it changed (so each lost
+    claim is still told apart); built once each."""
     values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
-    return (
-        update(_OUTBOX)
-        .where(
-            _OUTBOX.c.id.in_(bindparam("b_ids", expanding=True)),
-            _OUTBOX.c.status == "pending",
-            _OUTBOX.c.attempts == bindparam("b_attempt"),
-        )
-        .values(values)
-        .returning(_OUTBOX.c.id)
-    )
+    ids = _OUTBOX.c.id.in_(bindparam("b_ids", expanding=True))
+    where: list[ColumnElement[bool]] = [ids]
+    if sent:  # the relay took it: true whatever another worker did with the row since
+        where.append(_OUTBOX.c.status != "sent")
+    else:
+        where += [_OUTBOX.c.status == "pending", _OUTBOX.c.attempts == bindparam("b_attempt")]
+    return update(_OUTBOX).where(*where).values(values).returning(_OUTBOX.c.id)
 
 
 def _settle_one(session: Session, row_id: int, attempt: int, values: Mapping[str, Any]) -> bool:
@@ -314,12 +316,22 @@ def _settle_one(session: Session, row_id: int, attempt: int, values: Mapping[str
     return row_id in settle(session, [Settlement(row_id, attempt, values)])
 
 
-def settle(session: Session, settlements: Sequence[Settlement]) -> set[int]:
-    """Record a batch of claims; the ids that were still the claimed attempt (the others'
-    claims were lost: their lease expired and another worker took them).
+def settle(
+    session: Session, settlements: Sequence[Settlement], *, wait_for_disk: bool = True
+) -> set[int]:
+    """Record claims; the ids that were recorded (the others' claims were lost: their lease
+    expired and another worker took them, or, for a sent mail, it is recorded sent already).
 
-    Rows with the same attempt and the same values (a batch of sent mails: all of it) are
-    settled by one UPDATE, instead of a statement per row.
+    `wait_for_disk=False` lets PostgreSQL commit this transaction without waiting for its
+    WAL flush (`synchronous_commit = off`, for this transaction only): the commit is safe
+    from the worker's death at once, and only a crash of the database server itself within a
+    fraction of a second could lose it, which means that mail is sent again (at least once).
+    It spares the worker an fsync per mail. SQLite (WAL, synchronous=NORMAL) never waits.
+
+    A sent mail (`sent_values`) is recorded sent even when its claim was lost meanwhile (its
+    lease expired while the database was down, and another worker skipped it or is sending
+    it again): the relay has it. Rows with the same attempt and the same values are settled
+    by one UPDATE, instead of a statement per row.
     """
     groups: dict[tuple[int, tuple[tuple[str, Any], ...]], list[int]] = {}
     for item in settlements:
@@ -327,9 +339,14 @@ def settle(session: Session, settlements: Sequence[Settlement]) -> set[int]:
         groups.setdefault(key, []).append(item.row_id)
     done: set[int] = set()
     connection = session.connection()
+    if not wait_for_disk and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     for (attempt, values), row_ids in groups.items():
-        statement = _settle_many_statement(frozenset(name for name, _ in values))
-        params = {**dict(values), "b_ids": row_ids, "b_attempt": attempt}
+        sent = dict(values).get("status") == "sent"
+        statement = _settle_many_statement(frozenset(name for name, _ in values), sent=sent)
+        params = {**dict(values), "b_ids": row_ids}
+        if not sent:
+            params["b_attempt"] = attempt
         done.update(int(row_id) for row_id in connection.execute(statement, params).scalars())
     return done
 

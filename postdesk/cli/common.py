@@ -50,7 +50,7 @@ def open_app(args: argparse.Namespace) -> App:
     """The wired application, on a database whose schema is current."""
     app = App.build(command_settings(args))
     try:
-        migrate.ensure_current(app.db.engine)
+        migrate.ensure_current(app.db.engine, busy_timeout_seconds=app.db.busy_timeout_seconds)
     except SchemaOutOfDate:
         app.close()
         raise

@@ -14,9 +14,10 @@ __all__ = ["check_config", "db"]
 
 def db(args: argparse.Namespace) -> int:
     settings = command_settings(args)
-    database = Database(settings.database.url)
+    timeout = settings.database.busy_timeout_seconds
+    database = Database(settings.database.url, busy_timeout_seconds=timeout)
     try:
-        revision = migrate.upgrade(database.engine)
+        revision = migrate.upgrade(database.engine, busy_timeout_seconds=timeout)
     finally:
         database.dispose()
     print(f"database schema at revision {revision}")

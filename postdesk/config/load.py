@@ -176,8 +176,9 @@ def _database(t: Table, base: Path, env: Mapping[str, str]) -> DatabaseSettings:
         and url != "sqlite:///:memory:"
     ):
         url = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
+    busy_timeout = t.number("busy_timeout_seconds", 30.0, low=0.0, high=3600.0)
     t.finish()
-    return DatabaseSettings(url=url)
+    return DatabaseSettings(url=url, busy_timeout_seconds=busy_timeout)
 
 
 def _smtp(t: Table, base: Path) -> SmtpSettings:

@@ -85,6 +85,7 @@ class DeskSettings:
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
     url: str
+    busy_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

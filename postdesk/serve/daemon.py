@@ -231,7 +231,7 @@ async def _serve(daemon: Daemon) -> None:
 def run_daemon(settings: Settings) -> int:
     """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema."""
     app = App.build(settings)
-    migrate.ensure_current(app.db.engine)
+    migrate.ensure_current(app.db.engine, busy_timeout_seconds=app.db.busy_timeout_seconds)
     app.sync_directory()
     daemon = Daemon(app)
     try:

@@ -113,7 +113,9 @@ class CaptureHandler:
 
     It also counts connections and can misbehave the way relays do: close a connection after
     a number of mails (421 at the next MAIL FROM), or drop it without an answer at the n-th
-    MAIL FROM or the n-th DATA of its life (the message is then not kept).
+    MAIL FROM or the n-th DATA of its life (the message is then not kept). With `hold_at_data`
+    set to n, the n-th message is kept but its 250 waits until `release` is set (`holding`
+    says it is waiting): a mail the relay has taken whose sender has not yet heard so.
     """
 
     def __init__(self) -> None:
@@ -127,6 +129,9 @@ class CaptureHandler:
         self.mails_per_connection: int | None = None
         self.drop_at_mail: set[int] = set()
         self.drop_in_data: set[int] = set()
+        self.hold_at_data: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self._mail_commands = 0
         self._data_commands = 0
 
@@ -178,7 +183,11 @@ class CaptureHandler:
             self.messages.append(
                 Captured(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(content))
             )
+            hold = self._data_commands == self.hold_at_data
         self.received.set()
+        if hold:
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
         return "250 2.0.0 queued"
 
 

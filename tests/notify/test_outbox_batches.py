@@ -102,6 +102,8 @@ def test_a_claimed_mail_carries_the_row(db: Database) -> None:
 
 
 def test_settle_records_every_row_once_and_tells_lost_claims_apart(db: Database) -> None:
+    """A lost claim's late outcome is not recorded, except "sent": the relay has that mail,
+    whatever became of the row since (the other worker's outcome for it is then the lost one)."""
     ids = _enqueue(db, 5)
     with db.transaction() as s:
         claimed = {m.id: m for m in store_outbox.claim_due(s, now=T0, lease=LEASE, limit=10)}
@@ -110,7 +112,7 @@ def test_settle_records_every_row_once_and_tells_lost_claims_apart(db: Database)
     assert taken.id == ids[0]
     later = T0 + timedelta(minutes=1)
     settlements = [
-        Settlement(ids[0], 1, store_outbox.sent_values(later)),  # lost: attempt 2 now
+        Settlement(ids[0], 1, store_outbox.sent_values(later)),  # claim lost (attempt 2), sent
         Settlement(ids[1], 1, store_outbox.sent_values(later)),
         Settlement(ids[2], 1, store_outbox.retry_values(later, "451 busy")),
         Settlement(ids[3], 1, store_outbox.sent_values(later)),
@@ -119,10 +121,19 @@ def test_settle_records_every_row_once_and_tells_lost_claims_apart(db: Database)
     assert set(claimed) == set(ids)
     with db.transaction() as s:
         done = store_outbox.settle(s, settlements)
-    assert done == set(ids[1:])
+    assert done == set(ids)
     rows = _rows(db)
-    assert (rows[ids[0]].status, rows[ids[0]].attempts) == ("pending", 2)  # the other claim's
+    assert (rows[ids[0]].status, rows[ids[0]].attempts) == ("sent", 2)  # though claimed again
     assert [rows[i].status for i in ids[1:]] == ["sent", "pending", "sent", "dead"]
+    with db.transaction() as s:  # the other worker's claim of it is the lost one now
+        retry = store_outbox.retry_values(later, "451 busy")
+        assert store_outbox.settle(s, [Settlement(ids[0], 2, retry)]) == set()
+        assert (
+            store_outbox.settle(s, [Settlement(ids[0], 2, store_outbox.sent_values(later))])
+            == set()
+        )
+        lost_claim_of_a_retried_row = Settlement(ids[2], 0, store_outbox.dead_values("late"))
+        assert store_outbox.settle(s, [lost_claim_of_a_retried_row]) == set()
     with db.transaction() as s:
         sent_at = dict(s.execute(select(OutboxRow.id, OutboxRow.sent_at)).all())
     assert _utc(sent_at[ids[1]]) == _utc(sent_at[ids[3]]) == later
