@@ -147,7 +147,7 @@ def addresses(
                     defects.append(f"{name}: malformed address read leniently")
         if len(pairs) == 1 and not pairs[0][0] and "(" in text:
             pairs = [(_comment_name(text), pairs[0][1])]
-        elif len(text) <= _COMMENT_PARSE_MAX and any("(" in display for display, _ in pairs):
+        elif "(" in text and len(text) <= _COMMENT_PARSE_MAX and _has_comment(pairs):
             pairs = _names_without_comments(text, pairs)
         for display, found in pairs:
             addr = found.strip().lower()
@@ -161,6 +161,10 @@ def addresses(
     if dropped:
         defects.append(f"{name}: more than {limit} addresses; only the first {limit} kept")
     return tuple(out)
+
+
+def _has_comment(pairs: list[tuple[str, str]]) -> bool:
+    return any("(" in display for display, _ in pairs)
 
 
 def _names_without_comments(text: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

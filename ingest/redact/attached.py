@@ -8,9 +8,9 @@ part (decoded, redacted, re-encoded as UTF-8 base64), attached mails inside it (
 Outlook base64-encoded them). Parts the block list forbids are replaced by a short text
 note. A winmail.dat container (TNEF, which hides its text and files from a text scan) is
 replaced by what it holds: its text and its files as ordinary parts, redacted and checked
-like the rest (an unreadable one is kept as it is, as at the top level). The files of an attached mail stay inside it
-(the ticket lists the `.eml`, not its contents), so nothing is lost by this. When the
-mail cannot be rebuilt the caller drops it: never stored unredacted.
+like the rest (an unreadable one is kept as it is, as at the top level). The ticket lists
+the `.eml`, not the files inside it, so they are stored only here. When the mail cannot
+be rebuilt the caller drops it: never stored unredacted.
 """
 
 from __future__ import annotations
