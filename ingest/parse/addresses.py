@@ -16,6 +16,7 @@ of Sender, Reply-To and Return-Path that has one, and says which header it used.
 
 from __future__ import annotations
 
+import email.headerregistry
 import email.utils
 import re
 
@@ -59,6 +60,9 @@ _COMMENT = re.compile(r"\(([^()]*)\)")
 _ANGLED = re.compile(r"<[^<>]*>")
 _SPACED_DOT = re.compile(r"\s*([.@])\s*")
 _NAME_JUNK = " \t\"'<>,;:"
+_HEADERS = email.headerregistry.HeaderRegistry()
+#: Comments are read out of names (with the stdlib's slower RFC 5322 parser) up to this size.
+_COMMENT_PARSE_MAX = 4096
 
 
 def recover_mailboxes(text: str) -> list[tuple[str, str]]:
@@ -143,6 +147,8 @@ def addresses(
                     defects.append(f"{name}: malformed address read leniently")
         if len(pairs) == 1 and not pairs[0][0] and "(" in text:
             pairs = [(_comment_name(text), pairs[0][1])]
+        elif "(" in text and len(text) <= _COMMENT_PARSE_MAX and _has_comment(pairs):
+            pairs = _names_without_comments(text, pairs)
         for display, found in pairs:
             addr = found.strip().lower()
             if "@" not in addr or addr in seen:
@@ -155,6 +161,27 @@ def addresses(
     if dropped:
         defects.append(f"{name}: more than {limit} addresses; only the first {limit} kept")
     return tuple(out)
+
+
+def _has_comment(pairs: list[tuple[str, str]]) -> bool:
+    return any("(" in display for display, _ in pairs)
+
+
+def _names_without_comments(text: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`Pete(A wonderful \\) chap) <pete(his account)@silly.test>`: the display name is
+    `Pete`, the rest are comments (RFC 5322 A.5). The stdlib's RFC 5322 parser knows
+    comments; its names are used when it finds the same mailboxes, else `pairs` stay."""
+    try:
+        header = _HEADERS("from", text)
+    except Exception:  # the stdlib parser on hostile input: keep what we have
+        return pairs
+    if not isinstance(header, email.headerregistry.AddressHeader):  # pragma: no cover
+        return pairs
+    parsed = header.addresses
+    if [a.addr_spec.lower() for a in parsed] != [found.lower() for _, found in pairs]:
+        return pairs
+    named = zip(parsed, pairs, strict=True)
+    return [(a.display_name or display, found) for a, (display, found) in named]
 
 
 def _first_items(text: str, count: int) -> str:

@@ -6,11 +6,16 @@ Rules (what a help desk agent wants to see):
 - Several body parts in a row (Apple Mail splits text around inline images) are joined.
 - A part with a filename, a non-text type or `Content-Disposition: attachment` is an
   attachment; images with a Content-ID (and no attachment disposition) are inline.
+- Delivery, feedback and read reports (message/delivery-status and friends) are text, as
+  clients show them; one sent as an attachment is read after the mail's content.
+  message/external-body (a pointer to content elsewhere) and a signature part outside
+  its multipart/signed are no files (noted).
 - An empty (whitespace-only) text/plain alternative does not hide the HTML beside it.
-- A forwarded mail (message/rfc822) is shown inside `text` after a
-  "---------- Forwarded message ----------" header block, its attachments are collected,
-  and it is kept as a `.eml` attachment too (`ingest.parse.attached`; redacted like the
-  body by `ingest.redact.attached` before it is stored).
+- An attached mail (message/rfc822) is ONE `.eml` attachment (`ingest.parse.attached`;
+  redacted by `ingest.redact.attached` before it is stored): its own files and attached
+  mails stay inside it. Its text goes into `text`: after a
+  "---------- Forwarded message ----------" header block when the mail has text of its
+  own before it, else as the mail's content (clients show it inline, without a banner).
 - uuencoded files inside a text body (Lotus Notes) become attachments.
 - Outlook's `winmail.dat` (TNEF) is unpacked into its files (`ingest.parse.tnef`); its
   body is used when the mail has no other.
@@ -58,6 +63,10 @@ _EXTENSIONS = {"text/plain": ".txt", "application/octet-stream": ".bin", "image/
                "application/ics": ".ics"}  # fmt: skip
 _BLANK_BYTES = b"\xc2\xa0\xef\xbb\xbf"  # NBSP and BOM bytes as UTF-8 (and Latin-1 NBSP)
 _CALENDAR_TYPES = ("text/calendar", "application/ics")
+_REPORT_TYPES = frozenset(
+    {"message/delivery-status", "message/global-delivery-status", "message/feedback-report",
+     "message/disposition-notification", "message/global-disposition-notification"}
+)  # fmt: skip
 _ENCRYPTED_NOTE = (
     "[This mail is encrypted ({kind}); it cannot be read without the recipient's key. "
     "The encrypted part is kept as the attachment {name}.]"
@@ -78,6 +87,7 @@ class BodyReader:
         self.htmls: list[str] = []
         self._spare_texts: list[str] = []  # TNEF bodies: used when the mail has no text
         self._spare_htmls: list[str] = []
+        self._later_texts: list[str] = []  # reports sent as attachments: after the content
 
     def read(self, part: Message, depth: int = 0, main: bool = True) -> None:
         """Collect text, HTML and attachments of `part` and everything below it."""
@@ -101,10 +111,13 @@ class BodyReader:
         except (UnicodeError, ValueError, TypeError):  # a charset label only a codec knows
             charset_label(part, self.defects)
             payload = part.get_payload()
+        if ctype == "message/external-body":  # a pointer to content elsewhere, no content
+            self.defects.append("MIME: message/external-body (content not in the mail) skipped")
+            return
         if isinstance(payload, list):
             children = [child for child in payload if isinstance(child, Message)]
             if not ctype.startswith("multipart/"):  # message/delivery-status and friends
-                self._attach(part, ctype, _flatten(children))
+                self._report_or_attach(part, ctype, _flatten(children), main)
                 return
             if ctype == "multipart/signed":
                 children = [c for c in children if c.get_content_type() not in SIGNATURE_TYPES]
@@ -135,6 +148,7 @@ class BodyReader:
                 for i, t in enumerate(texts)
                 if i not in self._from_html or " ".join(t.split()) not in plain
             ]
+        texts += [t.strip("\n") for t in self._later_texts]
         return "\n\n".join(t for t in texts if t.strip())
 
     def html(self) -> str | None:
@@ -156,7 +170,13 @@ class BodyReader:
                     self._from_html.add(len(self.texts))
                     self.texts.append(html_to_text(text))
             return
+        if ctype in SIGNATURE_TYPES:  # a signature whose multipart/signed was rewrapped
+            self.defects.append(f"MIME: {ctype} outside multipart/signed dropped")
+            return
         data = _payload(part)
+        if ctype in _REPORT_TYPES:
+            self._report_or_attach(part, ctype, data, main)
+            return
         if ctype in PKCS7_TYPES or filename.lower().endswith(".p7m"):
             if self._pkcs7(part, data, filename or "smime.p7m", depth, main):
                 return
@@ -173,6 +193,21 @@ class BodyReader:
         if text.startswith("\ufeff"):
             text = text[1:]
         return text
+
+    def _report_or_attach(self, part: Message, ctype: str, data: bytes, main: bool) -> None:
+        """A delivery or feedback report (bounces, spam reports, read receipts) is text to a
+        reader, as mail clients show it; anything else with such a payload is a file."""
+        if ctype not in _REPORT_TYPES:
+            self._attach(part, ctype, data)
+            return
+        if main:
+            text, note = decode_bytes(data, part.get_content_charset())
+            if note:
+                self.defects.append(f"{ctype}: {note}")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            # Sent as an attachment, it is read after the mail's content, not as its start.
+            later = part.get_content_disposition() == "attachment"
+            (self._later_texts if later else self.texts).append(text)
 
     def _attach(self, part: Message, ctype: str, data: bytes, filename: str = "") -> None:
         content_id = _content_id(part)
@@ -211,8 +246,14 @@ class BodyReader:
         self.attachments.append(ParsedAttachment(name, EML_TYPE, mail_bytes(inner)))
         if not main:
             return
-        nested = BodyReader(self.attachments, self.defects, self.hint)
+        # Its own files (and attached mails) stay inside the .eml; only its text is read.
+        nested = BodyReader([], self.defects, self.hint)
         nested.read(inner, depth + 1)
+        if not any(t.strip() for t in self.texts):
+            # Nothing of the mail's own before it: clients show the attached mail as the
+            # mail's content, so no banner either.
+            self.texts.append(nested.text())
+            return
         lines = ["---------- Forwarded message ----------"]
         for name in _FORWARD_HEADERS:
             raw = next((v for k, v in inner.raw_items() if k.lower() == name.lower()), None)

@@ -4,7 +4,8 @@
 attributes or javascript: URLs survive; `cid:` image links do, so inline images still
 resolve. `html_to_text` is a small stdlib converter that writes what a reader sees:
 paragraphs and line breaks, "- " list items, "> " for blockquotes (so quoted history can
-be stripped later like plain text), links as "text <url>", nothing hidden, no markdown.
+be stripped later like plain text), links as their text (as a reader sees them; the
+addresses stay in the sanitised HTML), nothing hidden, no markdown.
 """
 
 from __future__ import annotations
@@ -75,12 +76,11 @@ _PARAGRAPH = frozenset(
 )  # fmt: skip
 _LINE = frozenset(
     {"div", "li", "tr", "dt", "dd", "section", "article", "header", "footer", "center", "nav",
-     "aside", "main", "caption", "figcaption", "details", "summary", "body", "html"}
+     "aside", "main", "caption", "figcaption", "details", "summary"}
 )  # fmt: skip
 _VOID = frozenset({"br", "img", "hr", "wbr", "input", "meta", "link", "area", "col", "base"})
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.I)
 _SPACES = re.compile(r"[ \t\r\n\f\v\xa0\u200b\u200c\u200d\ufeff]+")
-_LINK_SCHEMES = ("http://", "https://", "ftp://")
 
 
 class _TextWriter(HTMLParser):
@@ -94,7 +94,6 @@ class _TextWriter(HTMLParser):
         self._pre = 0
         self._skip_tag: str | None = None
         self._skip_nesting = 0
-        self._links: list[str | None] = []
         self._line_depth = 0
 
     def _flush(self, blank: bool = False) -> None:
@@ -136,9 +135,6 @@ class _TextWriter(HTMLParser):
                 self._current.append("- ")
         elif tag in ("td", "th") and self._current:
             self._current.append(" ")
-        elif tag == "a":
-            href = next((v for k, v in attrs if k == "href" and v), None)
-            self._links.append(href.strip() if href else None)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -161,11 +157,6 @@ class _TextWriter(HTMLParser):
             self._break(True)
         elif tag in _LINE:
             self._break(False)
-        elif tag == "a" and self._links:
-            href = self._links.pop()
-            shown = "".join(self._current)
-            if href and href.lower().startswith(_LINK_SCHEMES) and href not in shown:
-                self._current.append(f" <{href}>")
 
     def handle_data(self, data: str) -> None:
         if self._skip_tag is not None or not data:

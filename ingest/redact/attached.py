@@ -6,9 +6,12 @@ attachments. `redact_attached_mail` parses it and redacts each piece the way the
 redacts a top-level mail: the human headers (Subject, From, To, ..., the message ids),
 file names, every text-like part (decoded, redacted, re-encoded as UTF-8 base64; an
 attached file in its own encoding, UTF-16 too), attached mails inside it (also when
-Outlook base64-encoded them). Parts the block list forbids, and winmail.dat containers
-(whose files the ticket already holds, unpacked and redacted), are replaced by a short
-text note. When the mail cannot be rebuilt the caller drops it: never stored unredacted.
+Outlook base64-encoded them). Parts the block list forbids are replaced by a short text
+note. A winmail.dat container (TNEF, which hides its text and files from a text scan) is
+replaced by what it holds: its text and its files as ordinary parts, redacted and checked
+like the rest (an unreadable one is kept as it is, as at the top level). The ticket lists
+the `.eml`, not the files inside it, so they are stored only here. When the mail cannot
+be rebuilt the caller drops it: never stored unredacted.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import base64
 import email.parser
 import email.policy
+import hashlib
+import mimetypes
 from collections import Counter
 from collections.abc import Callable
 from email.header import Header
@@ -23,7 +28,7 @@ from email.message import Message
 
 from ingest.model import ParsedAttachment
 from ingest.parse.decode import decode_bytes, header_text
-from ingest.parse.tnef import is_tnef
+from ingest.parse.tnef import is_tnef, unpack_tnef
 from ingest.redact.headers import redact_filename
 from ingest.redact.redactor import is_text_like, redact_html, redact_text
 from ingest.redact.textfile import decode_text, encode_text
@@ -74,6 +79,8 @@ def _redact_tree(part: Message, blocked: BlockCheck, counts: Counter[str], depth
     named = redact_filename(filename)
     counts.update(named.counts())
     data = _decoded(part)
+    if is_tnef(ctype, filename, data) and _unpacked_tnef(part, data, blocked, counts, depth):
+        return
     reason = _removal_reason(ctype, filename, data, blocked)
     if reason is not None:
         _replace(part, "text/plain", f"[{named.text or 'attachment'} removed: {reason}]")
@@ -119,9 +126,42 @@ def _redact_headers(part: Message, counts: Counter[str]) -> None:
 
 
 def _removal_reason(ctype: str, filename: str, data: bytes, blocked: BlockCheck) -> str | None:
-    if is_tnef(ctype, filename, data):
-        return "winmail.dat, unpacked into the ticket's attachments"
     return blocked(ParsedAttachment(filename, ctype, data))
+
+
+def _unpacked_tnef(
+    part: Message, data: bytes, blocked: BlockCheck, counts: Counter[str], depth: int
+) -> bool:
+    """Turn a winmail.dat part into a multipart/mixed of its text and files, each redacted;
+    False when it cannot be read (it is then kept as it is, as at the top level)."""
+    content = unpack_tnef(data)
+    if content is None:
+        return False
+    children: list[Message] = []
+    for ctype, text in (("text/plain", content.text), ("text/html", content.html)):
+        if text.strip():
+            child = Message()
+            _replace(child, ctype, text)
+            children.append(child)
+            break  # the text, or the HTML when there is no text
+    for item in content.files:
+        child = Message()
+        name = item.filename or "winmail.bin"
+        child["Content-Type"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        child["Content-Disposition"] = "attachment"
+        child.set_param("filename", name, header="Content-Disposition")
+        child["Content-Transfer-Encoding"] = "base64"
+        child.set_payload(base64.encodebytes(item.payload).decode("ascii"))
+        children.append(child)
+    for child in children:
+        _redact_tree(child, blocked, counts, depth + 1)
+    for header in ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition"):
+        del part[header]
+    part["Content-Type"] = "multipart/mixed"
+    part.set_boundary(f"tnef-{hashlib.sha256(data).hexdigest()[:32]}")  # never in base64
+    payload: list[Message | str] = [*children]
+    part.set_payload(payload)
+    return True
 
 
 def _decoded(part: Message) -> bytes:

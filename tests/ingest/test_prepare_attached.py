@@ -9,6 +9,7 @@ from ingest.parse.message import parse_message
 from ingest.prepare import prepare
 from ingest.quotes import strip_forward
 from ingest.redact.attached import redact_attached_mail
+from tests.ingest.parse.test_bodies import tnef, winmail_mail
 
 SECRET = "hunter2"
 CARD = "4242 4242 4242 4242"
@@ -57,7 +58,9 @@ def test_attached_mail_is_stored_redacted_with_blocked_parts_removed() -> None:
         assert "[password removed]" in reread.text and "[card ending 4242 removed]" in reread.text
         assert [a.filename for a in reread.attachments] == ["tool.exe.removed.txt"]
         assert b"MZ" not in reread.attachments[0].payload
-        assert [d.filename for d in content.dropped] == ["tool.exe"]  # the extracted copy
+        # the .exe is inside the .eml only (replaced there), never a file of the ticket
+        assert [a.filename for a in content.attachments] == [emls[0].filename]
+        assert content.dropped == ()
         # subject and body, shown in the text and repeated in the .eml: counted once each
         assert content.redactions == {"card": 1, "password": 2}
 
@@ -116,3 +119,25 @@ def test_forward_keeps_its_content_through_prepare() -> None:
     ).encode()
     content = prepare(parse_message(raw), Limits())
     assert "I cannot log in since Friday." in content.visible
+
+
+def test_winmail_dat_inside_an_attached_mail_is_unpacked_and_redacted_there() -> None:
+    container = tnef({"notes.txt": f"password: {SECRET}".encode(), "tool.exe": b"MZ\x90"})
+    inner = winmail_mail(container, "Outlook sent this.").decode()
+    raw = (
+        "From: Ann <ann@example.org>\nSubject: Fwd: s\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="o"\n\n'
+        f"--o\nContent-Type: message/rfc822\n\n{inner}--o--\n"
+    ).encode()
+    content = prepare(parse_message(raw), Limits())
+    [eml] = content.attachments
+    assert SECRET.encode() not in eml.payload and b"MZ\x90" not in eml.payload
+    reread = parse_message(eml.payload)
+    assert reread.text == "Outlook sent this."
+    by_name = {a.filename: a.payload for a in reread.attachments}
+    assert set(by_name) == {"notes.txt", "tool.exe.removed.txt"}
+    assert b"[password removed]" in by_name["notes.txt"]
+    broken = winmail_mail(b"not tnef at all").decode()
+    wrapped = raw.decode().replace(inner, broken).encode()
+    [kept] = prepare(parse_message(wrapped), Limits()).attachments
+    assert [a.filename for a in parse_message(kept.payload).attachments] == ["winmail.dat"]

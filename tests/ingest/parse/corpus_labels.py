@@ -86,8 +86,16 @@ def _names_match(expected: list[str], got: list[str]) -> bool:
     if len(expected) != len(got):
         return False
     left = [fold(name) for name in got]
-    # Exact names first, then globs take what is left (a glob never steals an exact name).
-    for name in sorted(expected, key=lambda n: any(c in n for c in "*?[")):
+    # Exact names first (`[Guide].pdf` is a name, not a pattern, when a file has it), then
+    # globs take what is left, the most specific first (a glob never steals an exact name,
+    # `*` never steals what `*.eml` needs).
+    patterns = []
+    for name in expected:
+        if fold(name) in left:
+            left.remove(fold(name))
+        else:
+            patterns.append(name)
+    for name in sorted(patterns, key=lambda n: -len(n.strip("*?"))):
         pattern = fold(name)
         hit = next((g for g in left if fnmatch.fnmatchcase(g, pattern)), None)
         if hit is None:

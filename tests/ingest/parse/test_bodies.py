@@ -295,3 +295,109 @@ def test_calendar_invite_is_one_ics_attachment() -> None:
     assert [(a.filename, a.content_type) for a in parsed.attachments] == [
         ("invite.ics", "text/calendar")
     ]
+
+
+INNER = (
+    "From: Carl <carl@customer.example>\nSubject: Broken login\n"
+    'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="i"\n\n'
+    "--i\nContent-Type: text/plain\n\nI cannot log in since Friday.\n"
+    "--i\nContent-Type: image/jpeg; name=error.jpg\nContent-Transfer-Encoding: base64\n\n"
+    "/9j/4AAQ\n"
+    "--i\nContent-Type: message/rfc822\n\nFrom: Dan <dan@customer.example>\n"
+    "Subject: older\n\nOlder words.\n--i--\n"
+)
+
+
+def test_mail_that_is_only_an_attached_mail_reads_as_that_mail() -> None:
+    for own_after in ("", "--m\nContent-Type: text/plain\n\nSent from my phone\n"):
+        raw = mail(
+            'multipart/mixed; boundary="m"',
+            f"--m\nContent-Type: message/rfc822\n\n{INNER}{own_after}--m--\n",
+        )
+        parsed = parse_message(raw)
+        assert parsed.text.startswith("I cannot log in since Friday.\n\n")
+        # only the mail nested in it, after the attached mail's own text, has a banner
+        assert parsed.text.count("Forwarded message") == 1
+        assert "---------- Forwarded message ----------\nFrom: Dan" in parsed.text
+        assert "Older words." in parsed.text  # the nested mail's text stays searchable
+        assert parsed.text.endswith("Sent from my phone" if own_after else "Older words.")
+        # one attachment: the attached mail; its picture and its own attached mail stay in it
+        [eml] = parsed.attachments
+        assert eml.filename == "Broken login.eml"
+        inner = parse_message(eml.payload)
+        assert [a.filename for a in inner.attachments] == ["error.jpg", "older.eml"]
+
+
+def test_own_text_before_an_attached_mail_keeps_the_banner() -> None:
+    raw = mail(
+        'multipart/mixed; boundary="m"',
+        "--m\nContent-Type: text/plain\n\nPlease look.\n"
+        f"--m\nContent-Type: message/rfc822\n\n{INNER}--m--\n",
+    )
+    parsed = parse_message(raw)
+    assert parsed.text.startswith(
+        "Please look.\n\n---------- Forwarded message ----------\n"
+        "From: Carl <carl@customer.example>\nSubject: Broken login\n\n"
+        "I cannot log in since Friday."
+    )
+    assert [a.filename for a in parsed.attachments] == ["Broken login.eml"]
+
+
+BOUNCE = (
+    "--r\nContent-Type: text/plain\n\nYour mail could not be delivered.\n"
+    "--r\nContent-Type: message/delivery-status{disposition}\n\n"
+    "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; gone@example.org\n"
+    "Action: failed\nStatus: 5.1.1\n"
+    "--r\nContent-Type: text/rfc822-headers\n\nFrom: a@example.org\nSubject: hi\n"
+    "--r--\n"
+)
+
+
+def test_delivery_reports_read_as_text_and_returned_headers_as_a_file() -> None:
+    report = 'multipart/report; report-type=delivery-status; boundary="r"'
+    parsed = parse_message(mail(report, BOUNCE.format(disposition="")))
+    assert parsed.text.startswith("Your mail could not be delivered.\n\nReporting-MTA: dns;")
+    assert "Status: 5.1.1" in parsed.text
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("attachment-1.txt", "text/rfc822-headers")
+    ]
+    # a report sent as an attachment is read after the content, never as a file
+    sent = "\nContent-Disposition: attachment; filename=status.txt"
+    only_report = mail(
+        'multipart/mixed; boundary="r"',
+        f"--r\nContent-Type: message/delivery-status{sent}\n\nStatus: 5.1.1\n"
+        f"--r\nContent-Type: message/rfc822\n\n{INNER}--r--\n",
+    )
+    parsed = parse_message(only_report)
+    assert parsed.text.startswith("I cannot log in since Friday.")
+    assert parsed.text.endswith("Status: 5.1.1")
+    assert [a.filename for a in parsed.attachments] == ["Broken login.eml"]
+
+
+def test_abuse_feedback_report_is_text() -> None:
+    raw = mail(
+        'multipart/report; report-type=feedback-report; boundary="f"',
+        "--f\nContent-Type: text/plain\n\nThis is an abuse report.\n"
+        "--f\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+        "User-Agent: SomeGenerator/1.0\nVersion: 1\n"
+        "--f\nContent-Type: message/rfc822\n\nFrom: x@example.org\nSubject: spam\n\nBuy.\n--f--\n",
+    )
+    parsed = parse_message(raw)
+    assert "Feedback-Type: abuse" in parsed.text
+    assert [a.filename for a in parsed.attachments] == ["spam.eml"]
+
+
+def test_external_body_references_and_stray_signatures_are_no_files() -> None:
+    raw = mail(
+        'multipart/mixed; boundary="x"',
+        "--x\nContent-Type: text/plain\n\nSee the draft.\n"
+        '--x\nContent-Type: message/external-body; access-type="anon-ftp"; '
+        'site="ftp.example.org"; name="draft.txt"\n\nContent-Type: text/plain\n\n'
+        "--x\nContent-Type: application/pkcs7-signature; name=smime.p7s\n"
+        "Content-Disposition: attachment; filename=smime.p7s\n"
+        "Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHAqCAMIACAQE=\n--x--\n",
+    )
+    parsed = parse_message(raw)
+    assert (parsed.text, parsed.attachments) == ("See the draft.", ())
+    assert any("external-body" in d for d in parsed.defects)
+    assert any("outside multipart/signed" in d for d in parsed.defects)

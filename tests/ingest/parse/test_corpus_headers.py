@@ -19,8 +19,8 @@ def test_encoded_words_with_spaces_inside(corpus_dir: Path) -> None:
         "Microsoft Forefront Protection for SharePoint successfully updated the Command scan "
         "engine on server XXX"
     )
-    forwarded = parse(corpus_dir, otobo + "FilenameWithCRLF.box").text
-    assert "Subject: Test test test test dokument" in forwarded
+    forwarded = parse(corpus_dir, otobo + "FilenameWithCRLF.box").attachments
+    assert "Test test test test dokument.eml" in [a.filename for a in forwarded]
 
 
 def test_eight_bit_and_rfc2231_attachment_names(corpus_dir: Path) -> None:

@@ -17,7 +17,7 @@ from tests.ingest.parse.corpus_labels import load_labels, mismatched_fields, obs
 
 #: The share of labelled mails fully right when the set was made; raised as fixes land
 #: (the target of issue 16 is 0.95 on every project).
-FLOOR = 0.78
+FLOOR = 0.992
 
 
 def _mismatches(corpus: Path) -> dict[str, list[str]]:

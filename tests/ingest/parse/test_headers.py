@@ -293,6 +293,11 @@ def test_unusable_charset_gives_a_normal_body(content_type: bytes, multipart: bo
         (b"<jane@example.org> (Jane)", Address("Jane", "jane@example.org")),
         (b"jane@example.org (Jane Doe)", Address("Jane Doe", "jane@example.org")),
         (b"Jane <jane@example.org", Address("Jane", "jane@example.org")),
+        (
+            b"Pete(A wonderful \\) chap) <pete(his account)@silly.test(his host)>",
+            Address("Pete", "pete@silly.test"),
+        ),
+        (b"Jane (Sales) Doe <jane@example.org>", Address("Jane Doe", "jane@example.org")),
     ],
 )
 def test_odd_from_lines_are_read_like_mail_clients(from_: bytes, expected: Address) -> None:
