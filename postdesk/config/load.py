@@ -332,6 +332,7 @@ def _ingest(t: Table, base: Path) -> IngestSettings:
         domain_rate_limit=t.rate_limit("domain_rate_limit", "300/10m"),
         trusted_authserv_ids=tuple(v.lower() for v in t.str_list("trusted_authserv_ids")),
         max_attempts=t.whole("max_attempts", 5, minimum=1),
+        max_processing_seconds=t.number("max_processing_seconds", 30.0, low=1.0, high=3600.0),
     )
     t.finish()
     return settings

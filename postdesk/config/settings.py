@@ -170,6 +170,7 @@ class IngestSettings:
     domain_rate_limit: RateLimit | None
     trusted_authserv_ids: tuple[str, ...]
     max_attempts: int
+    max_processing_seconds: float = 30.0  # analysing one message: past it, quarantined
 
 
 @dataclass(frozen=True, slots=True)
