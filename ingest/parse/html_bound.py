@@ -23,6 +23,9 @@ __all__ = ["MAX_HTML_CHARS", "MAX_HTML_TAGS", "HtmlBody", "html_as_text", "read_
 MAX_HTML_CHARS = 1_000_000
 MAX_HTML_TAGS = 50_000
 _MAX_GROWTH = 4  # sanitised HTML may be this many times its input (plus a little)
+# With this few tags neither the depth (at most the tag count) nor the re-opened formatting
+# elements (at most its square) can cost the tree builder much: no need to cap.
+_FEW_TAGS = 4 * MAX_HTML_DEPTH
 
 _RAW_NAMES = ("script", "style", "title", "template", "noscript", "svg", "math", "xml", "head")
 _RAW_END = {
@@ -118,7 +121,7 @@ def read_html(html: str, with_text: bool) -> HtmlBody:
             "kept as text only"
         )
         return HtmlBody(None, html_as_text(html) if with_text else None, note)
-    capped, dropped = cap_depth(html)
+    capped, dropped = (html, 0) if html.count("<") <= _FEW_TAGS else cap_depth(html)
     note = (
         f"HTML nested deeper than {MAX_HTML_DEPTH} elements: {dropped} tags inside read as text"
         if dropped
