@@ -39,7 +39,7 @@ from ingest.model import ParsedAttachment
 from ingest.parse.attached import EML_TYPE, eml_name, mail_bytes
 from ingest.parse.charsets import resolve_charset
 from ingest.parse.decode import decode_bytes, decode_words, header_text, text_from_surrogates
-from ingest.parse.html import html_to_text, sanitise_html
+from ingest.parse.html_bound import HtmlBody, read_html
 from ingest.parse.smime import PKCS7_TYPES, SIGNATURE_TYPES, cms_kind, signed_content
 from ingest.parse.tnef import is_tnef, unpack_tnef
 from ingest.parse.uu import extract_uuencoded, unnamed
@@ -165,10 +165,12 @@ class BodyReader:
                 if main:
                     self.texts.append(self._uudecode(text))
             elif text.strip():
-                self.htmls.append(sanitise_html(text))
-                if main:
+                body = self._read_html(text, main)
+                if body.html is not None:
+                    self.htmls.append(body.html)
+                if body.text is not None:
                     self._from_html.add(len(self.texts))
-                    self.texts.append(html_to_text(text))
+                    self.texts.append(body.text)
             return
         if ctype in SIGNATURE_TYPES:  # a signature whose multipart/signed was rewrapped
             self.defects.append(f"MIME: {ctype} outside multipart/signed dropped")
@@ -301,10 +303,18 @@ class BodyReader:
         if main and content.text.strip():
             self._spare_texts.append(content.text.replace("\r\n", "\n"))
         if content.html.strip():
-            self._spare_htmls.append(sanitise_html(content.html))
-            if main and not content.text.strip():
-                self._spare_texts.append(html_to_text(content.html))
+            body = self._read_html(content.html, main and not content.text.strip())
+            if body.html is not None:
+                self._spare_htmls.append(body.html)
+            if body.text is not None:
+                self._spare_texts.append(body.text)
         return True
+
+    def _read_html(self, html: str, with_text: bool) -> HtmlBody:
+        body = read_html(html, with_text)
+        if body.note:
+            self.defects.append(body.note)
+        return body
 
     def _broken_multipart(self, part: Message, ctype: str, depth: int, main: bool) -> None:
         """A multipart whose boundary was not found: re-split it on the unfolded declared

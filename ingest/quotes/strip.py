@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.parse.html_bound import html_as_text, too_large
 from ingest.quotes import html as quotes_html
 from ingest.quotes import rules as quotes_rules
 
@@ -166,5 +167,8 @@ def strip_forward(subject: str, text: str) -> StrippedReply:
 
 
 def strip_html_reply(html: str) -> str:
-    """The visible reply of an HTML body, as plain readable text."""
+    """The visible reply of an HTML body, as plain readable text (a body too large to read
+    as HTML is read as text, its quotes found by the plain-text rules)."""
+    if too_large(html):
+        return strip_reply(html_as_text(html)).visible
     return strip_reply(quotes_html.html_to_quoted_text(html)).visible

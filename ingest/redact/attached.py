@@ -28,6 +28,7 @@ from email.message import Message
 
 from ingest.model import ParsedAttachment
 from ingest.parse.decode import decode_bytes, header_text
+from ingest.parse.html_bound import html_as_text, too_large
 from ingest.parse.tnef import is_tnef, unpack_tnef
 from ingest.redact.headers import redact_filename
 from ingest.redact.redactor import is_text_like, redact_html, redact_text
@@ -98,6 +99,11 @@ def _redact_tree(part: Message, blocked: BlockCheck, counts: Counter[str], depth
             _replace_bytes(part, encode_text(result.text, written_in))
         return
     text, _ = decode_bytes(data, part.get_content_charset())
+    if ctype == "text/html" and too_large(text):  # kept as its text, like a body that large
+        result = redact_text(html_as_text(text))
+        counts.update(result.counts())
+        _replace(part, "text/plain", result.text)
+        return
     result = redact_html(text) if ctype == "text/html" else redact_text(text)
     if result.found:
         counts.update(result.counts())

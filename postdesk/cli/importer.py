@@ -109,7 +109,9 @@ def import_path(
         jobs = default_jobs() if total >= PRESTAGE_MIN_MESSAGES else 0
     done = 0
     if jobs:
-        with PreStage(AnalysisOptions.of(app.pipeline.options), jobs) as prestage:
+        budget = app.settings.ingest.max_processing_seconds
+        options = AnalysisOptions.of(app.pipeline.options)
+        with PreStage(options, jobs, budget=budget) as prestage:
             for batch, analyses in prestage.ahead(batches):
                 done += _run_batch(app, batch, analyses, counts, on_result)
                 progress.update(done, counts)

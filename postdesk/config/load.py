@@ -335,6 +335,7 @@ def _ingest(t: Table, base: Path) -> IngestSettings:
         accept_automated_from=tuple(v.lower() for v in t.str_list("accept_automated_from")),
         max_attempts=t.whole("max_attempts", 5, minimum=1),
         min_free_bytes=t.whole("min_free_bytes", 100 * 1024 * 1024, minimum=0),
+        max_processing_seconds=t.number("max_processing_seconds", 30.0, low=1.0, high=3600.0),
     )
     t.finish()
     return settings

@@ -174,6 +174,7 @@ class IngestSettings:
     max_attempts: int
     # /healthz is degraded while the spool or data directory has less free space than this.
     min_free_bytes: int = 100 * 1024 * 1024
+    max_processing_seconds: float = 30.0  # analysing one message: past it, quarantined
 
 
 @dataclass(frozen=True, slots=True)

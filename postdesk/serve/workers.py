@@ -113,7 +113,11 @@ def spool_worker_main(
     # is this one's child: allowed although this one is a daemon of serve's, as it dies with
     # this one (PR_SET_PDEATHSIG via its forkserver) and is shut down below.
     multiprocessing.current_process().daemon = False
-    prestage = PreStage(AnalysisOptions.of(app.pipeline.options), PRESTAGE_WORKERS)
+    prestage = PreStage(
+        AnalysisOptions.of(app.pipeline.options),
+        PRESTAGE_WORKERS,
+        budget=settings.ingest.max_processing_seconds,
+    )
     worker = SpoolWorker(
         app.spool,
         app.intake.ingest,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -58,22 +57,6 @@ def test_prestage_gives_what_analyse_gives_in_order(desk: Desk) -> None:
     assert "Tr0ub4dor&3" not in first.content.full_text, "the pre-stage hands back redacted text"
     assert first.parsed is not None and first.parsed.message is None, "no email tree crosses over"
     assert expected[3].parsed is None and expected[3].problem.startswith("unparseable")
-
-
-def test_collect_analyses_here_the_chunks_no_worker_has_started(desk: Desk) -> None:
-    """While a chunk is being analysed, the caller takes the queued chunks from the end."""
-    options = AnalysisOptions.of(desk.app.pipeline.options)
-    raws = _raws(desk)
-    expected = [analyse(raw, options) for raw in raws]
-    running: Future[list[Analysis | None]] = Future()
-    assert running.set_running_or_notify_cancel()
-    queued: Future[list[Analysis | None]] = Future()  # no worker has taken it
-    with PreStage(options, workers=1) as prestage:
-        # The first chunk is finished by the time the queued one has been analysed here.
-        queued.add_done_callback(lambda _: running.set_result(expected[:2]))
-        analyses = prestage.collect([(raws[:2], running), (raws[2:], queued)])
-    assert analyses == expected
-    assert queued.cancelled(), "the pool does not analyse it again"
 
 
 def test_batch_with_analyses_decides_like_one_by_one(desk: Desk) -> None:

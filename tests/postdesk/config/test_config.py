@@ -33,6 +33,7 @@ def test_example_file_loads_with_documented_defaults() -> None:
     assert settings.ingest.sender_rate_limit is not None
     assert settings.ingest.sender_rate_limit.count == 30
     assert settings.ingest.sender_rate_limit.window == timedelta(minutes=10)
+    assert settings.ingest.max_processing_seconds == 30.0
     assert settings.desk.unknown_senders == "reject"
     assert settings.desk.trust_staff_from is False
     assert {s.email for s in settings.staff} == {"alice@desk.example", "bob@desk.example"}
@@ -75,6 +76,8 @@ def test_every_documented_section_is_in_the_example() -> None:
         ("ingest", "max_attachment_bytes", 0, "ingest.max_attachment_bytes"),
         ("ingest", "min_free_bytes", -1, "ingest.min_free_bytes"),
         ("ingest", "min_free_bytes", "100MB", "ingest.min_free_bytes"),
+        ("ingest", "max_processing_seconds", 0, "ingest.max_processing_seconds"),
+        ("ingest", "max_processing_seconds", "30s", "ingest.max_processing_seconds"),
         ("sla", "reminder_at", 1.5, "sla.reminder_at"),
         ("sla", "timezone", "Mars/Olympus", "sla.timezone"),
         ("sla", "business_hours", "weekdays", "sla.business_hours"),
