@@ -29,6 +29,7 @@ from ingest.redact.secrets import (
     handle_code,
     handle_secret,
 )
+from ingest.redact.sentences import TOLD_HANDLERS, chain
 from ingest.redact.tokens import PREFIXES, Handler
 from ingest.redact.views import TextViews, byte_table
 from ingest.redact.web import SESSION_WORDS, handle_cookie_header, handle_session
@@ -71,6 +72,8 @@ def _table() -> tuple[dict[str, Handler], dict[str, Handler]]:
     words["authorization"] = handle_authorization
     words["proxy-authorization"] = handle_authorization
     words["bearer"] = handle_bearer
+    for word, handler in TOLD_HANDLERS.items():
+        words[word] = chain(words[word], handler) if word in words else handler
     return words, dict(PREFIXES)
 
 

@@ -12,101 +12,18 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
+from ingest.redact.told_words import CLAUSE_ENDS, FUNCTION_WORDS, HOST_ENDINGS, SETTING_WORDS
 from ingest.redact.values import STOPWORDS, is_masked, is_url, looks_like_password
 
-# A passphrase: three to six plain words, ending the clause (callers ask for how many).
+# A passphrase: three to six plain words joined by one kind of separator, ending the clause
+# (callers ask for how many words).
+_WORD = "[a-zà-öø-ÿ]{3,12}"
 _PASSPHRASE = re.compile(
-    r"[a-zà-ÿ]{3,12}(?:[ \-][a-zà-ÿ]{3,12}){2,5}(?=[ \t]*(?:[.,;!?)\"'\r\n]|\Z|[ \t]-))"
+    rf"{_WORD}(?P<sep>[ \u00a0\-._]){_WORD}(?:(?P=sep){_WORD}){{1,4}}"
+    r"(?=[ \t\u00a0]*(?:[.,;:!?()\"'\r\n<]|\Z|[ \t\u00a0]-)"
+    rf"|[ \t\u00a0]+(?:{'|'.join(sorted(CLAUSE_ENDS, key=len, reverse=True))})(?![a-zà-ÿ]))"
 )
-_FUNCTION_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "but",
-        "to",
-        "of",
-        "for",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "into",
-        "my",
-        "your",
-        "our",
-        "his",
-        "her",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "is",
-        "was",
-        "be",
-        "been",
-        "are",
-        "were",
-        "will",
-        "would",
-        "should",
-        "could",
-        "can",
-        "may",
-        "please",
-        "thanks",
-        "thank",
-        "you",
-        "me",
-        "we",
-        "they",
-        "he",
-        "she",
-        "them",
-        "us",
-        "again",
-        "now",
-        "then",
-        "also",
-        "just",
-        "still",
-        "not",
-        "today",
-        "yesterday",
-        "tomorrow",
-        "week",
-        "month",
-        "year",
-        "time",
-        "account",
-        "login",
-        "page",
-        "site",
-        "app",
-        "email",
-        "mail",
-        "support",
-        "team",
-        "help",
-        "because",
-        "since",
-        "when",
-        "after",
-        "before",
-        "so",
-        "if",
-        "as",
-        "than",
-        "very",
-        "too",
-    ]
-)
+_PROSE_ENDINGS = ("ing", "ly", "ed")
 # Sentences that set a password: "reset it to X", "changed it from X to Y", "set it to X".
 _SET_IT = re.compile(
     r"(?:re-?set|changed?|set|updated?|switched|made|chose|picked|use[ds]?|using|went\s+with)"
@@ -114,7 +31,7 @@ _SET_IT = re.compile(
     r"(?:\s+back)?(?:\s+from\s+(?P<old>\S{1,128}))?\s+(?:to|as)(?:\s+>)*\s+(?:be\s+)?"
 )
 _FROM_TO = re.compile(r"\s+from\s+(?P<old>\S{1,128})\s+to\s+")
-_PHRASE_MAX = 80
+_PHRASE_MAX = 100
 _TO = re.compile(r" (?:to|as)\s")
 _NEAR = 300  # how far after a password keyword a "set it to" sentence is read
 _TRAIL = ".,;:)]}>\"'`“”»’!?"
@@ -134,16 +51,24 @@ def _value_end(text: str, start: int) -> int:
     return end
 
 
-def passphrase_at(text: str, pos: int, min_words: int = 4) -> int:
-    """End of a passphrase of `min_words` to six plain words at `pos`, or -1."""
+def passphrase_at(text: str, pos: int, min_words: int = 4, *, told: bool = False) -> int:
+    """End of a passphrase of `min_words` to six plain words at `pos`, or -1.
+
+    `told`: the sentence has no password keyword ("I set it to X"), so words that name a
+    setting ("read only mode") or read as prose ("showing error messages") are no passphrase.
+    """
     if pos >= len(text) or not text[pos].isalpha():
         return -1
     window = text[pos : pos + _PHRASE_MAX].lower()
     m = _PASSPHRASE.match(window)
     if m is None or (m.end() == len(window) and pos + len(window) < len(text)):
         return -1
-    words = re.split(r"[ \-]", m.group())
-    if len(words) < min_words or any(w in _FUNCTION_WORDS or w in STOPWORDS for w in words):
+    words = m.group().split(m.group("sep"))
+    if len(words) < min_words or any(w in FUNCTION_WORDS or w in STOPWORDS for w in words):
+        return -1
+    if m.group("sep") == "." and words[-1] in HOST_ENDINGS:
+        return -1  # a host or file name
+    if told and (any(w in SETTING_WORDS for w in words) or words[0].endswith(_PROSE_ENDINGS)):
         return -1
     return pos + m.end()
 
@@ -156,7 +81,7 @@ def _password_like(value: str) -> bool:
 
 def value_after_to(text: str, low: str, pos: int) -> tuple[int, int] | None:
     """The password after "... to ": a passphrase or a password-like token."""
-    end = passphrase_at(text, pos)
+    end = passphrase_at(text, pos, 3)
     if end > 0:
         return pos, end
     end = _value_end(text, pos)
