@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterable, Iterator
 
+from ingest.redact.code_sentences import CODE_SENTENCE_HANDLERS
+from ingest.redact.codes import CODE_WORDS_MORE, handle_code_words
 from ingest.redact.model import Span
 from ingest.redact.prose import (
     LOGIN_WORDS,
@@ -26,7 +28,6 @@ from ingest.redact.secrets import (
     SECRET_WORDS,
     handle_authorization,
     handle_bearer,
-    handle_code,
     handle_secret,
 )
 from ingest.redact.sentences import TOLD_HANDLERS, chain
@@ -64,15 +65,15 @@ def _table() -> tuple[dict[str, Handler], dict[str, Handler]]:
         words[word] = handle_login
     for word in SECRET_WORDS:
         words[word] = handle_secret
-    for word in CODE_WORDS:
-        words[word] = handle_code
+    for word in (*CODE_WORDS, *CODE_WORDS_MORE):
+        words[word] = handle_code_words
     for word in SESSION_WORDS:
         words[word] = handle_session
     words["cookie"] = handle_cookie_header
     words["authorization"] = handle_authorization
     words["proxy-authorization"] = handle_authorization
     words["bearer"] = handle_bearer
-    for word, handler in TOLD_HANDLERS.items():
+    for word, handler in (*TOLD_HANDLERS.items(), *CODE_SENTENCE_HANDLERS.items()):
         words[word] = chain(words[word], handler) if word in words else handler
     return words, dict(PREFIXES)
 

@@ -13,15 +13,22 @@ import re
 
 from ingest.redact.model import Span
 from ingest.redact.told_words import CLAUSE_ENDS, FUNCTION_WORDS, HOST_ENDINGS, SETTING_WORDS
-from ingest.redact.values import STOPWORDS, is_masked, is_url, looks_like_password
+from ingest.redact.values import (
+    STOPWORDS,
+    is_masked,
+    is_url,
+    looks_like_password,
+    looks_like_told_password,
+)
 
-# A passphrase: three to six plain words joined by one kind of separator, ending the clause
-# (callers ask for how many words).
-_WORD = "[a-zà-öø-ÿ]{3,12}"
+# A passphrase: three to six plain words joined by one kind of separator, ending the clause:
+# at a punctuation mark, a word that ends it ("but it fails") or a capital that starts the
+# next sentence ("... velvet Betrifft"). Callers ask for how many words.
+_WORD = "[a-zà-öø-ÿA-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]{2,11}"
 _PASSPHRASE = re.compile(
     rf"{_WORD}(?P<sep>[ \u00a0\-._]){_WORD}(?:(?P=sep){_WORD}){{1,4}}"
-    r"(?=[ \t\u00a0]*(?:[.,;:!?()\"'\r\n<]|\Z|[ \t\u00a0]-)"
-    rf"|[ \t\u00a0]+(?:{'|'.join(sorted(CLAUSE_ENDS, key=len, reverse=True))})(?![a-zà-ÿ]))"
+    r"(?=[ \t\u00a0]*(?:[.,;:!?()\"'\r\n<]|\Z|[ \t\u00a0]-)|[ \t\u00a0]+[A-ZÀ-ÖØ-Þ]"
+    rf"|[ \t\u00a0]+(?i:{'|'.join(sorted(CLAUSE_ENDS, key=len, reverse=True))})(?![a-zà-ÿ]))"
 )
 _PROSE_ENDINGS = ("ing", "ly", "ed")
 # Sentences that set a password: "reset it to X", "changed it from X to Y", "set it to X".
@@ -59,11 +66,11 @@ def passphrase_at(text: str, pos: int, min_words: int = 4, *, told: bool = False
     """
     if pos >= len(text) or not text[pos].isalpha():
         return -1
-    window = text[pos : pos + _PHRASE_MAX].lower()
+    window = text[pos : pos + _PHRASE_MAX]
     m = _PASSPHRASE.match(window)
     if m is None or (m.end() == len(window) and pos + len(window) < len(text)):
         return -1
-    words = m.group().split(m.group("sep"))
+    words = m.group().lower().split(m.group("sep"))
     if len(words) < min_words or any(w in FUNCTION_WORDS or w in STOPWORDS for w in words):
         return -1
     if m.group("sep") == "." and words[-1] in HOST_ENDINGS:
@@ -125,6 +132,33 @@ def later_password(text: str, low: str, end: int) -> list[Span]:
         return _both(text, low, m.start("old"), m.end("old"), m.end())
     new = value_after_to(text, low, m.end())
     return [Span.of(new[0], new[1], "password", "password")] if new else []
+
+
+# Sentences that name the password after a keyword: "wrong password, but I'm sure it's X",
+# "I've tried both X and the old one", "I typed X".
+_CLAIM = re.compile(
+    r"(?:sure|certain|positive)\s+(?:that\s+)?(?:it['’]s|it\s+is|it\s+was|its)\s+"
+    r"|(?:tried|typed|entered|used)\s+(?:both\s+|again\s+|in\s+)?"
+)
+_CLAIM_WORDS = ("sure", "certain", "positive", "tried", "typed", "entered", "used")
+
+
+def later_claim(text: str, low: str, end: int) -> list[Span]:
+    """ "I'm sure it's X" / "I tried X" shortly after a password keyword (same paragraph),
+    when X reads as a password even without its keyword (`looks_like_told_password`)."""
+    limit = min(len(low), end + _NEAR)
+    para = low.find("\n\n", end, limit)
+    if para >= 0:
+        limit = para
+    if not any(low.find(word, end, limit) >= 0 for word in _CLAIM_WORDS):
+        return []
+    m = _CLAIM.search(low, end, limit)
+    if m is None:
+        return []
+    value_end = _value_end(text, m.end())
+    if value_end > m.end() and looks_like_told_password(text[m.end() : value_end]):
+        return [Span.of(m.end(), value_end, "password", "password")]
+    return []
 
 
 def curl_passwords(text: str) -> list[Span]:

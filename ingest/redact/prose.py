@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.phrases import from_to, later_password, passphrase_at
+from ingest.redact.phrases import from_to, later_claim, later_password, passphrase_at
 from ingest.redact.values import (
     STOPWORDS,
     is_marker_at,
@@ -23,13 +23,17 @@ from ingest.redact.values import (
 )
 
 _CLAUSE = (
-    r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?)?"
+    r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?"
+    # a relative clause: "the temp password they gave me is X"
+    r"|(?:\s+(?:that|which))?\s+(?:they|you|he|she|i|we|it|support|the\s+[a-z]{2,12})\s+"
+    r"(?:gave|sent|set|chose|picked|made|created|generated|assigned|provided|issued|emailed|"
+    r"mailed|told|use|used|have|had)(?:\s+(?:me|us|him|her|them))?)?"
 )
 _VERBS = (  # the forms of two words first: "is now X" reads X, not "now"
     r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|é\s+agora|"
     r"is\s+nu|är\s+nu|would\s+be|will\s+be|"
     r"is|was|ist|war|lautet|est|était|es|era|será|sería|wird|sind|to|auf|à|a|"
-    r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi"
+    r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi|er|on|je|zní|lyder|blir|bliver"
 )
 _QUOTES = "\"'`„“«‘‚"
 _AFTER_PASSWORD = re.compile(
@@ -233,7 +237,7 @@ def _pair_before(low: str, start: int) -> bool:
 
 def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
     """A password after a password keyword (any language, prose or config syntax)."""
-    later = later_password(text, low, end)
+    later = later_password(text, low, end) or later_claim(text, low, end)
     m = _AFTER_PASSWORD.match(low, end)
     if m is None:
         return later
@@ -267,7 +271,9 @@ def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
 _PASS_WORDS = r"(?:password|passwort|pass|pwd|pw|kennwort|mdp|mot de passe|contraseña|clave)"  # noqa: S105
 _AFTER_LOGIN = re.compile(
     rf"(?P<pair>\s*/\s*{_PASS_WORDS})?"
-    r"(?:[_\-.][a-z0-9]{1,20})?\s*[\"'`]?\s*[:=][ \t\u00a0]*"
+    r"(?:[_\-.][a-z0-9]{1,20})?"
+    r"(?:\s*[\"'`]?\s*[:=]|\s+(?:are|is|were|was|sind|sont|son|são|zijn|är|er|sono)(?:\s*:)?)"
+    r"[ \t\u00a0]*"
     r"(?P<user>[^\s/:|,;\"'`]{1,64})[ \t\u00a0]*[/|:][ \t\u00a0]*"
 )
 
@@ -333,6 +339,25 @@ PASSWORD_WORDS: tuple[str, ...] = (
     "wachtwoorden",
     "senhas",
     "adgangskode",
+    "adgangskoden",
+    "kodeordet",
+    "parola d'ordine",
+    "parola d’ordine",
+    "palavra-passe",
+    "palavra passe",
+    "mot-de-passe",
+    "salasanani",
+    "salasanan",
+    "hesla",
+    "heslem",
+    "şifre",
+    "şifrem",
+    "şifremi",
+    "şifreyi",
+    "şifreniz",
+    "parolam",
+    "parolamı",
+    "parolayı",
     "pin",
 )
 """Keywords that introduce a password."""

@@ -39,6 +39,7 @@ _FORMS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("new one",), r"new\s+one\s*(?:is|was|would\s+be|will\s+be|'s|’s|:)\s+", None),
     (("now",), r"now\s+(?:it['’]s|it\s+is|its)\s+", None),
     (("it's", "it’s", "it is"), r"it(?:['’]s|\s+is)\s+now\s+", None),
+    (("tried both",), r"tried\s+both\s+", None),
     (  # French: "je l'ai réinitialisé à X", "je l'ai changé de X à Y"
         ("l'ai", "l’ai"),
         r"l['’]ai\s+(?:réinitialisé|reinitialisé|réinitialise|changé|modifié|remis|mis|défini|"

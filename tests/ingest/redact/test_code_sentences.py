@@ -1,0 +1,111 @@
+"""One-time codes named by how they came, showed or failed, pasted SMS, Nordic code words, and
+lists of backup codes whose later items carry no digit; next to the numbers that stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.redact import redact_html, redact_text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("my authenticator app displays 481 920 but it is refused", "481 920"),
+        ("Authy showed 55 12 90 and then nothing happened", "55 12 90"),
+        ("I entered 662018 from the Google Authenticator app twice", "662018"),
+        ("I typed in 7305 1188 from my phone, no luck", "7305 1188"),
+        ("your system texted me 302 118 via SMS", "302 118"),
+        ("support sent me a code 90-44-17 by email", "90-44-17"),
+        ("<#> 774102 is your Acme login code. Do not share it.", "774102"),
+        ("G-519 337 is your Google verification code", "519 337"),
+        ("448291 ist dein Bestätigungscode", "448291"),
+        ("880213 es tu código de acceso", "880213"),
+        ("I just got the code 118 406, it does not work", "118 406"),
+        ("j'ai reçu le code 55 90 12 hier soir", "55 90 12"),
+        ("ho ricevuto il codice 903442 via SMS", "903442"),
+        ("ontving de code 7719 2280 per sms", "7719 2280"),
+        ("the code received by text is 402 117", "402 117"),
+        ("Code 331 870 has expired already", "331 870"),
+        ("the code 55190246 doesn't work", "55190246"),
+        ("el código 661 023 no funciona", "661 023"),
+        ("engångskoden är 552 901", "552 901"),
+        ("Engangskoden er 71 22 93.", "71 22 93"),
+        ("vahvistuskoodi: 410 228", "410 228"),
+    ],
+)
+def test_one_time_codes_told_in_a_sentence(text: str, code: str) -> None:
+    result = redact_text(text)
+    assert code not in result.text, result.text
+    assert set(result.counts()) == {"otp_code"}, result.counts()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 123456 is your reference for the refund.",
+        "Call 555 1234 is the number of our office.",
+        "error code 404040 expired",
+        "I got the promo code 551122 from your newsletter.",
+        "they sent me 123456 euros by mistake",
+        "I typed 120000 in the amount field.",
+        "The app shows 3 errors.",
+        "Ticket 884422 is the one I opened last week.",
+        "we used 250 000 from the budget",
+        "postcode 10115 is your delivery area code",
+    ],
+)
+def test_numbers_in_the_same_sentences_stay(text: str) -> None:
+    result = redact_text(text)
+    assert result.text == text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        (
+            "backup codes:\n- k2jd8s0qpl\n- mmvhsyqkaa\n- 3vq0p2l1ds\n- zzkfbpwnre\nThanks!",
+            ["k2jd8s0qpl", "mmvhsyqkaa", "3vq0p2l1ds", "zzkfbpwnre"],
+        ),
+        (
+            "Recovery codes (keep safe): QWER-TYUI-OPAS, ZXCV-BNMA-SDFG, 12AB-CD34-EF56.",
+            ["QWER-TYUI-OPAS", "ZXCV-BNMA-SDFG", "12AB-CD34-EF56"],
+        ),
+        (
+            "> back-upcodes:\n> HJKL-ASDF-QWER\n> POIU-LKJH-MNBV\n> 9X8Y-7Z6W-5V4U",
+            ["HJKL-ASDF-QWER", "POIU-LKJH-MNBV", "9X8Y-7Z6W-5V4U"],
+        ),
+        (
+            "Meine Backupcodes:\n1. 4821 9930\n2. 1177 0248\n3. 5560 8812",
+            ["4821 9930", "1177 0248", "5560 8812"],
+        ),
+    ],
+)
+def test_whole_lists_of_recovery_codes_are_removed(text: str, codes: list[str]) -> None:
+    result = redact_text(text)
+    for code in codes:
+        assert code not in result.text, result.text
+    assert set(result.counts()) == {"recovery_code"}, result.counts()
+
+
+def test_a_list_ends_where_the_shape_of_its_items_ends() -> None:
+    text = "backup codes:\n- k2jd8s0qpl\n- mmvhsyqkaa\n- hello\nBest regards, Anna"
+    result = redact_text(text)
+    assert "- hello\nBest regards, Anna" in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "backup codes: ENABLED-DEFAULT",
+        "recovery codes are useful, keep them somewhere safe.",
+        "Backup-Codes: bitte neu erzeugen",
+    ],
+)
+def test_words_after_recovery_code_words_stay(text: str) -> None:
+    assert redact_text(text).text == text
+
+
+def test_a_code_split_by_no_break_spaces_in_html_is_removed() -> None:
+    result = redact_html("<p>G-90&nbsp;30&nbsp;66 is your Google verification code</p>")
+    assert "90" not in result.text.replace("G-", ""), result.text
