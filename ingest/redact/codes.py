@@ -74,7 +74,7 @@ def _plain_code(text: str, low: str, start: int, end: int) -> list[Span]:
 
 # The items of a list of recovery codes (what `secrets` reads, here to go on after it).
 _ITEM = re.compile(
-    r"((?:[ \t\u00a0]*,[ \t\u00a0]*|[ \t\u00a0]*\r?\n(?:[ \t]*>)*[ \t\u00a0]*"
+    r"((?:[ \t\u00a0]*[,;|][ \t\u00a0]*|(?:[ \t\u00a0]*\r?\n(?:[ \t]*>)*){1,2}[ \t\u00a0]*"
     r"(?:[\-*•][ \t]|\d{1,2}[.)][ \t])?|[ \t\u00a0]+))"
     r"([A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3})(?![A-Za-z0-9])"
 )

@@ -193,7 +193,7 @@ _LOG_IN_WITH = re.compile(
     r"(?:log(?:ged)?[\s\-]?(?:in|on)|sign(?:ed)?[\s\-]?in|entrar|acceder|iniciar\s+sesión|"
     r"(?:me\s+|se\s+)?connecter|accedere|inloggen|logga\s+in|logge\s+(?:inn|ind))"
     r"\s+(?:with|com|con|avec|met|med)\s+(?:the\s+)?(?:user(?:name)?\s+|account\s+|login\s+)?"
-    r"[\"'`]?[^\s\"'`/,;]{1,64}[\"'`]?\s*(?:and|&|\+|/|e|y|et|en|och|og|,)\s+"
+    r"[\"'`]?[^\s\"'`/,;]{1,64}[\"'`]?(?:\s*[&+/,]|\s+(?:and|e|y|et|en|och|og|und))\s+"
     r"(?:(?:the\s+|o\s+|la\s+|le\s+)?(?:password|passwort|pw|pass|senha|contraseña|"
     r"mot\s+de\s+passe|wachtwoord|lösenord|passord)\s+)?"
 )
