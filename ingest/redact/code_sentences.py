@@ -22,14 +22,17 @@ _APP = (
     r"phone|token|yubikey|otp\s+app|2fa\s+app|mfa\s+app)"
 )
 _SHOWS = re.compile(
-    r"(?:authenticator|authy)(?:\s+app)?\s+(?:shows|showed|is\s+showing|displays|displayed|"
-    r"says|said|gives|gave|generated|generates|has|had)\s*:?\s+(?:me\s+)?(?:the\s+code\s+)?" + _CODE
+    r"(?:authenticator|authy)(?:\s+app)?(?:\s*:|\s+(?:shows|showed|is\s+showing|displays|"
+    r"displayed|says|said|gives|gave|generated|generates|has|had)\s*:?)\s+(?:me\s+)?"
+    r"(?:the\s+code\s+)?" + _CODE
 )
 _TYPED = re.compile(
-    r"(?:typed|entered|tried|used|input|put\s+in|keyed\s+in)\s+(?:in\s+)?(?:the\s+code\s+)?"
-    + _CODE
-    + r"\s+(?:from|in|into|on|off|via|of)\s+"
-    + _APP
+    r"(?:typed|entered|tried|used|input|put\s+in|keyed\s+in)\s+(?:in\s+)?(?:the\s+code\s+)?" + _CODE
+)
+_FROM_APP = re.compile(r"\s+(?:from|in|into|on|off|via|of)\s+" + _APP)
+# "I entered 123456 but it says invalid code": a code word later in the same sentence.
+_CODE_WORD_LATER = re.compile(
+    r"\s*(?:,|;|-|—|but|and|though|yet)[^.!?\n]{0,60}?(?<![a-z])(?:code|otp|2fa|mfa|sms|authenticator|passcode|token)(?![a-z])"
 )
 _SENT = re.compile(
     r"(?:sent|texted|emailed|mailed|gave)\s+(?:me|us)\s+(?P<word>(?:the\s+|a\s+|another\s+)?"
@@ -60,8 +63,21 @@ def handle_shows(text: str, low: str, start: int, end: int) -> list[Span]:
 
 
 def handle_typed(text: str, low: str, start: int, end: int) -> list[Span]:
-    """ "I typed 835 819 from the authenticator app"."""
-    return _one(_TYPED.match(low, start))
+    """ "I typed 835 819 from the authenticator app", "I entered 123456 but the code ..."."""
+    m = _TYPED.match(low, start)
+    if m is None or not (_FROM_APP.match(low, m.end()) or _CODE_WORD_LATER.match(low, m.end())):
+        return []
+    return _one(m)
+
+
+_TEXT_WITH = re.compile(
+    r"(?:text|sms|message|e-?mail|mail)\s+with\s+(?:the\s+|a\s+)?(?:new\s+)?(?:code\s+)?" + _CODE
+)
+
+
+def handle_text_with(text: str, low: str, start: int, end: int) -> list[Span]:
+    """ "I got a text with 445566 in it"."""
+    return _one(_TEXT_WITH.match(low, start))
 
 
 def handle_sent(text: str, low: str, start: int, end: int) -> list[Span]:
@@ -108,5 +124,9 @@ CODE_SENTENCE_HANDLERS: dict[str, Handler] = {
     ),
     **dict.fromkeys(("sent", "texted", "emailed", "mailed", "gave"), handle_sent),
     **dict.fromkeys(IS_YOUR_WORDS, handle_is_your),
+    **dict.fromkeys(
+        ("text with", "sms with", "message with", "email with", "e-mail with", "mail with"),
+        handle_text_with,
+    ),
 }
 """Keyword -> handler of the one-time code sentences that start with it."""

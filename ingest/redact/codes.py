@@ -28,18 +28,23 @@ _FILLER = r"(?:\s*(?:is|was|ist|war|est|es|era|è|é|är|er|jest|to|lautet|:|=|-
 # "I got the code", "me llegó el código", "recebi o código", "j'ai reçu le code": a
 # received-verb right before the code word (read backwards over a short window).
 _GOT_BEFORE = re.compile(
-    r"(?:received|got|get|recebi|llegó|recibí|reçu|ricevuto|erhalten|bekommen|ontvangen|"
+    r"(?:received|got|get|tried|entered|typed|used|input|recebi|llegó|recibí|reçu|ricevuto|erhalten|bekommen|ontvangen|"
     r"kreeg|ontving|fick|fikk|fik|dostałem|dostałam|otrzymałem|otrzymałam|obdržel|obdržela)"
     r"(?:\s+(?:the|a|my|your|new|another|o|el|un|le|il|den|die|das|de|het|en|ett|nový|"
     r"this|that|sms|text|one-time|login|verification|nuevo|novo|nouveau|nuovo)){0,3}\s+\Z"
 )
 # "code reçu par SMS est X", "code received by text: X": a participle after the code word.
 _GOT_AFTER = re.compile(
-    r"s?\s+(?:reçu|received|recebido|recibido|ricevuto|erhalten|ontvangen|mottagen|mottatt|"
+    r"s?\s+(?:(?:that\s+|which\s+)?(?:i|we)\s+(?:just\s+)?(?:got|received|was\s+sent)|reçu|received|recebido|recibido|ricevuto|erhalten|ontvangen|mottagen|mottatt|"
     r"modtaget|sent|envoyé|enviado|inviato|gesendet|verstuurd|skickad|wysłany)"
     r"(?:\s+(?:par|by|via|per|por|in|on|to|à|a|me|au|en|op)){0,2}"
     r"(?:\s+(?:sms|text|e-?mail|mail|phone|téléphone|telefone|teléfono|telefono|my\s+phone|"
-    r"mon\s+téléphone|app))?" + _FILLER
+    r"mon\s+téléphone|app))?,?" + _FILLER
+)
+# "le code à 6 chiffres 123456", "the code with 6 digits: 123456".
+_DIGITS_NAMED = re.compile(
+    r"\s+(?:à|with|mit|de|con|di|met|med|z|of|o)\s+\d\s+(?:chiffres|digits|ziffern|dígitos|"
+    r"cifre|cijfers|siffror|cifre|cyfr|cyframi|číslic)"
 )
 # "Code 826082 expired before I could enter it": the code, then how it failed.
 _FAILED_AFTER = re.compile(
@@ -66,6 +71,9 @@ def _plain_code(text: str, low: str, start: int, end: int) -> list[Span]:
     got = _GOT_AFTER.match(low, end)
     if got is not None and (found := _code_after(text, got.end())):
         return found
+    named = _DIGITS_NAMED.match(low, end)
+    if named is not None:
+        end = named.end()
     m = _CODE_AT.match(text, end + 1) if low[end : end + 1] in (" ", "\u00a0", ":") else None
     if m is not None and _FAILED_AFTER.match(low, m.end()):
         return [Span.of(m.start(1), m.end(1), "otp_code", "one-time code")]

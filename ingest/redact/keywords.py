@@ -17,12 +17,8 @@ from collections.abc import Generator, Iterable, Iterator
 from ingest.redact.code_sentences import CODE_SENTENCE_HANDLERS
 from ingest.redact.codes import CODE_WORDS_MORE, handle_code_words
 from ingest.redact.model import Span
-from ingest.redact.prose import (
-    LOGIN_WORDS,
-    PASSWORD_WORDS,
-    handle_login,
-    handle_password,
-)
+from ingest.redact.password_words import LOGIN_WORDS, PASSWORD_WORDS
+from ingest.redact.prose import handle_login, handle_password
 from ingest.redact.secrets import (
     CODE_WORDS,
     SECRET_WORDS,

@@ -70,14 +70,20 @@ def passphrase_at(text: str, pos: int, min_words: int = 4, *, told: bool = False
     m = _PASSPHRASE.match(window)
     if m is None or (m.end() == len(window) and pos + len(window) < len(text)):
         return -1
-    words = m.group().lower().split(m.group("sep"))
-    if len(words) < min_words or any(w in FUNCTION_WORDS or w in STOPWORDS for w in words):
+    sep = m.group("sep")
+    words = m.group().lower().split(sep)
+    prose = [i for i, w in enumerate(words) if w in FUNCTION_WORDS or w in STOPWORDS]
+    if prose:  # "tortuga lámpara cebolla pero sigue igual": the phrase ends at "pero"
+        if sep not in " \u00a0" or words[prose[0]] not in CLAUSE_ENDS:
+            return -1
+        words = words[: prose[0]]
+    if len(words) < min_words:
         return -1
     if m.group("sep") == "." and words[-1] in HOST_ENDINGS:
         return -1  # a host or file name
     if told and (any(w in SETTING_WORDS for w in words) or words[0].endswith(_PROSE_ENDINGS)):
         return -1
-    return pos + m.end()
+    return pos + len(sep.join(m.group().split(sep)[: len(words)]))
 
 
 def _password_like(value: str) -> bool:

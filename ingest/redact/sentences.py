@@ -30,10 +30,16 @@ _TOLD_MAX = 160  # how far a value of a verb-last sentence may reach
 # that must follow the value.
 _FORMS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (  # English: "I reset it to X", "changed my password from X to Y", "set it as X"
-        ("reset", "re-set", "changed", "change", "set", "updated", "update", "switched"),
+        ("reset", "re-set", "changed", "change", "set"),
         r"[a-z\-]{3,8}\s+(?:it|this|that|mine|my\s+password|the\s+password|the\s+new\s+one|"
         r"a\s+new\s+one|the\s+pw|my\s+pw)(?:\s+back)?(?:\s+from\s+" + _OLD + r")?"
         r"\s+(?:to|as)(?:\s+>)*\s+(?:be\s+)?",
+        None,
+    ),
+    (
+        ("updated", "update", "switched", "upgraded", "moved"),
+        r"[a-z]{4,8}\s+(?:it|this|that|mine|my\s+password|the\s+password)"
+        r"(?:\s+from\s+" + _OLD + r")?\s+(?:to|as)(?:\s+>)*\s+",
         None,
     ),
     (("new one",), r"new\s+one\s*(?:is|was|would\s+be|will\s+be|'s|’s|:)\s+", None),
@@ -42,7 +48,7 @@ _FORMS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("tried both",), r"tried\s+both\s+", None),
     (  # French: "je l'ai réinitialisé à X", "je l'ai changé de X à Y"
         ("l'ai", "l’ai"),
-        r"l['’]ai\s+(?:réinitialisé|reinitialisé|réinitialise|changé|modifié|remis|mis|défini|"
+        r"l['’]ai\s+(?:réinitialisé|reinitialisé|réinitialise|changé|modifié|remis|mis(?!\s+à\s+jour)|défini|"
         r"redéfini|reset|resetté)e?\s+(?:de\s+" + _OLD + r"\s+)?(?:à|a|en|pour|par)\s+",
         None,
     ),
@@ -164,7 +170,15 @@ def _old_value(text: str, m: re.Match[str]) -> list[Span]:
     return []
 
 
-def _form_handler(lead: re.Pattern[str], verbs: re.Pattern[str] | None) -> Handler:
+# A product or its version ("switched it to Windows11", "the new one is iPhone15"): a name
+# and one or two digits, after the words that name a product as often as a password.
+_PRODUCT = re.compile(r"[A-Za-z]{2,12}\d{1,2}")
+_PRODUCT_WORDS = frozenset({"updated", "update", "switched", "upgraded", "moved", "new one"})
+
+
+def _form_handler(
+    lead: re.Pattern[str], verbs: re.Pattern[str] | None, *, products: bool
+) -> Handler:
     def handle(text: str, low: str, start: int, end: int) -> list[Span]:
         m = lead.match(low, start)
         if m is None:
@@ -173,7 +187,7 @@ def _form_handler(lead: re.Pattern[str], verbs: re.Pattern[str] | None) -> Handl
             new = told_value(text, m.end())
         else:
             new = _verb_last_value(text, low, m.end(), verbs)
-        if new is None:
+        if new is None or (products and _PRODUCT.fullmatch(text, new[0], new[1])):
             return []
         return [*_old_value(text, m), Span.of(new[0], new[1], "password", "password")]
 
@@ -218,7 +232,9 @@ def _handlers() -> dict[str, Handler]:
     table: dict[str, Handler] = {}
     for words, lead, verbs in _FORMS:
         handler = _form_handler(
-            re.compile(lead), re.compile(rf"\s(?:{verbs})\b") if verbs else None
+            re.compile(lead),
+            re.compile(rf"\s(?:{verbs})\b") if verbs else None,
+            products=bool(_PRODUCT_WORDS.intersection(words)),
         )
         for word in words:
             table[word] = chain(table[word], handler) if word in table else handler

@@ -109,3 +109,36 @@ def test_words_after_recovery_code_words_stay(text: str) -> None:
 def test_a_code_split_by_no_break_spaces_in_html_is_removed() -> None:
     result = redact_html("<p>G-90&nbsp;30&nbsp;66 is your Google verification code</p>")
     assert "90" not in result.text.replace("G-", ""), result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("I entered 552190 but it says invalid code", "552190"),
+        ("The code I got by SMS, 445566, doesn't work", "445566"),
+        ("got a text with 118 832 in it", "118 832"),
+        ("tried the code 123456 three times", "123456"),
+        ("one time passcode 778 899", "778 899"),
+        ("le code à 6 chiffres 903 114 ne marche pas", "903 114"),
+        ("Google Authenticator: 556 677", "556 677"),
+    ],
+)
+def test_more_one_time_code_sentences(text: str, code: str) -> None:
+    result = redact_text(text)
+    assert code not in result.text, result.text
+    assert set(result.counts()) == {"otp_code"}, result.counts()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I typed 120 000 in the amount field and the code field stayed empty.",
+        "I received an SMS with 2 links.",
+        "your system sent me a code 3 times by SMS",
+        "The code 200 means OK.",
+        "the text with the 2023 invoice attached",
+    ],
+)
+def test_more_numbers_near_code_words_stay(text: str) -> None:
+    result = redact_text(text)
+    assert result.text == text, result.text

@@ -88,3 +88,52 @@ def test_a_passphrase_split_by_no_break_spaces_in_html_is_removed() -> None:
     html = "<p>I reset it to walrus&nbsp;meadow&nbsp;trumpet&nbsp;basil.</p>"
     result = redact_html(html)
     assert "walrus" not in result.text and "trumpet" not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("It says wrong password but I'm sure it's Pq7mZx2Lw (I checked caps lock)", ["Pq7mZx2Lw"]),
+        ("password rejected, though I typed Brise&Mer44 very carefully", ["Brise&Mer44"]),
+        ("the temporary password you sent me was Kx!882qLm", ["Kx!882qLm"]),
+        ("the password support gave us is Rt5-Ww9-Zq1", ["Rt5-Ww9-Zq1"]),
+        ("password was changed to Lemon*Tree3 yesterday", ["Lemon*Tree3"]),
+        ("my password should be Pluto2024x but it fails", ["Pluto2024x"]),
+        ("New password - Sunrise@88", ["Sunrise@88"]),
+        ("I even tried the old password (Spring2023!) again", ["Spring2023!"]),
+        ("my password, Garten#77, stopped working", ["Garten#77"]),
+        ("it's the same password as before: Zeta!4455", ["Zeta!4455"]),
+        ("passphrase: correct horse battery staple", ["correct horse battery staple"]),
+        ("creds are deploy/Xk29!pQ", ["Xk29!pQ"]),
+        ("credentials: ops / m4ple-Syrup", ["m4ple-Syrup"]),
+        ("parola d'ordine: Gatto!2024", ["Gatto!2024"]),
+        ("palavra-passe: Sardinha#77", ["Sardinha#77"]),
+        ("adgangskoden er Hygge!2020", ["Hygge!2020"]),
+        ("salasana on Kissa2020x", ["Kissa2020x"]),
+        ("heslo je Pivo2020x", ["Pivo2020x"]),
+        ("şifrem: Kedi2020x", ["Kedi2020x"]),
+    ],
+)
+def test_passwords_after_a_keyword_in_more_phrasings(text: str, values: list[str]) -> None:
+    _assert_removed(text, *values)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my password is wrong, I tried Chrome and Firefox",
+        "the password reset link expired For reference: request_id=req_12ab34cd56ef",
+        "Forgot password: nothing happens when I click.",
+        "my password, as I said, does not work.",
+        "password (see my previous mail) is not accepted.",
+        "We switched it to Windows11 last week.",
+        "I updated it to Node18 and the new one is iPhone15 Pro.",
+        "je l'ai mis à jour hier soir.",
+        "Please log in with anna@example.com and let me know.",
+        "account is locked: please help",
+        "Logga in med det lösenord som skickats till dig",
+    ],
+)
+def test_password_words_without_a_password_stay(text: str) -> None:
+    result = redact_text(text)
+    assert result.text == text, result.text
