@@ -112,17 +112,18 @@ def _starts_message(low: str, pos: int) -> bool:
 
 
 IS_YOUR_WORDS: tuple[str, ...] = (
-    *("is your", "is the", "est votre", "est ton", "ist dein", "ist ihr", "ist der"),
-    *("es tu", "es su", "è il tuo", "è il", "é o seu", "é seu", "é o", "is je", "is uw"),
+    *("is your", "est votre", "est ton", "ist dein", "ist ihr"),
+    *("es tu", "es su", "è il tuo", "é o seu", "é seu", "is je", "is uw"),
     *("är din", "er din", "er koden", "to twój", "to kod", "je váš", "je tvůj", "on sinun"),
 )
 CODE_SENTENCE_HANDLERS: dict[str, Handler] = {
     "authenticator": handle_shows,
     "authy": handle_shows,
+    **dict.fromkeys(("typed", "entered", "put in", "keyed in"), handle_typed),
     **dict.fromkeys(
-        ("typed", "entered", "tried", "used", "input", "put in", "keyed in"), handle_typed
+        ("sent me", "sent us", "texted me", "texted us", "emailed me", "emailed us", "gave me"),
+        handle_sent,
     ),
-    **dict.fromkeys(("sent", "texted", "emailed", "mailed", "gave"), handle_sent),
     **dict.fromkeys(IS_YOUR_WORDS, handle_is_your),
     **dict.fromkeys(
         ("text with", "sms with", "message with", "email with", "e-mail with", "mail with"),

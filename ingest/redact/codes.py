@@ -24,7 +24,10 @@ _CODE = (
     r"(?![\d/.:,\-]\d|\d|[ \-\u00a0]\d)"
 )
 _CODE_AT = re.compile(_CODE)
-_FILLER = r"(?:\s*(?:is|was|ist|war|est|es|era|è|é|är|er|jest|to|lautet|:|=|-|#)){0,2}\s*"
+_FILLER = (
+    r"(?:\s*(?:is|was|ist|war|est|es|era|fue|foi|fu|var|è|é|är|er|on|je|jest|to|lautet|"
+    r":|=|-|#|,)){0,2}\s*"
+)
 # "I got the code", "me llegó el código", "recebi o código", "j'ai reçu le code": a
 # received-verb right before the code word (read backwards over a short window).
 _GOT_BEFORE = re.compile(
@@ -35,7 +38,16 @@ _GOT_BEFORE = re.compile(
 )
 # "code reçu par SMS est X", "code received by text: X": a participle after the code word.
 _GOT_AFTER = re.compile(
-    r"s?\s+(?:(?:that\s+|which\s+)?(?:i|we)\s+(?:just\s+)?(?:got|received|was\s+sent)|reçu|received|recebido|recibido|ricevuto|erhalten|ontvangen|mottagen|mottatt|"
+    r"s?(?:\s+(?:de|di|da|do|del)\s+[a-zà-ÿ]{4,16})?,?\s+(?:(?:that\s+|which\s+)?(?:i|we)\s+(?:just\s+)?(?:got|received|was\s+sent)"
+    # "que me llegó", "que recebi", "che ho ricevuto", "die ik kreeg", "jag fick", "który dostałem"
+    r"|(?:(?:que|qu'|che|die|dat|som|który|którego|den|das)\s*)?(?:me\s+llegó|recibí|recebi|"
+    r"j'ai\s+reçu|ho\s+ricevuto|ik\s+(?:kreeg|ontving|heb\s+gekregen)|jag\s+fick|"
+    r"jeg\s+fi(?:kk|k)|dostałem|dostałam|otrzymałem|otrzymałam|ich\s+bekommen\s+habe|"
+    r"ich\s+erhalten\s+habe)"
+    # "Code aus der SMS", "code from the app", "code de l'appli"
+    r"|(?:aus\s+der|from\s+the|from|de\s+la|du|del|dal|dalla|da|uit\s+de|van\s+de|från|fra|z)"
+    r"\s+(?:sms|app|appli|e-?mail|mail|authenticator|text)"
+    r"|reçu|received|recebido|recibido|ricevuto|erhalten|ontvangen|mottagen|mottatt|"
     r"modtaget|sent|envoyé|enviado|inviato|gesendet|verstuurd|skickad|wysłany)"
     r"(?:\s+(?:par|by|via|per|por|in|on|to|à|a|me|au|en|op)){0,2}"
     r"(?:\s+(?:sms|text|e-?mail|mail|phone|téléphone|telefone|teléfono|telefono|my\s+phone|"
@@ -63,10 +75,15 @@ def _code_after(text: str, pos: int) -> list[Span]:
     return [Span.of(m.start(1), m.end(1), "otp_code", "one-time code")] if m else []
 
 
+_PLURAL_FILLER = re.compile(r"s?" + _FILLER)
+_FILLER_AT = re.compile(_FILLER)
+_DIGIT_AHEAD = re.compile(r"[^\d\n]{0,60}\d")
+
+
 def _plain_code(text: str, low: str, start: int, end: int) -> list[Span]:
     """An unqualified "code" read by the words around it."""
     if _GOT_BEFORE.search(low, max(0, start - 40), start):
-        filler = re.compile(r"s?" + _FILLER).match(low, end)
+        filler = _PLURAL_FILLER.match(low, end)
         return _code_after(text, filler.end() if filler else end)
     got = _GOT_AFTER.match(low, end)
     if got is not None and (found := _code_after(text, got.end())):
@@ -154,10 +171,12 @@ def _recovery_list(text: str, low: str, start: int, end: int) -> list[Span]:
     """A list after "backup codes" that `secrets` does not read: its first item has no digit
     ("ABCD-EFGH-JKLM, ...", a list of two or more of one shape), or the words name the list
     in a form `secrets` does not know ("back-upcodes:")."""
-    named = _RECOVERY_BEFORE.search(low[max(0, start - 24) : end]) or _RECOVERY_AFTER.match(
-        low, start
+    named = (
+        low[start:end] in _RECOVERY_COMPOUNDS
+        or _RECOVERY_BEFORE.search(low[max(0, start - 24) : end])
+        or _RECOVERY_AFTER.match(low, start)
     )
-    if named is None:
+    if not named:
         return []
     intro = re.compile(r"[^\n:]{0,100}(?::|\n)").match(text, end)
     pos = intro.end() if intro else end
@@ -180,13 +199,15 @@ def handle_code_words(text: str, low: str, start: int, end: int) -> list[Span]:
     if found:
         return [_extend_list(text, s) if s.kind == "recovery_code" else s for s in found]
     keyword = low[start:end]
-    if keyword.endswith("s") or keyword in ("koder", "kody", "codici", "códigos", "codigos"):
+    if keyword.endswith("s") or keyword in _RECOVERY_KEYWORDS:
         return _recovery_list(text, low, start, end)
     if keyword in _COMPOUND_OTP:
-        filler = re.compile(_FILLER).match(low, end)
+        filler = _FILLER_AT.match(low, end)
         return _code_after(text, filler.end() if filler else end)
-    if keyword in _PLAIN_CODE_WORDS and not _OTHER_CODE_BEFORE.search(
-        low[max(0, start - 24) : start]
+    if (
+        keyword in _PLAIN_CODE_WORDS
+        and _DIGIT_AHEAD.match(low, end) is not None  # every form has the code on the line
+        and not _OTHER_CODE_BEFORE.search(low, max(0, start - 24), start)
     ):
         return _plain_code(text, low, start, end)
     return []
@@ -204,8 +225,19 @@ _COMPOUND_OTP = frozenset(
         *("jednorázový kód", "doğrulama kodu", "onay kodu", "güvenlik kodu"),
     )
 )
+# Recovery code words of one piece, or of two where the first is no code word.
+_RECOVERY_COMPOUNDS = frozenset(
+    (
+        *("gendannelseskoder", "reservekoder", "backupkoder", "backup-koder", "back-upcodes"),
+        *("gjenopprettingskoder", "varakoodit", "palautuskoodit", "záložní kódy"),
+        *("kódy pro obnovení", "yedek kodlar", "kurtarma kodları"),
+        *("backupcodes", "reservkoder"),
+    )
+)
+_RECOVERY_KEYWORDS = _RECOVERY_COMPOUNDS | {"koder", "kody", "codici", "códigos", "codigos"}
 CODE_WORDS_MORE: tuple[str, ...] = (
     *sorted(_COMPOUND_OTP),
-    *("kode", "back-upcodes", "backupcodes", "reservekoder", "backup-koder"),
+    *sorted(_RECOVERY_COMPOUNDS),
+    "kode",
 )
 """Keywords of one-time and recovery codes beyond `secrets.CODE_WORDS`."""

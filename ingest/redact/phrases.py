@@ -143,23 +143,25 @@ def later_password(text: str, low: str, end: int) -> list[Span]:
 # Sentences that name the password after a keyword: "wrong password, but I'm sure it's X",
 # "I've tried both X and the old one", "I typed X".
 _CLAIM = re.compile(
-    r"(?:sure|certain|positive)\s+(?:that\s+)?(?:it['’]s|it\s+is|it\s+was|its)\s+"
-    r"|(?:tried|typed|entered|used)\s+(?:both\s+|again\s+|in\s+)?"
+    r"sure\s+(?:that\s+)?(?:it['’]s|it\s+is|it\s+was|its)\s+"
+    r"|(?:tried|typed|entered)\s+(?:both\s+|again\s+|in\s+)?"
 )
-_CLAIM_WORDS = ("sure", "certain", "positive", "tried", "typed", "entered", "used")
+_CLAIM_NEAR = 80  # the claim is part of the sentence of the keyword
 
 
 def later_claim(text: str, low: str, end: int) -> list[Span]:
-    """ "I'm sure it's X" / "I tried X" shortly after a password keyword (same paragraph),
-    when X reads as a password even without its keyword (`looks_like_told_password`)."""
-    limit = min(len(low), end + _NEAR)
-    para = low.find("\n\n", end, limit)
-    if para >= 0:
-        limit = para
-    if not any(low.find(word, end, limit) >= 0 for word in _CLAIM_WORDS):
-        return []
+    """ "I'm sure it's X" / "I tried X" shortly after a password keyword (same line), when X
+    reads as a password even without its keyword (`looks_like_told_password`)."""
+    limit = min(len(low), end + _CLAIM_NEAR)
+    if (
+        low.find("sure", end, limit) < 0
+        and low.find("tried", end, limit) < 0
+        and low.find("typed", end, limit) < 0
+        and low.find("entered", end, limit) < 0
+    ):
+        return []  # every sentence of _CLAIM has one of them
     m = _CLAIM.search(low, end, limit)
-    if m is None:
+    if m is None or "\n" in low[end : m.start()]:
         return []
     value_end = _value_end(text, m.end())
     if value_end > m.end() and looks_like_told_password(text[m.end() : value_end]):

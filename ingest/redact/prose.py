@@ -50,6 +50,10 @@ _AFTER_PASSWORD = re.compile(
     rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*(?:\r?\n[ \t\u00a0]*)?)"
     rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?[ \t\u00a0]+)"
     r"|(?P<dash>[ \t\u00a0]+[\-–—][ \t\u00a0]+)"
+    # "changé mon mot de passe en X", "wachtwoord veranderd in X": the value it became
+    r"|(?P<into>(?:\s+(?:veranderd|gewijzigd|geändert|changé|cambiado|cambiata|cambiato|"
+    r"mudada|alterada|ändrat|zmienione|changed|reset|gereset))?\s+(?:en|in|naar|para|till|til|na|"
+    r"op|into|a)[ \t\u00a0]+)"
     rf"|(?P<quote>[ \t\u00a0]*(?=[{_QUOTES}]))"
     r"|(?P<bare>[ \t\u00a0]+))"
 )
@@ -117,6 +121,8 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
         ok = looks_like_password(value) or _plain_word_password(text, found, value)
     elif how == "dash":
         ok = looks_like_password(value)
+    elif how == "into":
+        ok = looks_like_told_password(value)
     else:
         ok = len(value) >= 6 and looks_like_password(value) and any(c.isalpha() for c in value)
     return found if ok else None
@@ -140,6 +146,8 @@ def _aside(text: str, end: int) -> list[Span]:
     m = _ASIDE.match(text, end)
     if m is not None and looks_like_told_password(m.group("value")):
         return [Span.of(m.start("value"), m.end("value"), "password", "password")]
+    if text.find(":", end, end + 52) < 0:
+        return []  # no colon in reach
     m = _LATER_COLON.match(text, end)
     if m is None:
         return []
@@ -158,8 +166,11 @@ def _told_without_key(value: str) -> bool:
 
 def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
     """A password after a password keyword (any language, prose or config syntax)."""
-    later = later_password(text, low, end) or later_claim(text, low, end)
-    return (_labelled(text, low, start, end) or _aside(text, end)) + later
+    later = later_password(text, low, end)
+    found = _labelled(text, low, start, end)
+    if found or low[end : end + 1] in (":", "="):
+        return found + later  # a labelled value: no sentence to read
+    return _aside(text, end) + (later or later_claim(text, low, end))
 
 
 def _labelled(text: str, low: str, start: int, end: int) -> list[Span]:

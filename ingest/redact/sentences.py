@@ -28,23 +28,32 @@ _TOLD_MAX = 160  # how far a value of a verb-last sentence may reach
 # Each form: its first words (keywords of the scan), what follows up to the new value, and,
 # for the languages that put the verb last ("ich habe es auf X zurückgesetzt"), the verbs
 # that must follow the value.
+# English verbs are common words: the keywords are the verb and its object ("set it"), so
+# that the scan stops only where such a sentence may start.
+_OBJECTS = ("it", "this", "that", "mine", "my", "the", "a")
+
+
+def _with_objects(*verbs: str) -> tuple[str, ...]:
+    return tuple(f"{verb} {thing}" for verb in verbs for thing in _OBJECTS)
+
+
 _FORMS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (  # English: "I reset it to X", "changed my password from X to Y", "set it as X"
-        ("reset", "re-set", "changed", "change", "set"),
+        _with_objects("reset", "re-set", "changed", "change", "set"),
         r"[a-z\-]{3,8}\s+(?:it|this|that|mine|my\s+password|the\s+password|the\s+new\s+one|"
         r"a\s+new\s+one|the\s+pw|my\s+pw)(?:\s+back)?(?:\s+from\s+" + _OLD + r")?"
         r"\s+(?:to|as)(?:\s+>)*\s+(?:be\s+)?",
         None,
     ),
     (
-        ("updated", "update", "switched", "upgraded", "moved"),
+        _with_objects("updated", "update", "switched", "upgraded", "moved"),
         r"[a-z]{4,8}\s+(?:it|this|that|mine|my\s+password|the\s+password)"
         r"(?:\s+from\s+" + _OLD + r")?\s+(?:to|as)(?:\s+>)*\s+",
         None,
     ),
     (("new one",), r"new\s+one\s*(?:is|was|would\s+be|will\s+be|'s|’s|:)\s+", None),
-    (("now",), r"now\s+(?:it['’]s|it\s+is|its)\s+", None),
-    (("it's", "it’s", "it is"), r"it(?:['’]s|\s+is)\s+now\s+", None),
+    (("now it's", "now it’s", "now its", "now it is"), r"now\s+(?:it['’]s|it\s+is|its)\s+", None),
+    (("it's now", "it’s now", "it is now"), r"it(?:['’]s|\s+is)\s+now\s+", None),
     (("tried both",), r"tried\s+both\s+", None),
     (  # French: "je l'ai réinitialisé à X", "je l'ai changé de X à Y"
         ("l'ai", "l’ai"),
@@ -173,7 +182,9 @@ def _old_value(text: str, m: re.Match[str]) -> list[Span]:
 # A product or its version ("switched it to Windows11", "the new one is iPhone15"): a name
 # and one or two digits, after the words that name a product as often as a password.
 _PRODUCT = re.compile(r"[A-Za-z]{2,12}\d{1,2}")
-_PRODUCT_WORDS = frozenset({"updated", "update", "switched", "upgraded", "moved", "new one"})
+_PRODUCT_WORDS = frozenset(
+    {"new one", *_with_objects("updated", "update", "switched", "upgraded", "moved")}
+)
 
 
 def _form_handler(
