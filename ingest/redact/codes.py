@@ -77,7 +77,11 @@ def _code_after(text: str, pos: int) -> list[Span]:
 
 _PLURAL_FILLER = re.compile(r"s?" + _FILLER)
 _FILLER_AT = re.compile(_FILLER)
-_DIGIT_AHEAD = re.compile(r"[^\d\n]{0,60}\d")
+_WRAPPED_FILLER = re.compile(
+    r"s?[ \t\u00a0]*(?:(?:is|was|ist|war|est|es|era|è|é|är|er|on|je|jest|to|lautet|:|=)"
+    r"[ \t\u00a0]*){0,2}\r?\n(?:[ \t]*>)+[ \t\u00a0]*"
+)
+_DIGIT_AHEAD = re.compile(r"\D{0,60}\d")
 
 
 def _plain_code(text: str, low: str, start: int, end: int) -> list[Span]:
@@ -87,6 +91,9 @@ def _plain_code(text: str, low: str, start: int, end: int) -> list[Span]:
         return _code_after(text, filler.end() if filler else end)
     got = _GOT_AFTER.match(low, end)
     if got is not None and (found := _code_after(text, got.end())):
+        return found
+    wrapped = _WRAPPED_FILLER.match(low, end)  # "code is\n> 482 913" in a quoted mail
+    if wrapped is not None and (found := _code_after(text, wrapped.end())):
         return found
     named = _DIGITS_NAMED.match(low, end)
     if named is not None:
@@ -206,7 +213,7 @@ def handle_code_words(text: str, low: str, start: int, end: int) -> list[Span]:
         return _code_after(text, filler.end() if filler else end)
     if (
         keyword in _PLAIN_CODE_WORDS
-        and _DIGIT_AHEAD.match(low, end) is not None  # every form has the code on the line
+        and _DIGIT_AHEAD.match(low, end) is not None  # every form has the code in reach
         and not _OTHER_CODE_BEFORE.search(low, max(0, start - 24), start)
     ):
         return _plain_code(text, low, start, end)

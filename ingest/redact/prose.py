@@ -42,13 +42,16 @@ _VERBS = (  # the forms of several words first: "is now X" reads X, not "now"
     r"is|was|ist|war|lautet|est|était|es|era|será|sería|wird|sind|to|auf|à|a|"
     r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi|er|on|je|zní|lyder|blir|bliver"
 )
+# The value may be on the next line, after quote markers ("is\n> X"), or after a blank line.
+_LINE_BREAKS = r"(?:\r?\n(?:[ \t]*>)*[ \t\u00a0]*){1,2}"
+_NEXT_LINES = f"(?:{_LINE_BREAKS})?"
 _QUOTES = "\"'`„“«‘‚"
 _AFTER_PASSWORD = re.compile(
     r"(?P<tail>(?:[_\-.][a-z0-9]{1,20}){0,3})"
     r"(?:\s*\([^)\n]{0,30}\))?"
     r"(?:(?P<xml>>)"
-    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*(?:\r?\n[ \t\u00a0]*)?)"
-    rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?[ \t\u00a0]+)"
+    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*{_NEXT_LINES})"
+    rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?(?:[ \t\u00a0]+|[ \t\u00a0]*{_LINE_BREAKS}))"
     r"|(?P<dash>[ \t\u00a0]+[\-–—][ \t\u00a0]+)"
     # "changé mon mot de passe en X", "wachtwoord veranderd in X": the value it became
     r"|(?P<into>(?:\s+(?:veranderd|gewijzigd|geändert|changé|cambiado|cambiata|cambiato|"
@@ -94,7 +97,7 @@ def _plain_word_password(text: str, found: tuple[int, int], value: str) -> bool:
     return after == "" or after[0] in "\n\r.,;!?)" or after == " -"
 
 
-def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
+def _password_value(text: str, pos: int, how: str, sep_start: int) -> tuple[int, int] | None:
     quoted = quoted_value(text, pos)
     if quoted is not None:
         return quoted
@@ -110,7 +113,9 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
     value = text[found[0] : found[1]]
     if value.lower() in _KEYWORD_VALUES:
         return None  # "password: password:" is a form label, not a password
-    if how == "sep":
+    if how == "sep" and text.count("\n", sep_start, pos) >= 2:
+        ok = looks_like_password(value)  # after a blank line: only what reads as a password
+    elif how == "sep":
         ok = (
             len(value) >= 4
             and value.lower() not in STOPWORDS
@@ -194,7 +199,7 @@ def _labelled(text: str, low: str, start: int, end: int) -> list[Span]:
         if pin is None or _pair_before(low, start):
             return []
         return [Span.of(pin.start(), pin.end(), "password", "pin")]
-    found = _password_value(text, m.end(), how)
+    found = _password_value(text, m.end(), how, end)
     if found is None or _pair_before(low, start):
         return []
     line_start = max(low.rfind("\n", max(0, start - 400), start) + 1, start - 400)

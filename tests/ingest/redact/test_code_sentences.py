@@ -142,3 +142,20 @@ def test_more_one_time_code_sentences(text: str, code: str) -> None:
 def test_more_numbers_near_code_words_stay(text: str) -> None:
     result = redact_text(text)
     assert result.text == text, result.text
+
+
+def test_a_code_after_quote_markers_on_the_next_line() -> None:
+    result = redact_text("> your code is\n> 482 913\n")
+    assert "482 913" not in result.text, result.text
+
+
+def test_a_number_after_quote_markers_that_is_no_code_stays() -> None:
+    text = "the code is\n> 404 in the log"
+    assert redact_text(text).text == text
+
+
+def test_backup_codes_in_an_html_list() -> None:
+    html = "<p>Backup codes:</p><ul><li>k2jd8s0qpl</li><li>mmvhsyqkaa</li><li>3vq0p2l1ds</li></ul>"
+    result = redact_html(html)
+    for code in ("k2jd8s0qpl", "mmvhsyqkaa", "3vq0p2l1ds"):
+        assert code not in result.text, result.text

@@ -137,3 +137,41 @@ def test_passwords_after_a_keyword_in_more_phrasings(text: str, values: list[str
 def test_password_words_without_a_password_stay(text: str) -> None:
     result = redact_text(text)
     assert result.text == text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("> the new password is\n> Abc123!xyz\n", "Abc123!xyz"),
+        ("> I reset it to\n> Violet8362#\n", "Violet8362#"),
+        ("Password:\n\nKx9!mmQ2\n", "Kx9!mmQ2"),
+    ],
+)
+def test_a_password_on_the_next_line_or_after_quote_markers(text: str, value: str) -> None:
+    _assert_removed(text, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password isn't accepted",
+        "my password is\nwrong again",
+        "Password:\n\nHello team, I cannot log in",
+    ],
+)
+def test_the_next_line_after_a_password_word_stays_when_it_is_prose(text: str) -> None:
+    assert redact_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("html", "value"),
+    [
+        ("<table><tr><td>Password</td><td>Kx9!mmQ2</td></tr></table>", "Kx9!mmQ2"),
+        ("<p><b>Password:</b> Kx9!mmQ2</p>", "Kx9!mmQ2"),
+        ("<div>I reset it to <span>Violet</span>8362#</div>", "8362"),
+        ("<p>Mot de passe&nbsp;: Soleil2024!</p>", "Soleil2024"),
+        ("<p>my password is&nbsp;<code>Hunter!22</code></p>", "Hunter!22"),
+    ],
+)
+def test_passwords_in_html(html: str, value: str) -> None:
+    assert value not in redact_html(html).text
