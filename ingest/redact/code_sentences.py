@@ -57,9 +57,14 @@ def _one(m: re.Match[str] | None, group: int = 1) -> list[Span]:
     return [Span.of(m.start(group), m.end(group), "otp_code", "one-time code")]
 
 
+_SHOWS_SHORT = re.compile(
+    _SHOWS.pattern.replace(_CODE, r"(?!(?:19|20)\d\d(?!\d))(\d{4,5})(?![\d/.:,\-]\d|\d)")
+)
+
+
 def handle_shows(text: str, low: str, start: int, end: int) -> list[Span]:
-    """ "the authenticator shows 20 46 26"."""
-    return _one(_SHOWS.match(low, start))
+    """ "the authenticator shows 20 46 26" (or a code of four or five digits)."""
+    return _one(_SHOWS.match(low, start) or _SHOWS_SHORT.match(low, start))
 
 
 def handle_typed(text: str, low: str, start: int, end: int) -> list[Span]:

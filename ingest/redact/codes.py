@@ -24,6 +24,9 @@ _CODE = (
     r"(?![\d/.:,\-]\d|\d|[ \-\u00a0]\d)"
 )
 _CODE_AT = re.compile(_CODE)
+# Where the words say it is a code (received, shown by an app), four and five digits too,
+# but no year.
+_SHORT_CODE_AT = re.compile(r"(?!(?:19|20)\d\d(?!\d))(\d{4,5})(?![\d/.:,\-]\d|\d|[ \-\u00a0]\d)")
 _FILLER = (
     r"(?:\s*(?:is|was|ist|war|est|es|era|fue|foi|fu|var|è|é|är|er|on|je|jest|to|lautet|"
     r":|=|-|#|,)){0,2}\s*"
@@ -71,7 +74,7 @@ _PLAIN_CODE_WORDS = frozenset({"code", "código", "codigo", "codice", "kod", "ko
 
 
 def _code_after(text: str, pos: int) -> list[Span]:
-    m = _CODE_AT.match(text, pos)
+    m = _CODE_AT.match(text, pos) or _SHORT_CODE_AT.match(text, pos)
     return [Span.of(m.start(1), m.end(1), "otp_code", "one-time code")] if m else []
 
 
@@ -230,6 +233,8 @@ _COMPOUND_OTP = frozenset(
         *("sikkerhetskode", "sikkerhetskoden", "sikkerhedskode", "vahvistuskoodi"),
         *("kertakäyttökoodi", "tunnistuskoodi", "varmistuskoodi", "ověřovací kód"),
         *("jednorázový kód", "doğrulama kodu", "onay kodu", "güvenlik kodu"),
+        *("mtan", "sms-tan", "smstan", "pushtan", "einmalpasswort", "einmalkennwort"),
+        *("engångslösenord", "engangspassord", "engangsadgangskode"),
     )
 )
 # Recovery code words of one piece, or of two where the first is no code word.

@@ -26,6 +26,8 @@ from ingest.redact.values import (
 
 _CLAUSE = (
     r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?"
+    # a possessive after the noun: "passordet mitt er X", "adgangskoden min er X"
+    r"|\s+(?:mitt|min|mit|mine|vårt|vår|vores|ditt|din)"
     # a relative clause: "the temp password they gave me is X"
     r"|(?:\s+(?:that|which))?\s+(?:they|you|he|she|i|we|it|support|the\s+[a-z]{2,12})\s+"
     r"(?:gave|sent|set|chose|picked|made|created|generated|assigned|provided|issued|emailed|"
@@ -38,7 +40,7 @@ _VERBS = (  # the forms of several words first: "is now X" reads X, not "now"
     r"sollte\s+sein|soll\s+sein|devrait\s+être|debería\s+ser|dovrebbe\s+essere|"
     r"zou\s+moeten\s+zijn|deveria\s+ser|"
     r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|é\s+agora|"
-    r"is\s+nu|är\s+nu|would\s+be|will\s+be|"
+    r"is\s+nu|är\s+nu|er\s+nu|er\s+nå|on\s+nyt|je\s+teď|would\s+be|will\s+be|"
     r"is|was|ist|war|lautet|est|était|es|era|será|sería|wird|sind|to|auf|à|a|"
     r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi|er|on|je|zní|lyder|blir|bliver"
 )
@@ -55,7 +57,8 @@ _AFTER_PASSWORD = re.compile(
     r"|(?P<dash>[ \t\u00a0]+[\-–—][ \t\u00a0]+)"
     # "changé mon mot de passe en X", "wachtwoord veranderd in X": the value it became
     r"|(?P<into>(?:\s+(?:veranderd|gewijzigd|geändert|changé|cambiado|cambiata|cambiato|"
-    r"mudada|alterada|ändrat|zmienione|changed|reset|gereset))?\s+(?:en|in|naar|para|till|til|na|"
+    r"mudada|alterada|ändrat|zmienione|changed|reset|gereset|(?:jsem\s+)?(?:změnil|změnila|"
+    r"nastavil|nastavila)))?\s+(?:en|in|naar|para|till|til|na|"
     r"op|into|a)[ \t\u00a0]+)"
     rf"|(?P<quote>[ \t\u00a0]*(?=[{_QUOTES}]))"
     r"|(?P<bare>[ \t\u00a0]+))"

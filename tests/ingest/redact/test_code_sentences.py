@@ -159,3 +159,25 @@ def test_backup_codes_in_an_html_list() -> None:
     result = redact_html(html)
     for code in ("k2jd8s0qpl", "mmvhsyqkaa", "3vq0p2l1ds"):
         assert code not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("I got the code 48213 but it fails", "48213"),
+        ("j'ai reçu le code 4821", "4821"),
+        ("the authenticator shows 4821", "4821"),
+        ("mTAN: 559301", "559301"),
+        ("Einmalpasswort: 559301", "559301"),
+    ],
+)
+def test_four_and_five_digit_codes_where_the_words_say_code(text: str, code: str) -> None:
+    result = redact_text(text)
+    assert code not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text", ["I got the code 2024 edition", "the authenticator shows 2023 dates"]
+)
+def test_years_after_code_words_stay(text: str) -> None:
+    assert redact_text(text).text == text

@@ -113,3 +113,16 @@ def test_recovery_codes_in_many_languages(text: str) -> None:
     for code in ("1a2b3c4d", "5e6f7g8h", "9i0j1k2l"):
         assert code not in result.text, result.text
     assert set(result.counts()) == {"recovery_code"}, result.counts()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Heslo jsem změnil na Dest2024x", "Dest2024x"),
+        ("Passordet mitt er nå Sol2024!x", "Sol2024!x"),
+        ("Adgangskoden er nu Sol2024!x", "Sol2024!x"),
+        ("Yeni şifrem Gunes2024!x oldu", "Gunes2024!x"),
+    ],
+)
+def test_passwords_with_possessives_and_now(text: str, value: str) -> None:
+    assert value not in redact_text(text).text
