@@ -12,101 +12,25 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.values import STOPWORDS, is_masked, is_url, looks_like_password
+from ingest.redact.told_words import CLAUSE_ENDS, FUNCTION_WORDS, HOST_ENDINGS, SETTING_WORDS
+from ingest.redact.values import (
+    STOPWORDS,
+    is_masked,
+    is_url,
+    looks_like_password,
+    looks_like_told_password,
+)
 
-# A passphrase: three to six plain words, ending the clause (callers ask for how many).
+# A passphrase: three to six plain words joined by one kind of separator, ending the clause:
+# at a punctuation mark, a word that ends it ("but it fails") or a capital that starts the
+# next sentence ("... velvet Betrifft"). Callers ask for how many words.
+_WORD = "[a-zà-öø-ÿA-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]{2,11}"
 _PASSPHRASE = re.compile(
-    r"[a-zà-ÿ]{3,12}(?:[ \-][a-zà-ÿ]{3,12}){2,5}(?=[ \t]*(?:[.,;!?)\"'\r\n]|\Z|[ \t]-))"
+    rf"{_WORD}(?P<sep>[ \u00a0\-._]){_WORD}(?:(?P=sep){_WORD}){{1,4}}"
+    r"(?=[ \t\u00a0]*(?:[.,;:!?()\"'\r\n<]|\Z|[ \t\u00a0]-)|[ \t\u00a0]+[A-ZÀ-ÖØ-Þ]"
+    rf"|[ \t\u00a0]+(?i:{'|'.join(sorted(CLAUSE_ENDS, key=len, reverse=True))})(?![a-zà-ÿ]))"
 )
-_FUNCTION_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "but",
-        "to",
-        "of",
-        "for",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "into",
-        "my",
-        "your",
-        "our",
-        "his",
-        "her",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "is",
-        "was",
-        "be",
-        "been",
-        "are",
-        "were",
-        "will",
-        "would",
-        "should",
-        "could",
-        "can",
-        "may",
-        "please",
-        "thanks",
-        "thank",
-        "you",
-        "me",
-        "we",
-        "they",
-        "he",
-        "she",
-        "them",
-        "us",
-        "again",
-        "now",
-        "then",
-        "also",
-        "just",
-        "still",
-        "not",
-        "today",
-        "yesterday",
-        "tomorrow",
-        "week",
-        "month",
-        "year",
-        "time",
-        "account",
-        "login",
-        "page",
-        "site",
-        "app",
-        "email",
-        "mail",
-        "support",
-        "team",
-        "help",
-        "because",
-        "since",
-        "when",
-        "after",
-        "before",
-        "so",
-        "if",
-        "as",
-        "than",
-        "very",
-        "too",
-    ]
-)
+_PROSE_ENDINGS = ("ing", "ly", "ed")
 # Sentences that set a password: "reset it to X", "changed it from X to Y", "set it to X".
 _SET_IT = re.compile(
     r"(?:re-?set|changed?|set|updated?|switched|made|chose|picked|use[ds]?|using|went\s+with)"
@@ -114,7 +38,7 @@ _SET_IT = re.compile(
     r"(?:\s+back)?(?:\s+from\s+(?P<old>\S{1,128}))?\s+(?:to|as)(?:\s+>)*\s+(?:be\s+)?"
 )
 _FROM_TO = re.compile(r"\s+from\s+(?P<old>\S{1,128})\s+to\s+")
-_PHRASE_MAX = 80
+_PHRASE_MAX = 100
 _TO = re.compile(r" (?:to|as)\s")
 _NEAR = 300  # how far after a password keyword a "set it to" sentence is read
 _TRAIL = ".,;:)]}>\"'`“”»’!?"
@@ -134,18 +58,32 @@ def _value_end(text: str, start: int) -> int:
     return end
 
 
-def passphrase_at(text: str, pos: int, min_words: int = 4) -> int:
-    """End of a passphrase of `min_words` to six plain words at `pos`, or -1."""
+def passphrase_at(text: str, pos: int, min_words: int = 4, *, told: bool = False) -> int:
+    """End of a passphrase of `min_words` to six plain words at `pos`, or -1.
+
+    `told`: the sentence has no password keyword ("I set it to X"), so words that name a
+    setting ("read only mode") or read as prose ("showing error messages") are no passphrase.
+    """
     if pos >= len(text) or not text[pos].isalpha():
         return -1
-    window = text[pos : pos + _PHRASE_MAX].lower()
+    window = text[pos : pos + _PHRASE_MAX]
     m = _PASSPHRASE.match(window)
     if m is None or (m.end() == len(window) and pos + len(window) < len(text)):
         return -1
-    words = re.split(r"[ \-]", m.group())
-    if len(words) < min_words or any(w in _FUNCTION_WORDS or w in STOPWORDS for w in words):
+    sep = m.group("sep")
+    words = m.group().lower().split(sep)
+    prose = [i for i, w in enumerate(words) if w in FUNCTION_WORDS or w in STOPWORDS]
+    if prose:  # "tortuga lámpara cebolla pero sigue igual": the phrase ends at "pero"
+        if sep not in " \u00a0" or words[prose[0]] not in CLAUSE_ENDS:
+            return -1
+        words = words[: prose[0]]
+    if len(words) < min_words:
         return -1
-    return pos + m.end()
+    if m.group("sep") == "." and words[-1] in HOST_ENDINGS:
+        return -1  # a host or file name
+    if told and (any(w in SETTING_WORDS for w in words) or words[0].endswith(_PROSE_ENDINGS)):
+        return -1
+    return pos + len(sep.join(m.group().split(sep)[: len(words)]))
 
 
 def _password_like(value: str) -> bool:
@@ -156,7 +94,7 @@ def _password_like(value: str) -> bool:
 
 def value_after_to(text: str, low: str, pos: int) -> tuple[int, int] | None:
     """The password after "... to ": a passphrase or a password-like token."""
-    end = passphrase_at(text, pos)
+    end = passphrase_at(text, pos, 3)
     if end > 0:
         return pos, end
     end = _value_end(text, pos)
@@ -200,6 +138,35 @@ def later_password(text: str, low: str, end: int) -> list[Span]:
         return _both(text, low, m.start("old"), m.end("old"), m.end())
     new = value_after_to(text, low, m.end())
     return [Span.of(new[0], new[1], "password", "password")] if new else []
+
+
+# Sentences that name the password after a keyword: "wrong password, but I'm sure it's X",
+# "I've tried both X and the old one", "I typed X".
+_CLAIM = re.compile(
+    r"sure\s+(?:that\s+)?(?:it['’]s|it\s+is|it\s+was|its)\s+"
+    r"|(?:tried|typed|entered)\s+(?:both\s+|again\s+|in\s+)?"
+)
+_CLAIM_NEAR = 80  # the claim is part of the sentence of the keyword
+
+
+def later_claim(text: str, low: str, end: int) -> list[Span]:
+    """ "I'm sure it's X" / "I tried X" shortly after a password keyword (same line), when X
+    reads as a password even without its keyword (`looks_like_told_password`)."""
+    limit = min(len(low), end + _CLAIM_NEAR)
+    if (
+        low.find("sure", end, limit) < 0
+        and low.find("tried", end, limit) < 0
+        and low.find("typed", end, limit) < 0
+        and low.find("entered", end, limit) < 0
+    ):
+        return []  # every sentence of _CLAIM has one of them
+    m = _CLAIM.search(low, end, limit)
+    if m is None or "\n" in low[end : m.start()]:
+        return []
+    value_end = _value_end(text, m.end())
+    if value_end > m.end() and looks_like_told_password(text[m.end() : value_end]):
+        return [Span.of(m.end(), value_end, "password", "password")]
+    return []
 
 
 def curl_passwords(text: str) -> list[Span]:

@@ -11,33 +11,55 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.phrases import from_to, later_password, passphrase_at
+from ingest.redact.password_words import PREDICATES
+from ingest.redact.phrases import from_to, later_claim, later_password, passphrase_at
 from ingest.redact.values import (
     STOPWORDS,
     is_marker_at,
     is_masked,
     is_url,
     looks_like_password,
+    looks_like_told_password,
     quoted_value,
     token_value,
 )
 
 _CLAUSE = (
-    r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?)?"
+    r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?"
+    # a possessive after the noun: "passordet mitt er X", "adgangskoden min er X"
+    r"|\s+(?:mitt|min|mit|mine|vårt|vår|vores|ditt|din)"
+    # a relative clause: "the temp password they gave me is X"
+    r"|(?:\s+(?:that|which))?\s+(?:they|you|he|she|i|we|it|support|the\s+[a-z]{2,12})\s+"
+    r"(?:gave|sent|set|chose|picked|made|created|generated|assigned|provided|issued|emailed|"
+    r"mailed|told|use|used|have|had)(?:\s+(?:me|us|him|her|them))?)?"
 )
-_VERBS = (  # the forms of two words first: "is now X" reads X, not "now"
+_VERBS = (  # the forms of several words first: "is now X" reads X, not "now"
+    r"(?:is|was|has\s+been|had\s+been|got)\s+(?:changed|set|reset|updated|switched)"
+    r"(?:\s+back)?\s+(?:to|as)|"
+    r"should\s+be|must\s+be|has\s+to\s+be|needs\s+to\s+be|ought\s+to\s+be|"
+    r"sollte\s+sein|soll\s+sein|devrait\s+être|debería\s+ser|dovrebbe\s+essere|"
+    r"zou\s+moeten\s+zijn|deveria\s+ser|"
     r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|é\s+agora|"
-    r"is\s+nu|är\s+nu|would\s+be|will\s+be|"
+    r"is\s+nu|är\s+nu|er\s+nu|er\s+nå|on\s+nyt|je\s+teď|would\s+be|will\s+be|"
     r"is|was|ist|war|lautet|est|était|es|era|será|sería|wird|sind|to|auf|à|a|"
-    r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi"
+    r"è|é|är|jest|wordt|werd|blev|fica|ficou|brzmi|er|on|je|zní|lyder|blir|bliver"
 )
+# The value may be on the next line, after quote markers ("is\n> X"), or after a blank line.
+_LINE_BREAKS = r"(?:\r?\n(?:[ \t]*>)*[ \t\u00a0]*){1,2}"
+_NEXT_LINES = f"(?:{_LINE_BREAKS})?"
 _QUOTES = "\"'`„“«‘‚"
 _AFTER_PASSWORD = re.compile(
     r"(?P<tail>(?:[_\-.][a-z0-9]{1,20}){0,3})"
     r"(?:\s*\([^)\n]{0,30}\))?"
     r"(?:(?P<xml>>)"
-    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*(?:\r?\n[ \t\u00a0]*)?)"
-    rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?[ \t\u00a0]+)"
+    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*{_NEXT_LINES})"
+    rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?(?:[ \t\u00a0]+|[ \t\u00a0]*{_LINE_BREAKS}))"
+    r"|(?P<dash>[ \t\u00a0]+[\-–—][ \t\u00a0]+)"
+    # "changé mon mot de passe en X", "wachtwoord veranderd in X": the value it became
+    r"|(?P<into>(?:\s+(?:veranderd|gewijzigd|geändert|changé|cambiado|cambiata|cambiato|"
+    r"mudada|alterada|ändrat|zmienione|changed|reset|gereset|(?:jsem\s+)?(?:změnil|změnila|"
+    r"nastavil|nastavila)))?\s+(?:en|in|naar|para|till|til|na|"
+    r"op|into|a)[ \t\u00a0]+)"
     rf"|(?P<quote>[ \t\u00a0]*(?=[{_QUOTES}]))"
     r"|(?P<bare>[ \t\u00a0]+))"
 )
@@ -62,133 +84,15 @@ _KEYWORD_VALUES = frozenset(
     ]
 )
 _PIN = re.compile(r"\d{4,8}(?!\d)")
-_PAIR_BEFORE = re.compile(r"(?:user|login|username|benutzer|usuario|utilisateur|name)\s*/\s*\Z")
-
-
-# Words that describe a password rather than being one ("my password is wrong").
-_PREDICATES = frozenset(
-    [
-        "not",
-        "no",
-        "nicht",
-        "kein",
-        "pas",
-        "ne",
-        "wrong",
-        "right",
-        "correct",
-        "ok",
-        "okay",
-        "fine",
-        "same",
-        "different",
-        "new",
-        "old",
-        "empty",
-        "blank",
-        "missing",
-        "locked",
-        "blocked",
-        "disabled",
-        "weak",
-        "strong",
-        "short",
-        "long",
-        "too",
-        "very",
-        "still",
-        "being",
-        "now",
-        "also",
-        "the",
-        "a",
-        "an",
-        "my",
-        "your",
-        "our",
-        "this",
-        "that",
-        "one",
-        "case",
-        "sensitive",
-        "changed",
-        "compromised",
-        "leaked",
-        "known",
-        "unknown",
-        "stored",
-        "saved",
-        "set",
-        "valid",
-        "working",
-        "broken",
-        "falsch",
-        "richtig",
-        "korrekt",
-        "gesperrt",
-        "leer",
-        "neu",
-        "alt",
-        "gleich",
-        "schwach",
-        "geändert",
-        "faux",
-        "bon",
-        "bloqué",
-        "vide",
-        "nouveau",
-        "ancien",
-        "correcto",
-        "correcta",
-        "incorrecta",
-        "bloqueado",
-        "bloqueada",
-        "vacío",
-        "vacía",
-        "nuevo",
-        "nueva",
-        "igual",
-        "sbagliata",
-        "errata",
-        "scaduta",
-        "corretta",
-        "nuova",
-        "vecchia",
-        "fout",
-        "verkeerd",
-        "onjuist",
-        "verlopen",
-        "nieuw",
-        "oud",
-        "errada",
-        "incorreta",
-        "expirada",
-        "nova",
-        "antiga",
-        "bloqueada",
-        "fel",
-        "felaktigt",
-        "ogiltigt",
-        "nytt",
-        "gammalt",
-        "utgånget",
-        "błędne",
-        "nieprawidłowe",
-        "nowe",
-        "stare",
-        "zablokowane",
-        "non",
-        "niet",
-        "não",
-        "inte",
-        "nie",
-    ]
+_SPLIT_CODE = re.compile(
+    r"(?:\d{4}[ \-\u00a0]\d{4}|\d{2}[ \-\u00a0]\d{2}[ \-\u00a0]\d{2}|\d{3}[ \-\u00a0]\d{3})(?![\d])"
 )
+_PAIR_BEFORE = re.compile(r"(?:user|login|username|benutzer|usuario|utilisateur|name)\s*/\s*\Z")
 
 
 def _plain_word_password(text: str, found: tuple[int, int], value: str) -> bool:
     """A single plain word that ends the clause ("my password is banana.") is the password."""
-    if len(value) < 4 or not value.isalpha() or value.lower() in _PREDICATES:
+    if len(value) < 4 or not value.isalpha() or value.lower() in PREDICATES:
         return False
     if value.lower() in STOPWORDS:
         return False
@@ -196,7 +100,7 @@ def _plain_word_password(text: str, found: tuple[int, int], value: str) -> bool:
     return after == "" or after[0] in "\n\r.,;!?)" or after == " -"
 
 
-def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
+def _password_value(text: str, pos: int, how: str, sep_start: int) -> tuple[int, int] | None:
     quoted = quoted_value(text, pos)
     if quoted is not None:
         return quoted
@@ -204,7 +108,7 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
         return None
     if how in ("sep", "verb") and (phrase_end := passphrase_at(text, pos, 3)) > 0:
         words = text[pos:phrase_end].lower().replace("-", " ").split()
-        if not any(word in _PREDICATES for word in words):
+        if (how == "sep" and len(words) >= 4) or not any(word in PREDICATES for word in words):
             return pos, phrase_end
     found = token_value(text, pos)
     if found is None:
@@ -212,7 +116,9 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
     value = text[found[0] : found[1]]
     if value.lower() in _KEYWORD_VALUES:
         return None  # "password: password:" is a form label, not a password
-    if how == "sep":
+    if how == "sep" and text.count("\n", sep_start, pos) >= 2:
+        ok = looks_like_password(value)  # after a blank line: only what reads as a password
+    elif how == "sep":
         ok = (
             len(value) >= 4
             and value.lower() not in STOPWORDS
@@ -221,6 +127,10 @@ def _password_value(text: str, pos: int, how: str) -> tuple[int, int] | None:
         )
     elif how == "verb":
         ok = looks_like_password(value) or _plain_word_password(text, found, value)
+    elif how == "dash":
+        ok = looks_like_password(value)
+    elif how == "into":
+        ok = looks_like_told_password(value)
     else:
         ok = len(value) >= 6 and looks_like_password(value) and any(c.isalpha() for c in value)
     return found if ok else None
@@ -231,29 +141,70 @@ def _pair_before(low: str, start: int) -> bool:
     return _PAIR_BEFORE.search(low, max(0, start - 16), start) is not None
 
 
+# Where a password keyword is followed by its value in another way: in parentheses ("the
+# old password (Spring2023!)"), between commas ("my password, Garten#77, stopped working"),
+# or after a colon later in the clause ("it's the same password as before: Zeta!4455").
+_ASIDE = re.compile(r"(?:[ \t\u00a0]+\(|,[ \t\u00a0]+)(?P<value>[^\s(),]{4,64})(?:\)|,[ \t\u00a0])")
+# The words before that colon: a clause of lower-case words (no new sentence, no "key=").
+_LATER_COLON = re.compile(r"[ \t\u00a0][^.!?\n:=A-Z]{0,50}?:[ \t\u00a0]+")
+
+
+def _aside(text: str, end: int) -> list[Span]:
+    """The password put aside after its keyword, when it reads as one without its keyword."""
+    m = _ASIDE.match(text, end)
+    if m is not None and looks_like_told_password(m.group("value")):
+        return [Span.of(m.start("value"), m.end("value"), "password", "password")]
+    if text.find(":", end, end + 52) < 0:
+        return []  # no colon in reach
+    m = _LATER_COLON.match(text, end)
+    if m is None:
+        return []
+    found = quoted_value(text, m.end())
+    if found is not None and found[1] - found[0] >= 4:
+        return [Span.of(found[0], found[1], "password", "password")]
+    found = token_value(text, m.end())
+    if found is not None and _told_without_key(text[found[0] : found[1]]):
+        return [Span.of(found[0], found[1], "password", "password")]
+    return []
+
+
+def _told_without_key(value: str) -> bool:
+    return "=" not in value and looks_like_told_password(value)
+
+
 def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
     """A password after a password keyword (any language, prose or config syntax)."""
     later = later_password(text, low, end)
+    found = _labelled(text, low, start, end)
+    if found or low[end : end + 1] in (":", "="):
+        return found + later  # a labelled value: no sentence to read
+    return _aside(text, end) + (later or later_claim(text, low, end))
+
+
+def _labelled(text: str, low: str, start: int, end: int) -> list[Span]:
+    """The value right after the keyword (after a separator, a verb, a quote or a space)."""
     m = _AFTER_PASSWORD.match(low, end)
     if m is None:
-        return later
+        return []
     how = m.lastgroup or "bare"
     if how == "bare" and (changed := from_to(text, low, end)):
-        return changed + later
+        return changed
     if how == "bare" and m.group("tail"):
-        return later
+        return []
     if how == "xml":
         if start == 0 or low[start - 1] != "<":
-            return later
+            return []
         how = "sep"
+    if low[start:end] == "passcode" and (code := _SPLIT_CODE.match(text, m.end())):
+        return [Span.of(code.start(), code.end(), "otp_code", "one-time code")]
     if low[start:end] == "pin":
         pin = _PIN.match(text, m.end()) if how in ("sep", "verb") else None
         if pin is None or _pair_before(low, start):
-            return later
+            return []
         return [Span.of(pin.start(), pin.end(), "password", "pin")]
-    found = _password_value(text, m.end(), how)
+    found = _password_value(text, m.end(), how, end)
     if found is None or _pair_before(low, start):
-        return later
+        return []
     line_start = max(low.rfind("\n", max(0, start - 400), start) + 1, start - 400)
     if (
         how == "sep"
@@ -261,13 +212,15 @@ def handle_password(text: str, low: str, start: int, end: int) -> list[Span]:
         and _CONN_CONTEXT.search(low, line_start, start)
     ):
         return [Span.of(found[0], found[1], "connection_string", "database password")]
-    return [Span.of(found[0], found[1], "password", "password"), *later]
+    return [Span.of(found[0], found[1], "password", "password")]
 
 
 _PASS_WORDS = r"(?:password|passwort|pass|pwd|pw|kennwort|mdp|mot de passe|contraseña|clave)"  # noqa: S105
 _AFTER_LOGIN = re.compile(
     rf"(?P<pair>\s*/\s*{_PASS_WORDS})?"
-    r"(?:[_\-.][a-z0-9]{1,20})?\s*[\"'`]?\s*[:=][ \t\u00a0]*"
+    r"(?:[_\-.][a-z0-9]{1,20})?"
+    r"(?:\s*[\"'`]?\s*[:=]|\s+(?:are|is|were|was|sind|sont|son|são|zijn|är|er|sono)(?:\s*:)?)"
+    r"[ \t\u00a0]*"
     r"(?P<user>[^\s/:|,;\"'`]{1,64})[ \t\u00a0]*[/|:][ \t\u00a0]*"
 )
 
@@ -293,86 +246,3 @@ def handle_login(text: str, low: str, start: int, end: int) -> list[Span]:
     if m.group("pair") is None and not looks_like_password(value):
         return []
     return [Span.of(found[0], found[1], "password", "password")]
-
-
-PASSWORD_WORDS: tuple[str, ...] = (
-    "password",
-    "passwords",
-    "passwort",
-    "passwörter",
-    "passwd",
-    "passphrase",
-    "pass phrase",
-    "passcode",
-    "pass",
-    "pwd",
-    "pw",
-    "pword",
-    "kennwort",
-    "mot de passe",
-    "mdp",
-    "contraseña",
-    "contrasena",
-    "clave",
-    "senha",
-    "wachtwoord",
-    "hasło",
-    "haslo",
-    "parola",
-    "lösenord",
-    "lösenordet",
-    "lösen",
-    "passord",
-    "passordet",
-    "kodeord",
-    "salasana",
-    "heslo",
-    "jelszó",
-    "hasła",
-    "hasłem",
-    "wachtwoorden",
-    "senhas",
-    "adgangskode",
-    "pin",
-)
-"""Keywords that introduce a password."""
-
-LOGIN_WORDS: tuple[str, ...] = (
-    "login",
-    "log-in",
-    "logon",
-    "user",
-    "username",
-    "user name",
-    "benutzer",
-    "benutzername",
-    "nutzer",
-    "nutzername",
-    "anmeldung",
-    "utilisateur",
-    "identifiant",
-    "identifiants",
-    "usuario",
-    "credentials",
-    "creds",
-    "zugangsdaten",
-    "anmeldedaten",
-    "credenciales",
-    "account",
-    "konto",
-    "compte",
-    "cuenta",
-    "wifi",
-    "wi-fi",
-    "wlan",
-    "ssid",
-    "gebruiker",
-    "gebruikersnaam",
-    "utente",
-    "usuário",
-    "användare",
-    "användarnamn",
-    "użytkownik",
-    "login-id",
-)
-"""Keywords that introduce a `user / password` pair."""

@@ -6,6 +6,7 @@ decide whether it is a real secret or ordinary text ("password: reset", "token: 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -120,6 +121,14 @@ STOPWORDS: frozenset[str] = frozenset(
         "campo",
         "login",
         "removed",
+        "nothing",
+        "nichts",
+        "rien",
+        "nada",
+        "niente",
+        "niets",
+        "inget",
+        "nic",
         "entfernt",
         "supprimé",
         "eliminado",
@@ -251,3 +260,41 @@ def looks_like_key(value: str, *, strict: bool) -> bool:
         # hex or lower+digit: commit hashes and checksums look like this; ask for length
         return not strict and n >= 20 and entropy(value) >= threshold
     return entropy(value) >= threshold
+
+
+# Values that a "set it to X" sentence names without being a password: versions (v2.3.1,
+# TLS1.2), sizes and durations (512MB, 30s), locales and encodings (en_US.UTF-8), host and
+# file names (mail.example.com, config.yaml), paths, references (ORD-123456, TCK-227659).
+_NOT_A_PASSWORD = re.compile(
+    r"v?\d+(?:[.\-_]\d+)+[a-z]?|[a-z]{1,8}[ \-_]?v?\d+(?:\.\d+)+|"
+    r"\d+(?:[.,]\d+)?\s?(?:[kmgt]i?b|bytes?|ms|s|sec|secs|min|mins|h|hrs?|days?|px|pt|em|%|x\d+)|"
+    r"[a-z]{2,3}[_\-][a-z]{2}(?:\.[a-z0-9\-]{3,12})?|utf-?(?:8|16|32)|iso-?8859-?\d{1,2}|"
+    r"(?:[a-z0-9\-]{1,63}\.){1,4}(?:com|net|org|io|de|fr|es|it|nl|se|pl|uk|eu|info|biz|dev|app|"
+    r"local|lan|internal|txt|log|csv|json|yaml|yml|xml|ini|conf|cfg|html|php|py|js|pdf|zip)|"
+    r"(?-i:[A-Z]{1,6}[\-_#]?\d{3,12})|[a-z]{1,6}[\-#]\d{3,12}|[a-z]{1,6}\d?[+\-]\d{1,2}(?::\d\d)?|"
+    r"[a-z]{2,6}/\d(?:\.\d)?",
+    re.I,
+)
+
+
+def _case_turns(value: str) -> int:
+    """How often a lower-case letter is followed by an upper-case one (PostgreSQL: 1)."""
+    return sum(1 for a, b in itertools.pairwise(value) if a.islower() and b.isupper())
+
+
+def looks_like_told_password(value: str) -> bool:
+    """A value that a sentence with no password keyword ("I reset it to X") may name as
+    the password: longer than a word of settings, with a digit, a symbol or the case
+    changes of random text, and none of the shapes of versions, sizes, locales, host or
+    file names, paths, e-mail addresses or references."""
+    if len(value) < 6 or len(value) > 128 or not any(ch.isalpha() for ch in value):
+        return False
+    if not looks_like_password(value) or value[0] in "/~\\" or "://" in value:
+        return False
+    if "@" in value and "." in value.split("@", 1)[1]:
+        return False  # an e-mail address
+    if _NOT_A_PASSWORD.fullmatch(value):
+        return False
+    if value.isalpha():
+        return _case_turns(value) >= 2
+    return True
