@@ -147,19 +147,19 @@ def test_scorer_sees_a_half_removed_secret_and_a_damaged_decoy(mails: list[Mail]
 # written (issue 15), minus a small margin. They only stop recall from going down; raise
 # them as detectors land. Issue 15's targets: recall >= 0.98 overall and >= 0.95 per
 # kind, decoys kept >= 0.99.
-RECALL_FLOOR = 0.80  # measured 0.821 over 2,619 secrets after the first widening
+RECALL_FLOOR = 0.90  # measured 0.919 over 2,619 secrets after the word detectors' widening
 KIND_FLOORS = {  # measured after the first widening (was, when the set was written)
     "api_key": 0.85,  # 0.875 (0.793)
     "bearer_token": 0.88,  # 0.900 (0.751)
     "card": 0.91,  # 0.938 (0.570)
     "card_cvv": 0.75,  # 0.774 (0.286)
     "card_expiry": 0.83,  # 0.855 (0.316)
-    "connection_string": 0.96,  # 0.991
+    "connection_string": 0.97,  # 1.000
     "jwt": 0.66,  # 0.690 (0.550)
-    "otp_code": 0.66,  # 0.689 (0.350)
-    "password": 0.64,  # 0.667 (0.475)
+    "otp_code": 0.97,  # 1.000 (0.689, 0.350)
+    "password": 0.97,  # 1.000 (0.667, 0.475)
     "private_key": 0.97,  # 1
-    "recovery_code": 0.90,  # 0.924 (0.370)
+    "recovery_code": 0.97,  # 1.000 (0.924, 0.370)
     "url_credentials": 0.97,  # 1
 }
 DECOYS_KEPT_FLOOR = 0.99  # measured 0.998 over 4,113 decoys
