@@ -153,7 +153,17 @@ def _pair_before(low: str, start: int) -> bool:
 _ASIDE = re.compile(r"(?:[ \t\u00a0]+\(|,[ \t\u00a0]+)(?P<value>[^\s(),]{4,64})(?:\)|,[ \t\u00a0])")
 # Or in parentheses later in the clause: "the temporary password you sent me (Qw9!zzLm)",
 # "le mot de passe provisoire que vous m'avez envoyé (Xk9!pq2L)": words, no sentence end.
-_LATER_PAREN = re.compile(r"[^\n.!?():=]{1,70}?\((?P<value>[^\s()]{6,64})\)")
+# or between commas after such words: "la contraseña que me diste, Rio#2290, no va".
+_LATER_PAREN = re.compile(
+    r"[^\n.!?():=]{1,70}?(?:\((?P<value>[^\s()]{6,64})\)"
+    r"|,[ \t\u00a0]+(?P<between>[^\s(),]{6,64}),[ \t\u00a0])"
+)
+# Or after "is" later in the clause: "the password the IT guy set up for me is Zebra#4410",
+# "the password for root on the NAS is nasR00t!" (a verb of one meaning only: no "on", "to").
+_LATER_IS = re.compile(
+    r"[ \t\u00a0][^\n.!?:=()]{0,50}?[ \t\u00a0](?:is|was|ist|war|lautet|est|était|es|era|è|é|"
+    r"är|jest|wordt)[ \t\u00a0]+"
+)
 # "my password manager (1Password)": the parentheses name a product, not the password.
 _NAMES_A_TOOL = re.compile(r"(?i:manager|vault|generator|extension|plugin|app)\b")
 # The words before that colon: a clause of lower-case words (no new sentence, no "key=").
@@ -165,25 +175,26 @@ def _aside(text: str, end: int) -> list[Span]:
     m = _ASIDE.match(text, end)
     if m is not None and looks_like_told_password(m.group("value")):
         return [Span.of(m.start("value"), m.end("value"), "password", "password")]
-    if text.find("(", end, end + 72) >= 0:
+    if text.find("(", end, end + 72) >= 0 or text.find(",", end, end + 72) >= 0:
         m = _LATER_PAREN.match(text, end)
+        value = m.lastgroup if m is not None else None
         if (
             m is not None
-            and _told_without_key(m.group("value"))
-            and _NAMES_A_TOOL.search(text, end, m.start("value")) is None
+            and value is not None
+            and _told_without_key(m.group(value))
+            and _NAMES_A_TOOL.search(text, end, m.start(value)) is None
         ):
-            return [Span.of(m.start("value"), m.end("value"), "password", "password")]
-    if text.find(":", end, end + 52) < 0:
-        return []  # no colon in reach
-    m = _LATER_COLON.match(text, end)
-    if m is None:
-        return []
-    found = quoted_value(text, m.end())
-    if found is not None and found[1] - found[0] >= 4:
-        return [Span.of(found[0], found[1], "password", "password")]
-    found = token_value(text, m.end())
-    if found is not None and _told_without_key(text[found[0] : found[1]]):
-        return [Span.of(found[0], found[1], "password", "password")]
+            return [Span.of(m.start(value), m.end(value), "password", "password")]
+    for later in (_LATER_COLON, _LATER_IS):
+        m = later.match(text, end)
+        if m is None:
+            continue
+        found = quoted_value(text, m.end())
+        if found is not None and found[1] - found[0] >= 4:
+            return [Span.of(found[0], found[1], "password", "password")]
+        found = token_value(text, m.end())
+        if found is not None and _told_without_key(text[found[0] : found[1]]):
+            return [Span.of(found[0], found[1], "password", "password")]
     return []
 
 

@@ -47,6 +47,9 @@ SECRETS: list[tuple[str, tuple[str, ...]]] = [
     ("i think my password is Mango-Tango-9 but im not sure", ("Mango-Tango-9",)),
     ("admin password -> `S3cur3!Adm1n`", ("S3cur3!Adm1n",)),
     ("the initial password from the welcome email: Wlc0me#7731", ("Wlc0me#7731",)),
+    ("the password the IT guy set up for me is Zebra!4410", ("Zebra!4410",)),
+    ("the wifi pass in the office is 'Office@5th'", ("Office@5th",)),
+    ("the password for root on the NAS is nasR00t!", ("nasR00t!",)),
     # --- passwords, German
     ("Mein Passwort ist Sommerwind2024!", ("Sommerwind2024!",)),
     ("neues Passwort ist Tannenbaum#12", ("Tannenbaum#12",)),
@@ -71,6 +74,7 @@ SECRETS: list[tuple[str, tuple[str, ...]]] = [
     ("contraseña actual: Montaña_Azul9", ("Montaña_Azul9",)),
     ("la contraseña provisional (Pk4!mZ8q) no funciona", ("Pk4!mZ8q",)),
     ("la clave del wifi es Casa2024wifi", ("Casa2024wifi",)),
+    ("la contraseña que me diste, Rio_2290x, no va", ("Rio_2290x",)),
     # --- Italian
     ("la mia password è Gelato#2024", ("Gelato#2024",)),
     ("la nuova password è Pizza_Margherita7", ("Pizza_Margherita7",)),
@@ -254,6 +258,13 @@ DECOYS: list[str] = [
     "password -> forgotten",
     "my 2fa code (sent by sms) expired",
     "the verification code I got at 10:30 was wrong",
+    "the password for my account is expired",
+    "the password I use for work is the same",
+    "the password reset for ticket 4412 is done",
+    "my password, as I said, is not working",
+    "the password for the server mail.example.com is in the wiki",
+    "the password reset link, TCK-22919, is broken",
+    "password policy, v2.4.1, is strict",
 ]
 
 
