@@ -73,9 +73,15 @@ _FAILED_AFTER = re.compile(
 _PLAIN_CODE_WORDS = frozenset({"code", "código", "codigo", "codice", "kod", "koden", "kode"})
 
 
+# Eight digits that read as a date ("the code from the email is 20240312 dated").
+_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
 def _code_after(text: str, pos: int) -> list[Span]:
     m = _CODE_AT.match(text, pos) or _SHORT_CODE_AT.match(text, pos)
-    return [Span.of(m.start(1), m.end(1), "otp_code", "one-time code")] if m else []
+    if m is None or _DATE.fullmatch(m.group(1)):
+        return []
+    return [Span.of(m.start(1), m.end(1), "otp_code", "one-time code")]
 
 
 _PLURAL_FILLER = re.compile(r"s?" + _FILLER)
@@ -109,12 +115,12 @@ def _plain_code(text: str, low: str, start: int, end: int) -> list[Span]:
 
 # The items of a list of recovery codes (what `secrets` reads, here to go on after it).
 _ITEM = re.compile(
-    r"((?:[ \t\u00a0]*[,;|][ \t\u00a0]*|(?:[ \t\u00a0]*\r?\n(?:[ \t]*>)*){1,2}[ \t\u00a0]*"
+    r"((?:[ \t\u00a0]*[,;|/][ \t\u00a0]*|(?:[ \t\u00a0]*\r?\n(?:[ \t]*>)*){1,2}[ \t\u00a0]*"
     r"(?:[\-*•][ \t]|\d{1,2}[.)][ \t])?|[ \t\u00a0]+))"
     r"([A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3})(?![A-Za-z0-9])"
 )
 _FIRST_ITEM = re.compile(
-    r"(?:[\s,;|>]|[\-*•]\s|\d{1,2}[.)]\s){0,16}([A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3})"
+    r"(?:[\s,;|>(]|[\-*•]\s|\d{1,2}[.)]\s){0,16}([A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3})"
     r"(?![A-Za-z0-9])"
 )
 _LEADING_ITEM = re.compile(r"[A-Za-z0-9]{4,12}(?:-[A-Za-z0-9]{4,12}){0,3}(?![A-Za-z0-9])")
@@ -147,9 +153,23 @@ def _more_items(text: str, end: int, first_item: str, sep: str | None) -> int:
     return end
 
 
+# Codes of two groups of four digits split by a space ("9182 7364 / 5546 1209"): the space
+# is inside the item, so the items are split by punctuation only.
+_SPACED_CODE = re.compile(r"\d{4}[ \u00a0]\d{4}")
+_NEXT_SPACED = re.compile(r"[ \t\u00a0]*[,;|/][ \t\u00a0]*\d{4}[ \u00a0]\d{4}(?![\dA-Za-z])")
+
+
 def _extend_list(text: str, span: Span) -> Span:
     """The recovery-code span of `secrets`, with the later items it stopped at."""
     items = text[span.start : span.end]
+    if _SPACED_CODE.fullmatch(items):
+        end = span.end
+        for _ in range(_MAX_ITEMS):
+            m = _NEXT_SPACED.match(text, end)
+            if m is None:
+                break
+            end = m.end()
+        return Span(span.start, end, span.kind, span.label, span.priority)
     first_item = _LEADING_ITEM.match(items)
     if first_item is None:
         return span
@@ -203,12 +223,62 @@ def _recovery_list(text: str, low: str, start: int, end: int) -> list[Span]:
     return [Span.of(m.start(1), list_end, "recovery_code", "recovery codes")]
 
 
+# A login code word: "2fa", "otp", or "code" after a word that says which code ("SMS-Code",
+# "the authenticator code", "login code").
+_OTP_KEYWORDS = frozenset({"otp", "totp", "2fa", "mfa"})
+_LOGIN_CODE_BEFORE = re.compile(
+    r"(?:2fa|mfa|otp|totp|sms|text|login|log-in|sign-?in|verification|authenticator|"
+    r"authentication|auth|one[\s\-]?time|app)[\s\-]{1,2}\Z"
+)
+# Where the code is said later in the clause: words (no digit, no sentence end), then "is",
+# a colon or an arrow ("The 2FA code from Google Authenticator right now: 318 442", "the
+# login code in the email is 55829104", "2fa code -> 118 440"), or right after the keyword in
+# quotes or backticks ("my 2fa code `118204` is rejected").
+_LATER_FILLER = re.compile(
+    r"(?:[^\n.!?\d:=]{0,60}?(?:[ \t\u00a0](?:is|was|ist|war|est|es|era|è|é|är|er|jest|to|"
+    r"lautet|wäre|would\s+be)(?![a-zà-ÿ])[ \t\u00a0]*:?|[ \t\u00a0]*(?::|=|->|→))"
+    r"|s?[ \t\u00a0]*(?=[\"'`“„«(]))"
+    r"[ \t\u00a0]*(?:\r?\n(?:[ \t]*>)*[ \t\u00a0]*)?(?P<quote>[\"'`“„«(])?"
+)
+# A clause after a plain "code" must name where the code came from.
+_CODE_SOURCE = re.compile(
+    r"(?<![a-z])(?:app|authenticator|authy|sms|text|e-?mail|phone|login|2fa|mfa)(?![a-z])"
+)
+
+
+def _code_later(text: str, low: str, start: int, end: int) -> list[Span]:
+    """A login code said later in the clause of its code word (see _LATER_FILLER)."""
+    keyword = low[start:end]
+    named = keyword in _OTP_KEYWORDS or (
+        keyword in _PLAIN_CODE_WORDS
+        and _LOGIN_CODE_BEFORE.search(low, max(0, start - 16), start) is not None
+    )
+    m = _LATER_FILLER.match(low, end)
+    if m is None:
+        return []
+    if not named and not (
+        keyword in _PLAIN_CODE_WORDS
+        and not _OTHER_CODE_BEFORE.search(low, max(0, start - 24), start)
+        and _CODE_SOURCE.search(low, end, m.end())
+    ):
+        return []
+    return _code_after(text, m.end())
+
+
 def handle_code_words(text: str, low: str, start: int, end: int) -> list[Span]:
     """`secrets.handle_code`, then the sentence forms it does not read; recovery lists whole."""
-    found = handle_code(text, low, start, end)
+    found = [
+        s
+        for s in handle_code(text, low, start, end)
+        if s.kind != "otp_code" or not _DATE.fullmatch(text, s.start, s.end)
+    ]
     if found:
         return [_extend_list(text, s) if s.kind == "recovery_code" else s for s in found]
     keyword = low[start:end]
+    if (keyword in _OTP_KEYWORDS or keyword in _PLAIN_CODE_WORDS) and (
+        later := _code_later(text, low, start, end)
+    ):
+        return later
     if keyword.endswith("s") or keyword in _RECOVERY_KEYWORDS:
         return _recovery_list(text, low, start, end)
     if keyword in _COMPOUND_OTP:

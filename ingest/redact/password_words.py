@@ -139,6 +139,9 @@ PASSWORD_WORDS: tuple[str, ...] = (
     "pwd",
     "pw",
     "pword",
+    "pasword",
+    "passowrd",
+    "passwrod",
     "kennwort",
     "mot de passe",
     "mdp",
@@ -226,3 +229,13 @@ LOGIN_WORDS: tuple[str, ...] = (
     "login-id",
 )
 """Keywords that introduce a `user / password` pair."""
+
+ADJECTIVES_AFTER: tuple[str, ...] = (
+    *("nueva", "nuevo", "actual", "provisional", "temporal", "anterior"),
+    *("nouveau", "nouvel", "actuel", "provisoire", "temporaire", "initial"),
+    *("nuova", "attuale", "provvisoria", "temporanea", "iniziale"),
+    *("nova", "atual", "provisória", "provisoria", "temporária", "temporaria"),
+    *("nowe", "aktualne", "tymczasowe", "obecne"),
+)
+"""Adjectives that follow the password noun ("la contraseña nueva es X", "mot de passe
+actuel : X", "hasło tymczasowe to X")."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.password_words import PREDICATES
+from ingest.redact.password_words import ADJECTIVES_AFTER, PREDICATES
 from ingest.redact.phrases import from_to, later_claim, later_password, passphrase_at
 from ingest.redact.values import (
     STOPWORDS,
@@ -24,10 +24,13 @@ from ingest.redact.values import (
     token_value,
 )
 
+_ADJECTIVES_AFTER = "|".join(sorted(ADJECTIVES_AFTER, key=len, reverse=True))
 _CLAUSE = (
     r"(?:\s+(?:for|für|pour|para|of|de|del|du|des|on|von|vom|zum|zur|des)\s+[^\n:=!?]{1,40}?"
     # a possessive after the noun: "passordet mitt er X", "adgangskoden min er X"
     r"|\s+(?:mitt|min|mit|mine|vårt|vår|vores|ditt|din)"
+    # an adjective after the noun: "contraseña nueva es X", "mot de passe actuel = X"
+    rf"|\s+(?:{_ADJECTIVES_AFTER})"
     # a relative clause: "the temp password they gave me is X"
     r"|(?:\s+(?:that|which))?\s+(?:they|you|he|she|i|we|it|support|the\s+[a-z]{2,12})\s+"
     r"(?:gave|sent|set|chose|picked|made|created|generated|assigned|provided|issued|emailed|"
@@ -39,6 +42,8 @@ _VERBS = (  # the forms of several words first: "is now X" reads X, not "now"
     r"should\s+be|must\s+be|has\s+to\s+be|needs\s+to\s+be|ought\s+to\s+be|"
     r"sollte\s+sein|soll\s+sein|devrait\s+être|debería\s+ser|dovrebbe\s+essere|"
     r"zou\s+moeten\s+zijn|deveria\s+ser|"
+    r"(?:changed|set|reset|updated|switched)(?:\s+back)?\s+(?:to|as)|"
+    r"is\s+still|ist\s+immer\s+noch|ist\s+noch|est\s+toujours|sigue\s+siendo|"
     r"is\s+now|now\s+is|ist\s+jetzt|ist\s+nun|est\s+maintenant|es\s+ahora|é\s+agora|"
     r"is\s+nu|är\s+nu|er\s+nu|er\s+nå|on\s+nyt|je\s+teď|would\s+be|will\s+be|"
     r"is|was|ist|war|lautet|est|était|es|era|será|sería|wird|sind|to|auf|à|a|"
@@ -52,7 +57,7 @@ _AFTER_PASSWORD = re.compile(
     r"(?P<tail>(?:[_\-.][a-z0-9]{1,20}){0,3})"
     r"(?:\s*\([^)\n]{0,30}\))?"
     r"(?:(?P<xml>>)"
-    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)[ \t\u00a0]*{_NEXT_LINES})"
+    rf"|(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|->|→|[:=]|：)[ \t\u00a0]*{_NEXT_LINES})"
     rf"|(?P<verb>{_CLAUSE}\s+(?:{_VERBS})(?:\s*:)?(?:[ \t\u00a0]+|[ \t\u00a0]*{_LINE_BREAKS}))"
     r"|(?P<dash>[ \t\u00a0]+[\-–—][ \t\u00a0]+)"
     # "changé mon mot de passe en X", "wachtwoord veranderd in X": the value it became
@@ -87,6 +92,7 @@ _PIN = re.compile(r"\d{4,8}(?!\d)")
 _SPLIT_CODE = re.compile(
     r"(?:\d{4}[ \-\u00a0]\d{4}|\d{2}[ \-\u00a0]\d{2}[ \-\u00a0]\d{2}|\d{3}[ \-\u00a0]\d{3})(?![\d])"
 )
+_ONE_TIME_BEFORE = re.compile(r"(?:one[\s\-]?time|einmal|single[\s\-]use)[\s\-]?\Z")
 _PAIR_BEFORE = re.compile(r"(?:user|login|username|benutzer|usuario|utilisateur|name)\s*/\s*\Z")
 
 
@@ -145,6 +151,21 @@ def _pair_before(low: str, start: int) -> bool:
 # old password (Spring2023!)"), between commas ("my password, Garten#77, stopped working"),
 # or after a colon later in the clause ("it's the same password as before: Zeta!4455").
 _ASIDE = re.compile(r"(?:[ \t\u00a0]+\(|,[ \t\u00a0]+)(?P<value>[^\s(),]{4,64})(?:\)|,[ \t\u00a0])")
+# Or in parentheses later in the clause: "the temporary password you sent me (Qw9!zzLm)",
+# "le mot de passe provisoire que vous m'avez envoyé (Xk9!pq2L)": words, no sentence end.
+# or between commas after such words: "la contraseña que me diste, Rio#2290, no va".
+_LATER_PAREN = re.compile(
+    r"[^\n.!?():=]{1,70}?(?:\((?P<value>[^\s()]{6,64})\)"
+    r"|,[ \t\u00a0]+(?P<between>[^\s(),]{6,64}),[ \t\u00a0])"
+)
+# Or after "is" later in the clause: "the password the IT guy set up for me is Zebra#4410",
+# "the password for root on the NAS is nasR00t!" (a verb of one meaning only: no "on", "to").
+_LATER_IS = re.compile(
+    r"[ \t\u00a0][^\n.!?:=()]{0,50}?[ \t\u00a0](?:is|was|ist|war|lautet|est|était|es|era|è|é|"
+    r"är|jest|wordt)[ \t\u00a0]+"
+)
+# "my password manager (1Password)": the parentheses name a product, not the password.
+_NAMES_A_TOOL = re.compile(r"(?i:manager|vault|generator|extension|plugin|app)\b")
 # The words before that colon: a clause of lower-case words (no new sentence, no "key=").
 _LATER_COLON = re.compile(r"[ \t\u00a0][^.!?\n:=A-Z]{0,50}?:[ \t\u00a0]+")
 
@@ -154,17 +175,26 @@ def _aside(text: str, end: int) -> list[Span]:
     m = _ASIDE.match(text, end)
     if m is not None and looks_like_told_password(m.group("value")):
         return [Span.of(m.start("value"), m.end("value"), "password", "password")]
-    if text.find(":", end, end + 52) < 0:
-        return []  # no colon in reach
-    m = _LATER_COLON.match(text, end)
-    if m is None:
-        return []
-    found = quoted_value(text, m.end())
-    if found is not None and found[1] - found[0] >= 4:
-        return [Span.of(found[0], found[1], "password", "password")]
-    found = token_value(text, m.end())
-    if found is not None and _told_without_key(text[found[0] : found[1]]):
-        return [Span.of(found[0], found[1], "password", "password")]
+    if text.find("(", end, end + 72) >= 0 or text.find(",", end, end + 72) >= 0:
+        m = _LATER_PAREN.match(text, end)
+        value = m.lastgroup if m is not None else None
+        if (
+            m is not None
+            and value is not None
+            and _told_without_key(m.group(value))
+            and _NAMES_A_TOOL.search(text, end, m.start(value)) is None
+        ):
+            return [Span.of(m.start(value), m.end(value), "password", "password")]
+    for later in (_LATER_COLON, _LATER_IS):
+        m = later.match(text, end)
+        if m is None:
+            continue
+        found = quoted_value(text, m.end())
+        if found is not None and found[1] - found[0] >= 4:
+            return [Span.of(found[0], found[1], "password", "password")]
+        found = token_value(text, m.end())
+        if found is not None and _told_without_key(text[found[0] : found[1]]):
+            return [Span.of(found[0], found[1], "password", "password")]
     return []
 
 
@@ -197,6 +227,11 @@ def _labelled(text: str, low: str, start: int, end: int) -> list[Span]:
         how = "sep"
     if low[start:end] == "passcode" and (code := _SPLIT_CODE.match(text, m.end())):
         return [Span.of(code.start(), code.end(), "otp_code", "one-time code")]
+    if how in ("sep", "verb") and (code := _SPLIT_CODE.match(text, m.end())):
+        # "the one time password is 847 301": a code split in groups is one value
+        if _ONE_TIME_BEFORE.search(low, max(0, start - 12), start):
+            return [Span.of(code.start(), code.end(), "otp_code", "one-time code")]
+        return [Span.of(code.start(), code.end(), "password", "password")]
     if low[start:end] == "pin":
         pin = _PIN.match(text, m.end()) if how in ("sep", "verb") else None
         if pin is None or _pair_before(low, start):
