@@ -86,7 +86,9 @@ def joined(text: str, start: int, *, spaces: bool, max_chars: int = 4096) -> Joi
         if _WORD_AHEAD.match(text, wrap.end()) or _RUN.match(text, wrap.end()) is None:
             break
         pos = wrap.end()
-    return Joined("".join(parts), lines, pos)
+    token = "".join(parts)
+    # A sentence's full stop after the token is not part of it ("... eyJ...KdKI.").
+    return Joined(token.rstrip("."), lines, pos)
 
 
 def continues(text: str, end: int, *, spaces: bool) -> bool:

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from ingest.redact.cards import (
     _CANDIDATE,
     _attached,
-    _card_extras,
     _cards_in,
     _digit_runs,
     _group_starts,
@@ -216,7 +215,6 @@ def _reference_cards_in(text: str, low: str, run_start: int, run: str) -> list[S
             start, end = offsets[i], offsets[j] + len(groups[j])
             if not _attached(text, start, end) and not _is_reference(low, start):
                 spans.append(Span.of(start, end, "card", f"card ending {digits[-4:]}"))
-                spans.extend(_card_extras(text, end))
             resume = j + 1
             break
     return spans

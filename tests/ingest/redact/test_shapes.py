@@ -1,0 +1,192 @@
+"""Secrets in the shapes mail clients and customers give them, next to their look-alikes.
+
+Cards and tokens wrapped over `<br>` line breaks in HTML, a token ended by a full stop, a
+Maestro's last digit alone, CVV and expiry written after a card without labels or with
+labels in more languages, a CVV named as such with no card in the text. Key-shaped values
+are assembled at run time so that no scanner mistakes this file for a leak.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+
+import pytest
+
+from ingest.redact import redact_html, redact_text
+
+_RNG = random.Random(1515)
+B62 = string.ascii_letters + string.digits
+
+
+def rand(size: int, alphabet: str = B62) -> str:
+    return "".join(_RNG.choice(alphabet) for _ in range(size))
+
+
+def jwt() -> str:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    head = part({"alg": "HS256", "typ": "JWT"})
+    body = part({"sub": "38640418", "name": "glacier", "iat": 1676367279, "scope": "read"})
+    return f"{head}.{body}.{rand(43, B62 + '-_')}"
+
+
+def wrap(value: str, first: int, width: int, sep: str) -> str:
+    """value broken after `first` characters and then every `width`, joined by sep."""
+    pieces = [value[:first]] + [value[i : i + width] for i in range(first, len(value), width)]
+    return sep.join(pieces)
+
+
+def assert_kept(text: str) -> None:
+    result = redact_text(text)
+    assert result.text == text
+    assert not result.found
+
+
+# --- tokens wrapped at 76 columns, ended by a full stop ---------------------------------
+
+
+@pytest.mark.parametrize("sep", ["\n", "\n> ", "\r\n> > "])
+@pytest.mark.parametrize("first", [12, 30, 47])
+def test_wrapped_jwt_followed_by_a_full_stop(sep: str, first: int) -> None:
+    token = jwt()
+    lead = "the token I get back is "
+    text = lead + wrap(token, first + (76 - len(lead) - first), 72, sep) + ". Thanks"
+    result = redact_text(text)
+    assert result.counts() == {"jwt": 1}, result.text
+    for piece in token.split("."):
+        for chunk in (piece[i : i + 10] for i in range(0, len(piece), 10)):
+            if len(chunk) >= 6:
+                assert chunk not in result.text.replace("\n", "").replace("> ", "")
+    assert result.text.endswith(". Thanks")
+
+
+def test_html_jwt_wrapped_with_br_and_newline() -> None:
+    token = jwt()
+    html = "<p>token z odpowiedzi: " + wrap(token, 50, 70, "<br>\n") + ".</p>"
+    result = redact_html(html)
+    assert "jwt" in result.counts()
+    for line in wrap(token, 50, 70, "\n").split("\n"):
+        assert line not in result.text
+
+
+def test_a_dotted_word_after_a_token_stays() -> None:
+    token = jwt()
+    result = redact_text(f"bearer {token}. Version 2.4.1 of the app.")
+    assert token not in result.text
+    assert "Version 2.4.1 of the app." in result.text
+
+
+# --- cards over <br>, a last digit alone ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html", "pieces"),
+    [
+        ("<p>Kreditkarte: 6011 0009 9013<br>\n9424 gültig bis 07/2028.</p>", ["6011", "9013<br>", "07/2028"]),
+        ("<p>Card: 4111 1111<br>\n  1111 1111<br></p>", ["4111 1111"]),
+        ("<p>carte: 5555 5555 5555<br>\r\n4444 exp 1/29</p>", ["5555 5555", "5555<br>", "1/29"]),
+    ],
+)
+def test_card_wrapped_at_a_br_line_break(html: str, pieces: list[str]) -> None:
+    result = redact_html(html)
+    assert "card" in result.counts(), result.text
+    for piece in pieces:
+        assert piece not in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please charge 6304 0000 0000 0000 0 instead",  # 17 digits, 4-4-4-4-1
+        "please charge 6304 0000 0000\n0000 0 instead",  # wrapped, then a digit alone
+    ],
+)
+def test_maestro_with_its_last_digit_alone(text: str) -> None:
+    digits = "63040000000000000"
+    assert _luhn(digits)
+    result = redact_text(text)
+    assert result.counts().get("card") == 1, result.text
+    assert "0000 0 instead" not in result.text
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+# --- CVV and expiry ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("6011111111111117 11/2029 604. FYI", ["11/2029", "604"]),
+        ("4111 1111 1111 1111 07/27 902!", ["07/27", "902"]),
+        ("use the card 4111-1111 1111 1111 for the renewal (1/32).", ["1/32"]),
+        ("Card 4111 1111 1111 1111\n(11/25) / cvv2=973.", ["11/25", "973"]),
+        ("Card 4111 1111 1111 1111\n(04/31) / the 3 digits on the back: 861.", ["04/31", "861"]),
+        ("karta: 4111 1111 1111 1111, data ważności 07/2032, kod CVV 4451.", ["07/2032", "4451"]),
+        ("kort 4111 1111 1111 1111\ngiltigt till 05-29 / CVC-kod 9704!", ["05-29", "9704"]),
+        ("Karte 4111 1111 1111 1111\n\nSicherheitscode: 188\nläuft ab 10/30", ["188", "10/30"]),
+        ("4111111111111111\n" + "x " * 120 + "\nexp 04-32, CID 2306", ["04-32", "2306"]),
+    ],
+)
+def test_cvv_and_expiry_around_a_card(text: str, values: list[str]) -> None:
+    result = redact_text(text)
+    assert "card" in result.counts(), result.text
+    for value in values:
+        assert value not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Oh and CVV 049.", "049"),
+        ("> CVC-kod 957!", "957"),
+        ("cvv2=692", "692"),
+        ("mein Kartenprüfnummer lautet 321", "321"),
+        ("le cryptogramme est 123", "123"),
+        ("il codice di sicurezza è 4321", "4321"),
+    ],
+)
+def test_a_code_named_as_a_card_code_goes_without_a_card(text: str, value: str) -> None:
+    result = redact_text(text)
+    assert result.counts() == {"card_cvv": 1}, result.text
+    assert value not in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the plan expires 12/26; CVV checks are on for 3 stores",
+        "The offer is valid thru 1/28 for all customers",
+        "CID 2306 is the campaign id",  # CID alone is no card code without a card
+        "the code on the back is 861 says the manual",
+        "Card 4111 1111 1111 1111 was declined on 3/25/2024 at 10:30",
+        "loyalty card 8122 0832 6833 3129",
+        "barcode 5077773727873",
+        "Zur Info: loyalty card 4111 1111 1111 1111",
+    ],
+)
+def test_look_alikes_stay(text: str) -> None:
+    result = redact_text(text)
+    if "Card 4111" in text:
+        assert result.counts() == {"card": 1}, result.text
+        assert "3/25/2024 at 10:30" in result.text
+    else:
+        assert_kept(text)
+
+
+def test_a_wide_window_stays_linear() -> None:
+    """Many cards, each with a labelled code far away: one scan, whatever the count."""
+    block = "card 4111 1111 1111 1111 " + "word " * 20 + "CVV 123 exp 01/30\n"
+    result = redact_text(block * 2000)
+    assert result.counts()["card"] == 2000
+    assert result.counts()["card_cvv"] == 2000
