@@ -14,15 +14,16 @@ Three rules, from how people paste a card:
   `Kartenprüfnummer 123`) is removed without a card nearby: the customer may have written the
   card in another mail.
 
-The labelled values are found by one scan of the text per kind, run only when one of the
-labels' literal anchors occurs in it, and matched to the cards by offset (bisect), so the
-cost is linear however many cards the text holds.
+The labelled values are searched in the merged windows around the cards, and the codes
+without a card around the occurrences of a few literal anchors ("cvv", "cvc" ...; one
+str.find pass each), so each character is read a bounded number of times however many
+cards the text holds, and a text without a card or such a word costs a few finds.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
+from collections.abc import Iterable
 
 from ingest.redact.model import Span
 
@@ -36,26 +37,19 @@ _CVV_NAMES = (
 )
 # Labels that name a card's security code and nothing else: their code is removed anywhere.
 _STRONG = re.compile(
-    rf"(?<![a-z])(?:{_CVV_NAMES})(?:[\s\-]?(?:code|kod|kode|nummer|number|nr|no|n°|#))?"
+    rf"(?:{_CVV_NAMES})(?:[\s\-]?(?:code|kod|kode|nummer|number|nr|no|n°|#))?"
     r"\W{0,4}(?:is|ist|est|es|è|é|är|jest|was|lautet|would\s+be|reads)?\W{0,3}"
-    r"(\d{3,4})(?![\d/]|[.\-,]\d)",
-    re.I,
+    r"(\d{3,4})(?![\d/]|[.\-,]\d)"
 )
-_STRONG_ANCHORS = (
-    "cvv", "cvc", "cvn", "cav2", "csc", "card code", "card security", "card verification",
-    "prüf", "cryptogramme", "sicurezza", "seguridad", "segurança", "verificación",
-    "beveiligingscode", "veiligheidscode", "säkerhetskod", "zabezpiecz", "sicherheitscode",
-    "sécurité", "security code", "security number", "security digits",
-)  # fmt: skip
+# Where a code may be labelled with no card nearby: the names of a card's code alone.
+_STRONG_ANCHORS = ("cvv", "cvc", "cvn", "csc", "cav2", "cryptogramme", "prüf")
 # Labels that name a card's code only next to a card ("CID", "the digits on the back").
 _WEAK = re.compile(
-    r"(?<![a-z])(?:cid|(?:(?:the\s+)?(?:last\s+)?(?:\d|three|four)\s+)?(?:code|number|digits)"
+    r"(?:cid|(?:(?:the\s+)?(?:last\s+)?(?:\d|three|four)\s+)?(?:code|number|digits)"
     r"\s+(?:on|at)\s+the\s+back(?:\s+of\s+(?:the|my)"
     r"\s+card)?|verification\s*(?:code|value|number)|code\s*cvv|kod\s*cv[vc])"
-    r"\W{0,4}(?:is|ist|est|es|è|é|är|jest|was|lautet)?\W{0,3}(\d{3,4})(?![\d/]|[.\-,]\d)",
-    re.I,
+    r"\W{0,4}(?:is|ist|est|es|è|é|är|jest|was|lautet)?\W{0,3}(\d{3,4})(?![\d/]|[.\-,]\d)"
 )
-_WEAK_ANCHORS = ("cid", "back", "verification", "code cvv", "kod cv")
 _EXP_NAMES = (
     r"exp(?:iry|ires|iration|iring|ired|\.)?(?:\s*(?:date|on|in|at|end\s*of))?|"
     r"valid\s*(?:thru|through|until|till|to)|good\s*thru|mm\s*/\s*(?:yy|aa|jj)|"
@@ -66,15 +60,12 @@ _EXP_NAMES = (
     r"data\s*ważności|ważna\s*do|udløb(?:sdato)?|utløpsdato|voimassa"
 )
 _EXPIRY = r"(?:0?[1-9]|1[0-2])\s{0,2}[/\-.]\s{0,2}(?:20)?\d\d(?!\d|\s?[/\-.]\s?\d)"
-_EXP_ANCHORS = (
-    "exp", "valid", "good thru", "mm", "scad", "verval", "geldig", "validade", "vencimento",
-    "gilti", "utgång", "gültig", "ablauf", "läuft", "validité", "caduc", "vence", "vto",
-    "ważn", "udløb", "utløp", "voimassa",
-)  # fmt: skip
+# A label starts at most _BEFORE characters before its anchor, and its value ends at most
+# _AFTER characters after it.
+_BEFORE, _AFTER = 30, 80
 _LABELLED_EXP = re.compile(
-    rf"(?<![a-z])(?:{_EXP_NAMES})\W{{0,4}}(?:on|am|le|el|in|is|ist|est|es|è|é|är|jest|was)?"
-    rf"\W{{0,3}}({_EXPIRY})",
-    re.I,
+    rf"(?:{_EXP_NAMES})\W{{0,4}}(?:on|am|le|el|in|is|ist|est|es|è|é|är|jest|was)?"
+    rf"\W{{0,3}}({_EXPIRY})"
 )
 # Right after a card: separators, then an optional label, then the value.
 _NEXT_CVV = re.compile(
@@ -97,20 +88,23 @@ def card_extras(text: str, low: str, cards: list[tuple[int, int]]) -> list[Span]
     spans: list[Span] = []
     for _, end in cards:
         spans.extend(_after_card(text, end))
-    cvv_regexes = [_STRONG] if any(a in low for a in _STRONG_ANCHORS) else []
-    if cards:
-        if any(a in low for a in _WEAK_ANCHORS):
-            cvv_regexes.append(_WEAK)
-        if any(a in low for a in _EXP_ANCHORS):
-            found = _labelled(text, _LABELLED_EXP, "card_expiry", cards, False)
-            spans.extend(span for _, span in found)
-    for regex in cvv_regexes:
-        for label_start, span in _labelled(text, regex, "card_cvv", cards, regex is _STRONG):
+    near = _merged((max(0, start - _NEAR), end + _NEAR) for start, end in cards)
+    for regex, kind in ((_LABELLED_EXP, "card_expiry"), (_STRONG, "card_cvv"), (_WEAK, "card_cvv")):
+        for label_start, span in _labelled(low, regex, kind, near):
             spans.append(span)
-            m = _EXP_BEFORE.search(text, max(0, label_start - 30), label_start)
-            if m:
-                spans.append(Span.of(m.start(1), m.end(1), "card_expiry", _LABELS["card_expiry"]))
+            if kind == "card_cvv":
+                spans.extend(_expiry_before(text, label_start))
+    anywhere = _merged((max(0, pos - _BEFORE), pos + _AFTER) for pos in _hits(low, _STRONG_ANCHORS))
+    for label_start, span in _labelled(low, _STRONG, "card_cvv", anywhere):
+        spans.append(span)
+        spans.extend(_expiry_before(text, label_start))
     return spans
+
+
+def _expiry_before(text: str, label_start: int) -> list[Span]:
+    """An unlabelled month/year right before a code's label: "(11/25) / cvv2=973"."""
+    m = _EXP_BEFORE.search(text, max(0, label_start - 30), label_start)
+    return [Span.of(m.start(1), m.end(1), "card_expiry", _LABELS["card_expiry"])] if m else []
 
 
 def _after_card(text: str, end: int) -> list[Span]:
@@ -137,20 +131,36 @@ def _after_card(text: str, end: int) -> list[Span]:
 
 
 def _labelled(
-    text: str, regex: re.Pattern[str], kind: str, cards: list[tuple[int, int]], anywhere: bool
+    low: str, regex: re.Pattern[str], kind: str, windows: list[tuple[int, int]]
 ) -> list[tuple[int, Span]]:
-    """Values after a label of `kind` (with where the label starts): all of them
-    (`anywhere`), or those within _NEAR characters of a card."""
-    starts = [start for start, _ in cards]
+    """Values after a label of `kind` in the windows of the lower-cased text, with where
+    each label starts; a label inside a word is dropped."""
     spans = []
-    for m in regex.finditer(text):
-        if anywhere or _near_card(cards, starts, m.start(), m.end()):
+    for lo, hi in windows:
+        for m in regex.finditer(low, lo, hi):
+            if m.start() and low[m.start() - 1].isalpha():
+                continue
             spans.append((m.start(), Span.of(m.start(1), m.end(1), kind, _LABELS[kind])))
     return spans
 
 
-def _near_card(cards: list[tuple[int, int]], starts: list[int], start: int, end: int) -> bool:
-    i = bisect.bisect_right(starts, start)
-    if i > 0 and start - cards[i - 1][1] <= _NEAR:
-        return True
-    return i < len(cards) and cards[i][0] - end <= _NEAR
+def _hits(low: str, anchors: tuple[str, ...]) -> list[int]:
+    """Sorted offsets of every occurrence of the anchors."""
+    hits: list[int] = []
+    for anchor in anchors:
+        pos = low.find(anchor)
+        while pos >= 0:
+            hits.append(pos)
+            pos = low.find(anchor, pos + len(anchor))
+    return sorted(hits)
+
+
+def _merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Windows given in order of their starts, overlapping ones merged."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in windows:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -153,7 +153,7 @@ def test_cvv_and_expiry_around_a_card(text: str, values: list[str]) -> None:
         ("cvv2=692", "692"),
         ("mein Kartenprüfnummer lautet 321", "321"),
         ("le cryptogramme est 123", "123"),
-        ("il codice di sicurezza è 4321", "4321"),
+        ("CVC2: 4321", "4321"),
     ],
 )
 def test_a_code_named_as_a_card_code_goes_without_a_card(text: str, value: str) -> None:
