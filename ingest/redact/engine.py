@@ -9,6 +9,7 @@ from __future__ import annotations
 from ingest.redact.cards import find_cards
 from ingest.redact.keywords import find_keyword_secrets
 from ingest.redact.model import Finding, Redaction, Span, marker
+from ingest.redact.random_tokens import find_random_tokens
 from ingest.redact.tokens import find_shaped
 from ingest.redact.views import TextViews
 from store.redacted import RedactedText
@@ -22,6 +23,7 @@ def find_spans(text: str) -> list[Span]:
     candidates = find_cards(views)
     candidates.extend(find_keyword_secrets(views))
     candidates.extend(find_shaped(text))
+    candidates.extend(find_random_tokens(views))
     return merge(candidates)
 
 

@@ -86,7 +86,10 @@ def test_a_dotted_word_after_a_token_stays() -> None:
 @pytest.mark.parametrize(
     ("html", "pieces"),
     [
-        ("<p>Kreditkarte: 6011 0009 9013<br>\n9424 gültig bis 07/2028.</p>", ["6011", "9013<br>", "07/2028"]),
+        (
+            "<p>Kreditkarte: 6011 0009 9013<br>\n9424 gültig bis 07/2028.</p>",
+            ["6011", "9013<br>", "07/2028"],
+        ),
         ("<p>Card: 4111 1111<br>\n  1111 1111<br></p>", ["4111 1111"]),
         ("<p>carte: 5555 5555 5555<br>\r\n4444 exp 1/29</p>", ["5555 5555", "5555<br>", "1/29"]),
     ],
@@ -190,3 +193,83 @@ def test_a_wide_window_stays_linear() -> None:
     result = redact_text(block * 2000)
     assert result.counts()["card"] == 2000
     assert result.counts()["card_cvv"] == 2000
+
+
+# --- session cookies ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "the cookie value is {v} (name: session)!",
+        "_gh_sess={v}%2F{w}%3D%3D! please check",
+        "Cookie-Wert ist {v}.",
+        "rack.sess={v} from the browser",
+    ],
+)
+def test_session_cookie_values(template: str) -> None:
+    v, w = rand(32, B62 + "_-"), rand(24)
+    result = redact_text(template.format(v=v, w=w))
+    assert len(result.findings) == 1, result.text
+    assert v not in result.text and w not in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the cookie banner is annoying", "I cleared the cookies and the session was gone"],
+)
+def test_cookie_prose_stays(text: str) -> None:
+    assert_kept(text)
+
+
+# --- unlabelled random keys ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "I pasted {k} into the plugin settings",
+        "it's {k} (copied from the integrations tab).",
+        "this one: {k} -- does it look right?",
+        "<p>the value in the dashboard says {k}<br>",
+    ],
+)
+@pytest.mark.parametrize("size", [32, 36, 40])
+def test_unlabelled_random_keys(template: str, size: int) -> None:
+    key = rand(size - 4) + "aB3x"  # at least two of each class
+    result = (
+        redact_html(template.format(k=key))
+        if "<p>" in template
+        else redact_text(template.format(k=key))
+    )
+    assert key not in result.text, result.text
+    assert "api_key" in result.counts()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "commit 2fa47243723bfe173a4bb1642669fe2c675c1f83d944adffe3b2e2af847edade",  # "2fa"
+        "request id 6661befc-5646-43fa-ad9d-9529b64940d1 failed",
+        "tracking 1Z41V87E0WTXWJX3TB1Z41V87E0WTXWJX3TB",
+        '<div id="AOLMsgPart_0_4d68a632-fe65-4f6d-ace2-292ac1b91f1f">',
+        "see https://example.com/files/Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z/view",
+        "mail me at Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z@example.com",
+        "class AbstractSingletonProxyFactoryBean2 extends Base",
+        "[image: data:image/png;base64,S8WkeLwVEr43ZVulb518Dp5Z1j61XtWuOAf8GEjB6wM6WX6SH]",
+        'boundary="--_000_MN6PR12MB8566625839C42BCD2B16AC1B8FD6AMN6PR12MB8566namp_"',
+    ],
+)
+def test_ids_hashes_and_encoded_data_stay(text: str) -> None:
+    assert_kept(text)
+
+
+def test_a_base64_block_stays() -> None:
+    lines = [rand(60) for _ in range(4)] + [rand(30)]
+    assert_kept("Content-Transfer-Encoding: base64\n\n" + "\n".join(lines) + "\n")
+
+
+def test_random_tokens_scan_is_linear() -> None:
+    """Long runs of token characters, and many short ones: one pass over the byte view."""
+    for text in ("aB3" * 400_000, ("aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0e " * 40_000)):
+        redact_text(text)  # finishes; the timing test in test_properties covers scaling
