@@ -46,18 +46,18 @@ _SPLIT = re.compile(rf"([{_SEPS}]+)")
 _EDGE_GROUPS = 32  # a line of hundreds of number groups is a table: look at its ends only
 _LONG_RUN = 2 * _EDGE_GROUPS + 8  # more separators: split off only the groups at both ends
 _REFERENCE_BEFORE = re.compile(
-    r"(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
+    r"(?<![a-z])(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
     r"account|ean|gtin|isbn|upc|bestellung|bestell|rechnung|auftrag|sendung|kunden|vertrag|"
     r"commande|facture|suivi|colis|pedido|factura|seguimiento|envío|envio|referencia)"
-    r"[^\n\d]{0,16}$"
+    r"[^\n\d]{0,16}\Z"
 )
 _CARD_WORD_BEFORE = re.compile(
-    r"(?:card|karte|carte|tarjeta|visa|master|amex|\bcc|\bpan)[^\n\d]{0,24}$"
+    r"(?:card|karte|carte|tarjeta|visa|master|amex|\bcc|\bpan)[^\n\d]{0,24}\Z"
 )
 # Numbers of cards that pay nothing, and barcodes: never a payment card, card word or not.
 _NOT_PAYMENT_BEFORE = re.compile(
-    r"(?:loyalty|member(?:ship)?|gift|reward|bonus|club|fidélité|fidelidad|kunden|payback|"
-    r"library|barcode|bar\s?code|\bean\b|\bgtin|\bupc)[^\n\d]{0,24}$"
+    r"(?:loyalty|member(?:ship)?\s?card|gift\s?card|rewards?\s?card|fidélité|fidelidad|"
+    r"kundenkarte|payback|library|barcode|bar\s?code|\bean\b|\bgtin|\bupc)[^\n\d]{0,24}\Z"
 )
 _IBAN_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d\d(?:[ ]?[A-Z0-9]{4}){0,2}[ ]?\Z")
 

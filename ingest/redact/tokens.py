@@ -227,8 +227,11 @@ def _jwts(text: str) -> list[Span]:
         m = _JWT.match(text, pos)
         stop = m.end() if m is not None else _JWT_RUN.match(text, pos).end()  # type: ignore[union-attr]
         resume = stop
-        if continues(text, stop, spaces=False):
-            joined_end, resume = match_joined_walk(_JWT, text, pos, spaces=False)
+        cut = m is None and stop < len(text) and text[stop] in "\r\n"  # not a JWT yet
+        if cut or continues(text, stop, spaces=False):
+            joined_end, resume = match_joined_walk(
+                _JWT, text, pos, spaces=False, first_min=0 if cut else None
+            )
             if joined_end > stop:
                 m, stop = None, joined_end
                 spans.append(Span.of(pos, stop, "jwt", "jwt"))

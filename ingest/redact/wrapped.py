@@ -22,6 +22,8 @@ _SPACED_RUN = re.compile(
     rf"{_CHARS}+(?:[ \u00a0]{{1,2}}(?![A-Z]?[a-z]{{2,}}(?!{_CHARS})){_CHARS}+){{0,{_MAX_SPACES}}}"
 )
 _BREAK = re.compile(r"[ \t]?\r?\n(?:[ \t]*>)*[ \t]*")
+# A match may end inside a group before these: a sentence's stop ("... yW6Y. FYI").
+_PUNCTUATION = frozenset(".,;:!?")
 _WRAP_MIN = 60
 """A line this long or longer may have been wrapped by the mail client (76 or 78 columns)."""
 
@@ -57,7 +59,9 @@ class Joined:
 _NTH: dict[int, re.Pattern[str]] = {}
 
 
-def joined(text: str, start: int, *, spaces: bool, max_chars: int = 4096) -> Joined:
+def joined(
+    text: str, start: int, *, spaces: bool, max_chars: int = 4096, first_min: int | None = None
+) -> Joined:
     """The token at `start` with wraps (and, if `spaces`, single spaces between groups) left
     out. A group that reads as a word ("please", "Thanks") is never joined on. Each line is
     read by one regex match (at most _MAX_SPACES groups), and at most max_chars / _WRAP_MIN
@@ -81,7 +85,8 @@ def joined(text: str, start: int, *, spaces: bool, max_chars: int = 4096) -> Joi
         if total >= max_chars or pos >= size or text[pos] not in " \t\r\n":
             break
         wrap = _BREAK.match(text, pos)
-        if wrap is None or _line_length(text, pos) < _WRAP_MIN:
+        shortest = first_min if first_min is not None and total == len(piece) else _WRAP_MIN
+        if wrap is None or _line_length(text, pos) < shortest:
             break
         if _WORD_AHEAD.match(text, wrap.end()) or _RUN.match(text, wrap.end()) is None:
             break
@@ -111,14 +116,26 @@ def match_joined(
 
 
 def match_joined_walk(
-    regex: re.Pattern[str], text: str, start: int, *, spaces: bool, max_chars: int = 4096
+    regex: re.Pattern[str],
+    text: str,
+    start: int,
+    *,
+    spaces: bool,
+    max_chars: int = 4096,
+    first_min: int | None = None,
 ) -> tuple[int, int]:
-    """`match_joined`, and the end of the part of the text the walk read."""
-    token = joined(text, start, spaces=spaces, max_chars=max_chars)
+    """`match_joined`, and the end of the part of the text the walk read. `first_min`: how
+    long the token's first line must be to be read as wrapped (shorter for a token that
+    cannot end there, such as a JWT without its second dot: a table cell wraps early)."""
+    token = joined(text, start, spaces=spaces, max_chars=max_chars, first_min=first_min)
     m = regex.match(token.token)
     if m is None or m.end() == 0:
         return -1, token.walked
     end = token.offset(m.end() - 1) + 1
-    if m.end() < len(token.token) and token.offset(m.end()) == end:
+    if (
+        m.end() < len(token.token)
+        and token.token[m.end()] not in _PUNCTUATION
+        and token.offset(m.end()) == end
+    ):
         return -1, token.walked  # the match stops inside a group
     return end, token.walked

@@ -273,3 +273,50 @@ def test_random_tokens_scan_is_linear() -> None:
     """Long runs of token characters, and many short ones: one pass over the byte view."""
     for text in ("aB3" * 400_000, ("aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0e " * 40_000)):
         redact_text(text)  # finishes; the timing test in test_properties covers scaling
+
+
+# --- split and wrapped tokens ended by punctuation, JWTs in narrow table cells -------------
+
+
+def test_spaced_keys_before_a_full_stop() -> None:
+    groups = [rand(4) for _ in range(8)]
+    text = "the key is whsec _" + " ".join(groups) + ". FYI on 2/6/2024"
+    result = redact_text(text)
+    assert "api_key" in result.counts(), result.text
+    for group in groups:
+        assert group not in result.text
+    assert result.text.endswith(". FYI on 2/6/2024")
+
+
+def test_wrapped_jwt_before_a_full_stop_and_a_capitalised_word() -> None:
+    token = jwt()
+    lead = "> the token I get back is "
+    text = lead + wrap(token, 76 - len(lead), 74, "\n> ") + ".\n> FYI SNE1C2WJP3W1I (serial)"
+    result = redact_text(text)
+    assert result.text.endswith(".\n> FYI SNE1C2WJP3W1I (serial)"), result.text
+    assert token[-20:] not in result.text.replace("\n> ", "")
+
+
+@pytest.mark.parametrize("first", [20, 37])
+def test_jwt_cut_early_in_a_table_cell(first: int) -> None:
+    token = jwt()
+    html = (
+        "<table><tr><td>here's the JWT:</td><td>"
+        + wrap(token, first, 74, "<br>\n")
+        + "</td></tr></table><p>voucher BLACKFRIDAY06</p>"
+    )
+    result = redact_html(html)
+    assert result.counts() == {"jwt": 1}, result.text
+    assert "BLACKFRIDAY06" in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I walked by the ocean!\n4111 1111 1111 1111",  # "ean" inside a word is no EAN
+        "Kreditkarte des Kunden: 4111 1111 1111 1111",
+        "the preference: 4111 1111 1111 1111",  # "ref" inside a word
+    ],
+)
+def test_reference_words_only_as_words(text: str) -> None:
+    assert redact_text(text).counts().get("card") == 1
