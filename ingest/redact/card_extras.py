@@ -23,9 +23,9 @@ cards the text holds, and a text without a card or such a word costs a few finds
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from ingest.redact.model import Span
+from ingest.redact.windows import around, merged
 
 _CVV_NAMES = (
     r"cvv2?|cvc2?|cvn2?|cav2|csc|card\s*(?:security\s*|verification\s*)?code|"
@@ -88,13 +88,13 @@ def card_extras(text: str, low: str, cards: list[tuple[int, int]]) -> list[Span]
     spans: list[Span] = []
     for _, end in cards:
         spans.extend(_after_card(text, end))
-    near = _merged((max(0, start - _NEAR), end + _NEAR) for start, end in cards)
+    near = merged((max(0, start - _NEAR), end + _NEAR) for start, end in cards)
     for regex, kind in ((_LABELLED_EXP, "card_expiry"), (_STRONG, "card_cvv"), (_WEAK, "card_cvv")):
         for label_start, span in _labelled(low, regex, kind, near):
             spans.append(span)
             if kind == "card_cvv":
                 spans.extend(_expiry_before(text, label_start))
-    anywhere = _merged((max(0, pos - _BEFORE), pos + _AFTER) for pos in _hits(low, _STRONG_ANCHORS))
+    anywhere = around(low, _STRONG_ANCHORS, _BEFORE, _AFTER)
     for label_start, span in _labelled(low, _STRONG, "card_cvv", anywhere):
         spans.append(span)
         spans.extend(_expiry_before(text, label_start))
@@ -142,25 +142,3 @@ def _labelled(
                 continue
             spans.append((m.start(), Span.of(m.start(1), m.end(1), kind, _LABELS[kind])))
     return spans
-
-
-def _hits(low: str, anchors: tuple[str, ...]) -> list[int]:
-    """Sorted offsets of every occurrence of the anchors."""
-    hits: list[int] = []
-    for anchor in anchors:
-        pos = low.find(anchor)
-        while pos >= 0:
-            hits.append(pos)
-            pos = low.find(anchor, pos + len(anchor))
-    return sorted(hits)
-
-
-def _merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Windows given in order of their starts, overlapping ones merged."""
-    merged: list[tuple[int, int]] = []
-    for lo, hi in windows:
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    return merged

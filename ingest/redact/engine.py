@@ -7,6 +7,7 @@ names it, and the region covers all of them, so a secret is never left half remo
 from __future__ import annotations
 
 from ingest.redact.cards import find_cards
+from ingest.redact.context_keys import context_keys
 from ingest.redact.keywords import find_keyword_secrets
 from ingest.redact.model import Finding, Redaction, Span, marker
 from ingest.redact.random_tokens import find_random_tokens
@@ -24,6 +25,7 @@ def find_spans(text: str) -> list[Span]:
     candidates.extend(find_keyword_secrets(views))
     candidates.extend(find_shaped(text))
     candidates.extend(find_random_tokens(views))
+    candidates.extend(context_keys(views.low))
     return merge(candidates)
 
 

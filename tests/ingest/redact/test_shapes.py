@@ -320,3 +320,43 @@ def test_jwt_cut_early_in_a_table_cell(first: int) -> None:
 )
 def test_reference_words_only_as_words(text: str) -> None:
     assert redact_text(text).counts().get("card") == 1
+
+
+# --- UUID and hex keys named by where they came from ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "I pasted {v} into the plugin settings.",
+        "the value in the dashboard says {v}!",
+        "I copied this from the settings page: {v}.",
+        "we're calling it with {v}. Thanks",
+        "<p>it's {v} (copied from the integrations tab).<br>",
+    ],
+)
+@pytest.mark.parametrize("shape", ["uuid", "hex32", "hex40"])
+def test_keys_in_one_case_named_by_where_they_came_from(template: str, shape: str) -> None:
+    hexdigits = "0123456789abcdef"
+    if shape == "uuid":
+        value = "-".join(rand(n, hexdigits) for n in (8, 4, 4, 4, 12))
+    else:
+        value = rand(32 if shape == "hex32" else 40, hexdigits)
+    text = template.format(v=value)
+    result = redact_html(text) if text.startswith("<p>") else redact_text(text)
+    assert value not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "request id 6661befc-5646-43fa-ad9d-9529b64940d1 fails in the dashboard",
+        "I copied the md5 c8575c5b263782936297704031d66bc7 from the settings page",
+        "file hash c8575c5b263782936297704031d66bc7, nobody can log in to the admin panel",
+        "Tenant-ID: 3b65ccb6-f0a6-4207-a06f-0a498ae7391b (see the dashboard)",
+        "commit 258b00ef2336c8575c5b263782936297704031d6 pasted into the changelog",
+        "job 799e89dd-fa39-4bc8-ba05-ee5fdaf5059f is stuck",  # no place named at all
+    ],
+)
+def test_ids_and_hashes_near_place_words_stay(text: str) -> None:
+    assert_kept(text)
