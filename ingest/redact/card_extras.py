@@ -45,7 +45,7 @@ _STRONG = re.compile(
 _STRONG_ANCHORS = ("cvv", "cvc", "cvn", "csc", "cav2", "cryptogramme", "prüf")
 # Labels that name a card's code only next to a card ("CID", "the digits on the back").
 _WEAK = re.compile(
-    r"(?:cid|(?:(?:the\s+)?(?:last\s+)?(?:\d|three|four)\s+)?(?:code|number|digits)"
+    r"(?:cid|(?:the\s+)?(?:last\s+)?(?:(?:\d|three|four)\s+)?(?:code|number|digits)"
     r"\s+(?:on|at)\s+the\s+back(?:\s+of\s+(?:the|my)"
     r"\s+card)?|verification\s*(?:code|value|number)|code\s*cvv|kod\s*cv[vc])"
     r"\W{0,4}(?:is|ist|est|es|è|é|är|jest|was|lautet)?\W{0,3}(\d{3,4})(?![\d/]|[.\-,]\d)"

@@ -2,13 +2,14 @@
 
 Customers paste keys with every phrasing ("I pasted <key> into the plugin settings", "it's
 <key> (copied from the integrations tab)", "this one: <key>"), so this detector reads the
-value, not the words around it. A token is a run of 28-64 characters of [A-Za-z0-9_-]
-standing alone (not part of a path, a URL, an e-mail address, base64 with `+` or `/`, a
-longer run, or a whole line of a base64 block) that mixes upper case, lower case and
-digits and changes between them as often as random text does. Hashes and ids are hex (one
-case), UUIDs and tracking numbers have one case, CamelCase names change class once a word,
-an id made of a name and a UUID has its capitals in one piece: none of them qualify. Its
-spans have the lowest priority, so any other detector that finds the value names it.
+value, not the words around it. A token is a run of 28-64 characters of [A-Za-z0-9_-], or
+of exactly 40 with "+" and "/" (an AWS secret access key), standing alone (not part of a
+path, a URL, an e-mail address, longer base64, a longer run, or a whole line of a base64
+block) that mixes upper case, lower case and digits and changes between them as often as
+random text does. Hashes and ids are hex (one case), UUIDs and tracking numbers have one
+case, CamelCase names change class once a word, an id made of a name and a UUID has its
+capitals in one piece: none of them qualify. Its spans have the lowest priority, so any
+other detector that finds the value names it.
 
 The runs are found on the byte view, where every token character is "a" and every other
 character " ": a run of 28 or more is 28 "a" in a row, which bytes.find skips to.
@@ -22,7 +23,8 @@ from ingest.redact.model import Span
 from ingest.redact.views import TextViews, byte_table
 
 _MIN, _MAX = 28, 64
-_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/"
+_AWS_SECRET_SIZE = 40  # base64 with "+" and "/": only the AWS secret access key's length
 _RUN_VIEW = byte_table({b: ord("a") for b in _TOKEN_BYTES}, ord(" "))
 _LONG = b"a" * _MIN
 # Characters that glue a run to a path, URL, address, base64 or encoded text.
@@ -46,7 +48,7 @@ def find_random_tokens(views: TextViews) -> list[Span]:
         if (
             end - pos <= _MAX
             and _stands_alone(text, pos, end)
-            and _random(text[pos:end])
+            and _random(text[pos:end].replace("+", "a").replace("/", "a"), _has_b64(text, pos, end))
             and not _in_encoded_block(text, pos, end)
         ):
             spans.append(Span(pos, end, "api_key", "api key", 0))  # any other detector names it
@@ -89,9 +91,16 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     )
 
 
-def _random(token: str) -> bool:
+def _has_b64(text: str, start: int, end: int) -> bool:
+    return text.find("+", start, end) >= 0 or text.find("/", start, end) >= 0
+
+
+def _random(token: str, b64: bool) -> bool:
     """Upper case, lower case and digits, two of each at least, mixed like random text;
-    begins and ends with a letter or digit (not a MIME boundary `--_000_...`)."""
+    begins and ends with a letter or digit (not a MIME boundary `--_000_...`). With "+"
+    or "/" (`b64`, read here as letters) only an AWS secret key's 40 characters."""
+    if b64 and len(token) != _AWS_SECRET_SIZE:
+        return False
     if not (token[0].isalnum() and token[-1].isalnum()):
         return False
     upper = lower = digits = changes = 0

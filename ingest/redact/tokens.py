@@ -85,7 +85,13 @@ def _format_handler(pattern: str, label: str) -> Handler:
         stop = m.end() if m is not None else -1
         if m is None or continues(text, stop, spaces=spaced):
             longest = 160 if spaced else 512  # a key split by spaces is short
-            stop = max(stop, match_joined(regex, text, start, spaces=spaced, max_chars=longest))
+            # A key too short for its format where its line ends was cut there (a table
+            # cell, a narrow client): its first line may be short.
+            first_min = 0 if m is None else None
+            joined_end = match_joined(
+                regex, text, start, spaces=spaced, max_chars=longest, first_min=first_min
+            )
+            stop = max(stop, joined_end)
         if stop < 0:
             return []
         spans = [Span.of(start, stop, "api_key", label, 10)]

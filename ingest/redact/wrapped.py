@@ -17,10 +17,13 @@ _CHARS = r"[A-Za-z0-9_\-+/=.~]"
 _RUN = re.compile(rf"{_CHARS}+")
 _WORD_AHEAD = re.compile(rf"[A-Z]?[a-z]{{2,}}(?!{_CHARS})")
 _MAX_SPACES = 12
-# Groups joined by one or two spaces on one line; a group that reads as a word ends it.
-_SPACED_RUN = re.compile(
-    rf"{_CHARS}+(?:[ \u00a0]{{1,2}}(?![A-Z]?[a-z]{{2,}}(?!{_CHARS})){_CHARS}+){{0,{_MAX_SPACES}}}"
-)
+# Groups joined by one or two spaces on one line. A group that reads as a word ends it,
+# unless the group after it does not ("whsec _2Gxx giMY Ruhh 0av4 ...": random groups of
+# four read as words now and then); a word before a word, punctuation or the end ends it.
+_WORD = rf"(?:[A-Z]?[a-z]{{2,}}|[A-Z][a-z])(?!{_CHARS})"
+_GAP = r"[ \u00a0]{1,2}"
+_ENDS_WORDS = rf"(?!{_WORD}(?:{_GAP}{_WORD}|[ \u00a0]*[^ \u00a0A-Za-z0-9_\-+/=.~]|[ \u00a0]*\Z))"
+_SPACED_RUN = re.compile(rf"{_CHARS}+(?:{_GAP}{_ENDS_WORDS}{_CHARS}+){{0,{_MAX_SPACES}}}")
 _BREAK = re.compile(r"[ \t]?\r?\n(?:[ \t]*>)*[ \t]*")
 # A match may end inside a group before these: a sentence's stop ("... yW6Y. FYI").
 _PUNCTUATION = frozenset(".,;:!?")
@@ -107,12 +110,20 @@ def continues(text: str, end: int, *, spaces: bool) -> bool:
 
 
 def match_joined(
-    regex: re.Pattern[str], text: str, start: int, *, spaces: bool, max_chars: int = 4096
+    regex: re.Pattern[str],
+    text: str,
+    start: int,
+    *,
+    spaces: bool,
+    max_chars: int = 4096,
+    first_min: int | None = None,
 ) -> int:
     """End offset in `text` of `regex` matched on the joined token at `start`, or -1.
 
     The match must end where a group ends (not inside a word that follows)."""
-    return match_joined_walk(regex, text, start, spaces=spaces, max_chars=max_chars)[0]
+    return match_joined_walk(
+        regex, text, start, spaces=spaces, max_chars=max_chars, first_min=first_min
+    )[0]
 
 
 def match_joined_walk(

@@ -360,3 +360,44 @@ def test_keys_in_one_case_named_by_where_they_came_from(template: str, shape: st
 )
 def test_ids_and_hashes_near_place_words_stay(text: str) -> None:
     assert_kept(text)
+
+
+# --- spaced groups that read as words, keys cut in a cell, AWS secrets with + and / --------
+
+
+def test_spaced_key_with_groups_that_read_as_words() -> None:
+    text = "the key is whsec _2Gxx giMY wVSo XTkX Ruhh 0av4 0re7 nJUg We did not change it"
+    result = redact_text(text)
+    for group in ("2Gxx", "Ruhh", "0av4", "nJUg"):
+        assert group not in result.text, result.text
+    assert result.text.endswith(" We did not change it")
+
+
+def test_prefixed_key_cut_early_in_html() -> None:
+    key = "SG." + rand(22) + "." + rand(43)
+    html = "<p>KEY=" + wrap(key, 30, 40, "<br>\n") + "</p><p>Thanks</p>"
+    result = redact_html(html)
+    assert result.counts() == {"api_key": 1}, result.text
+    assert "Thanks" in result.text
+
+
+@pytest.mark.parametrize(
+    "template", ["it's {k} (copied from the integrations tab)", "we use {k} in production."]
+)
+def test_aws_secret_with_plus_and_slash(template: str) -> None:
+    key = rand(18) + "+" + rand(12) + "/" + rand(8)
+    assert len(key) == 40
+    result = redact_text(template.format(k=key))
+    assert key not in result.text and key[:18] not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "src/main/java/com/Example2/FooBarBaz3.java and/or things",
+        "see https://example.com/files/Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z/view",
+        '<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk">',
+    ],
+)
+def test_paths_and_base64_stay(text: str) -> None:
+    assert_kept(text)
