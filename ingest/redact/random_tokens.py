@@ -31,6 +31,9 @@ _LONG = b"a" * _MIN
 _GLUE_BEFORE = frozenset("/+=%.@\\&?#~$:;")
 _GLUE_AFTER = frozenset("/+=%@\\&?#~$")
 _BLOCK = re.compile(r"([A-Za-z0-9+/=]{56,100})\r?")
+_BLOCK_MIN = 56
+# Two lines or more of base64 from a line start: a PEM body, a MIME part, a data block.
+_BLOCK_LINES = re.compile(r"(?:[A-Za-z0-9+/=]{56,100}\r?\n){2,}")
 _BLOCK_LINE = 100
 _MIN_CHANGES = 0.3  # random base62 changes class at about 0.6 of its steps, words at 0.2
 
@@ -45,12 +48,12 @@ def find_random_tokens(views: TextViews) -> list[Span]:
         end = view.find(b" ", pos + _MIN)
         if end < 0:
             end = len(view)
-        if (
-            end - pos <= _MAX
-            and _stands_alone(text, pos, end)
-            and _random(text[pos:end].replace("+", "a").replace("/", "a"), _has_b64(text, pos, end))
-            and not _in_encoded_block(text, pos, end)
-        ):
+        if end - pos >= _BLOCK_MIN and (pos == 0 or text[pos - 1] == "\n"):
+            block = _BLOCK_LINES.match(text, pos)
+            if block is not None:  # lines of base64: skipped in one match
+                pos = view.find(_LONG, block.end())
+                continue
+        if end - pos <= _MAX and _is_key(text, pos, end):
             spans.append(Span(pos, end, "api_key", "api key", 0))  # any other detector names it
         pos = view.find(_LONG, end)
     return spans
@@ -91,37 +94,40 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     )
 
 
-def _has_b64(text: str, start: int, end: int) -> bool:
-    return text.find("+", start, end) >= 0 or text.find("/", start, end) >= 0
+def _is_key(text: str, start: int, end: int) -> bool:
+    token = text[start:end]
+    if token.islower() or token.isupper():  # hex, ids, words, "xxxx": most runs end here
+        return False
+    b64 = "+" in token or "/" in token
+    return (
+        _random(token.replace("+", "a").replace("/", "a") if b64 else token, b64)
+        and _stands_alone(text, start, end)
+        and not _in_encoded_block(text, start, end)
+    )
 
 
 def _random(token: str, b64: bool) -> bool:
     """Upper case, lower case and digits, two of each at least, mixed like random text;
     begins and ends with a letter or digit (not a MIME boundary `--_000_...`). With "+"
-    or "/" (`b64`, read here as letters) only an AWS secret key's 40 characters."""
+    or "/" (`b64`, read here as letters) only an AWS secret key's 40 characters. Counted
+    by regexes (C loops), cheapest test first."""
     if b64 and len(token) != _AWS_SECRET_SIZE:
         return False
-    if not (token[0].isalnum() and token[-1].isalnum()):
+    if not (token[0].isalnum() and token[-1].isalnum()) or token.islower() or token.isupper():
         return False
-    upper = lower = digits = changes = 0
-    last = ""
-    for ch in token:
-        kind = "u" if "A" <= ch <= "Z" else "l" if "a" <= ch <= "z" else "d" if ch.isdigit() else ""
-        if kind == "u":
-            upper += 1
-        elif kind == "l":
-            lower += 1
-        elif kind == "d":
-            digits += 1
-        if kind and last and kind != last:
-            changes += 1
-        if kind:
-            last = kind
+    upper, lower = len(_UPPER.findall(token)), len(_LOWER.findall(token))
+    digits = len(token) - upper - lower - token.count("-") - token.count("_")
     if upper < 2 or lower < 2 or digits < 2:
         return False
-    if changes < _MIN_CHANGES * (upper + lower + digits - 1):
+    if len(_CHANGE.findall(token)) < _MIN_CHANGES * (upper + lower + digits - 1):
         return False
     # Random through and through: an id made of a name and a UUID ("AOLMsgPart_0_4d68a632-
     # fe65-...") has its capitals in one piece only.
     pieces = [p for p in token.replace("_", "-").split("-") if len(p) >= 4]
     return 2 * sum(1 for p in pieces if not p.islower() and not p.isdigit()) >= len(pieces)
+
+
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
+# A change of class between two neighbours (a "-" or "_" between them does not count).
+_CHANGE = re.compile(r"[A-Z](?=[a-z0-9])|[a-z](?=[A-Z0-9])|[0-9](?=[A-Za-z])")
