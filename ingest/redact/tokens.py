@@ -71,7 +71,12 @@ _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 
 
 # Keys that customers paste split into groups by spaces ("xoxb-1 234567 890123 ...").
-_SPACED_LABELS = frozenset({"aws key", "slack token", "webhook secret", "stripe key"})
+# The formats of a fixed length (SendGrid, npm, Google) are read over spaces too: the
+# pattern's length decides where the key ends.
+_SPACED_LABELS = frozenset(
+    {"aws key", "slack token", "webhook secret", "stripe key", "sendgrid key", "npm token",
+     "google api key"}
+)  # fmt: skip
 
 
 def _format_handler(pattern: str, label: str) -> Handler:
@@ -83,11 +88,13 @@ def _format_handler(pattern: str, label: str) -> Handler:
         if m is not None and m.end() < len(text) and _TOKEN_CHAR.match(text, m.end()):
             return []
         stop = m.end() if m is not None else -1
-        if m is None or continues(text, stop, spaces=spaced):
+        # A key that ends in "-", "_" or "." where its line ends was cut there.
+        cut = m is None or (text[stop - 1] in "-_." and text[stop : stop + 1] in ("\r", "\n"))
+        if cut or continues(text, stop, spaces=spaced):
             longest = 160 if spaced else 512  # a key split by spaces is short
             # A key too short for its format where its line ends was cut there (a table
             # cell, a narrow client): its first line may be short.
-            first_min = 0 if m is None else None
+            first_min = 0 if cut else None
             joined_end = match_joined(
                 regex, text, start, spaces=spaced, max_chars=longest, first_min=first_min
             )

@@ -401,3 +401,32 @@ def test_aws_secret_with_plus_and_slash(template: str) -> None:
 )
 def test_paths_and_base64_stay(text: str) -> None:
     assert_kept(text)
+
+
+# --- keys cut where a short quoted line ends, fixed-length keys pasted in groups ----------
+
+
+def test_slack_token_cut_after_a_dash_on_a_short_quoted_line() -> None:
+    tail = rand(24)
+    text = "> > xoxb-1234567890-1234567890123-\n> > " + tail + "\n> > cheers"
+    result = redact_text(text)
+    assert tail not in result.text, result.text
+    assert result.text.endswith("> > cheers")
+
+
+@pytest.mark.parametrize(
+    ("key", "split"),
+    [
+        (
+            "SG." + "Ab3dEf6hIj9kLm2nOp5qRs" + "." + "x" * 10 + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zC",
+            3,
+        ),
+        ("npm_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3d", 4),
+    ],
+)
+def test_fixed_length_keys_pasted_in_groups(key: str, split: int) -> None:
+    groups = [key[:split]] + [key[i : i + 8] for i in range(split, len(key), 8)]
+    result = redact_text("the key is " + " ".join(groups) + " and it fails")
+    assert result.text.endswith(" and it fails"), result.text
+    for group in groups[1:]:
+        assert group not in result.text
