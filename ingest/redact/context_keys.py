@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.windows import around
+from ingest.redact.views import TextViews, byte_table
 
 _ANCHORS = (
     "dashboard", "settings", "integrations", "integration tab", "plugin",
@@ -23,6 +23,8 @@ _ANCHORS = (
     "authenticating with", "configured with",
 )  # fmt: skip
 _BEFORE, _AFTER = 90, 90
+_HEX_VIEW = byte_table({b: ord("h") for b in b"0123456789abcdefABCDEF"}, ord(" "))
+_HEX_RUN = b"h" * 12
 _VALUE = re.compile(
     r"(?<![A-Za-z0-9_\-./:#])"
     r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|"
@@ -37,19 +39,35 @@ _ID_BEFORE = re.compile(
 )
 
 
-def context_keys(low: str) -> list[Span]:
-    """UUID and hex keys on a line that says where keys come from (module doc)."""
+def context_keys(views: TextViews) -> list[Span]:
+    """UUID and hex keys on a line that says where keys come from (module doc).
+
+    The values are found first, on a byte view where every hex digit is "h": a UUID ends
+    with 12 of them and a hex key is 32 or 40, so each run of 12 "h" (rare in prose) is
+    read with the value pattern around it, and only then is its line searched for the
+    anchor words."""
+    low = views.low
+    view = views.encoded.translate(_HEX_VIEW)
     spans: list[Span] = []
-    for lo, hi in around(low, _ANCHORS, _BEFORE, _AFTER):
-        for m in _VALUE.finditer(low, lo, hi):
-            reach = max(0, m.start() - 24)
-            line_start = low.rfind("\n", reach, m.start()) + 1
-            if _ID_BEFORE.search(low, max(line_start, reach), m.start()):
-                continue
-            if not _anchor_on_line(low, m.start(), m.end()):
-                continue
+    pos = view.find(_HEX_RUN)
+    while pos >= 0:
+        end = view.find(b" ", pos)
+        end = len(view) if end < 0 else end
+        size = end - pos  # a UUID's last group, or a whole hex key; longer runs are not
+        m = _VALUE.search(low, max(0, pos - 24), end + 1) if size in (12, 32, 40) else None
+        if m is not None and m.end(1) >= pos and _named_a_key(low, m.start(1), m.end(1)):
             spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
+        pos = view.find(_HEX_RUN, end)
     return spans
+
+
+def _named_a_key(low: str, start: int, end: int) -> bool:
+    """Not right after an id or hash word, and an anchor on the value's line."""
+    reach = max(0, start - 24)
+    line_start = low.rfind("\n", reach, start) + 1
+    if _ID_BEFORE.search(low, max(line_start, reach), start):
+        return False
+    return _anchor_on_line(low, start, end)
 
 
 def _anchor_on_line(low: str, start: int, end: int) -> bool:

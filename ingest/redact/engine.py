@@ -25,7 +25,7 @@ def find_spans(text: str) -> list[Span]:
     candidates.extend(find_keyword_secrets(views))
     candidates.extend(find_shaped(text))
     candidates.extend(find_random_tokens(views))
-    candidates.extend(context_keys(views.low))
+    candidates.extend(context_keys(views))
     return merge(candidates)
 
 

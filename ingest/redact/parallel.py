@@ -54,7 +54,7 @@ def find_spans_split(text: str, split: int) -> list[Span]:
     views = TextViews.of(text)
     words = keyword_words(views)
     child = _fork_keyword_scan(views, words, split)
-    cards = find_cards(views) + find_random_tokens(views) + context_keys(views.low)
+    cards = find_cards(views) + find_random_tokens(views) + context_keys(views)
     camel = camel_secrets(views)
     keywords, rest = scan_until(views, words, split)
     later, shaped = _collect(*child) if child is not None else (None, None)
