@@ -11,10 +11,12 @@ an id, whatever the words around it.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from ingest.redact.model import Span
 from ingest.redact.views import TextViews, byte_table
+from ingest.redact.windows import around
 
 _ANCHORS = (
     "dashboard", "settings", "integrations", "integration tab", "plugin",
@@ -22,6 +24,7 @@ _ANCHORS = (
     "calling it with", "call it with", "calling the api with", "authenticate with",
     "authenticating with", "configured with",
 )  # fmt: skip
+_ANCHOR = re.compile("|".join(map(re.escape, _ANCHORS)))
 _BEFORE, _AFTER = 90, 90
 _HEX_VIEW = byte_table({b: ord("h") for b in b"0123456789abcdefABCDEF"}, ord(" "))
 _HEX_RUN = b"h" * 12
@@ -42,37 +45,43 @@ _ID_BEFORE = re.compile(
 def context_keys(views: TextViews) -> list[Span]:
     """UUID and hex keys on a line that says where keys come from (module doc).
 
-    The values are found first, on a byte view where every hex digit is "h": a UUID ends
-    with 12 of them and a hex key is 32 or 40, so each run of 12 "h" (rare in prose) is
-    read with the value pattern around it, and only then is its line searched for the
-    anchor words."""
+    The anchor words are found first (one str.find pass each; a text without one is done),
+    then the values near them on a byte view where every hex digit is "h": a UUID ends
+    with 12 of them and a hex key is 32 or 40, so each run of 12 "h" in an anchor's window
+    is read with the value pattern, and its line is checked for the anchor."""
     low = views.low
+    windows = around(low, _ANCHORS, _BEFORE, _AFTER)
+    if not windows:  # most texts: no anchor word at all
+        return []
+    starts = [lo for lo, _ in windows]
     view = views.encoded.translate(_HEX_VIEW)
     spans: list[Span] = []
     pos = view.find(_HEX_RUN)
     while pos >= 0:
         end = view.find(b" ", pos)
         end = len(view) if end < 0 else end
-        size = end - pos  # a UUID's last group, or a whole hex key; longer runs are not
-        m = _VALUE.search(low, max(0, pos - 24), end + 1) if size in (12, 32, 40) else None
-        if m is not None and m.end(1) >= pos and _named_a_key(low, m.start(1), m.end(1)):
-            spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
+        # A UUID's last group or a whole hex key (longer runs are not), near an anchor
+        # word and on its line.
+        i = bisect.bisect_right(starts, pos) - 1
+        near = i >= 0 and end <= windows[i][1]
+        if near and end - pos in (12, 32, 40) and _anchor_on_line(low, pos, end):
+            m = _VALUE.search(low, max(0, pos - 24), end + 1)
+            if m is not None and m.end(1) >= pos and not _after_id_word(low, m.start(1)):
+                spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
         pos = view.find(_HEX_RUN, end)
     return spans
 
 
-def _named_a_key(low: str, start: int, end: int) -> bool:
-    """Not right after an id or hash word, and an anchor on the value's line."""
+def _after_id_word(low: str, start: int) -> bool:
+    """True right after an id or hash word on the same line ("request id", "md5")."""
     reach = max(0, start - 24)
     line_start = low.rfind("\n", reach, start) + 1
-    if _ID_BEFORE.search(low, max(line_start, reach), start):
-        return False
-    return _anchor_on_line(low, start, end)
+    return _ID_BEFORE.search(low, max(line_start, reach), start) is not None
 
 
 def _anchor_on_line(low: str, start: int, end: int) -> bool:
     """True when an anchor is on the value's line, within the window's reach."""
     line_start = low.rfind("\n", max(0, start - _BEFORE), start) + 1
     line_end = low.find("\n", end, end + _AFTER)
-    line = low[max(line_start, start - _BEFORE) : line_end if line_end >= 0 else end + _AFTER]
-    return any(anchor in line for anchor in _ANCHORS)
+    stop = line_end if line_end >= 0 else min(len(low), end + _AFTER)
+    return _ANCHOR.search(low, max(line_start, start - _BEFORE), stop) is not None
