@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.windows import around, merged
+from ingest.redact.windows import around, encoded, merged
 
 _CVV_NAMES = (
     r"cvv2?|cvc2?|cvn2?|cav2|csc|card\s*(?:security\s*|verification\s*)?code|"
@@ -42,7 +42,7 @@ _STRONG = re.compile(
     r"(\d{3,4})(?![\d/]|[.\-,]\d)"
 )
 # Where a code may be labelled with no card nearby: the names of a card's code alone.
-_STRONG_ANCHORS = ("cvv", "cvc", "cvn", "csc", "cav2", "cryptogramme", "prüf")
+_STRONG_ANCHORS = encoded(("cvv", "cvc", "cryptogramme", "prüf"))
 # Labels that name a card's code only next to a card ("CID", "the digits on the back").
 _WEAK = re.compile(
     r"(?:cid|(?:the\s+)?(?:last\s+)?(?:(?:\d|three|four)\s+)?(?:code|number|digits)"
@@ -82,7 +82,9 @@ _NEAR = 400
 _LABELS = {"card_cvv": "card security code", "card_expiry": "card expiry"}
 
 
-def card_extras(text: str, low: str, cards: list[tuple[int, int]]) -> list[Span]:
+def card_extras(
+    text: str, low: str, low_encoded: bytes, cards: list[tuple[int, int]]
+) -> list[Span]:
     """CVV and expiry spans for the cards at `cards` ((start, end), in order), and the
     codes after a label that names a card's security code."""
     spans: list[Span] = []
@@ -94,7 +96,7 @@ def card_extras(text: str, low: str, cards: list[tuple[int, int]]) -> list[Span]
             spans.append(span)
             if kind == "card_cvv":
                 spans.extend(_expiry_before(text, label_start))
-    anywhere = around(low, _STRONG_ANCHORS, _BEFORE, _AFTER)
+    anywhere = around(low_encoded, _STRONG_ANCHORS, _BEFORE, _AFTER)
     for label_start, span in _labelled(low, _STRONG, "card_cvv", anywhere):
         spans.append(span)
         spans.extend(_expiry_before(text, label_start))

@@ -194,7 +194,8 @@ def find_cards(views: TextViews) -> list[Span]:
     spans: list[Span] = []
     for start, end in digit_runs(views):
         spans.extend(_cards_in(text, low, start, text[start:end]))
-    spans.extend(card_extras(text, low, [(span.start, span.end) for span in spans]))
+    cards = [(span.start, span.end) for span in spans]
+    spans.extend(card_extras(text, low, views.low_encoded, cards))
     return spans
 
 

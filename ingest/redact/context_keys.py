@@ -16,15 +16,14 @@ import re
 
 from ingest.redact.model import Span
 from ingest.redact.views import TextViews, byte_table
-from ingest.redact.windows import around
+from ingest.redact.windows import around, encoded
 
 _ANCHORS = (
-    "dashboard", "settings", "integrations", "integration tab", "plugin",
-    "developer portal", "credentials", "pasted", "copied",
-    "calling it with", "call it with", "calling the api with", "authenticate with",
-    "authenticating with", "configured with",
+    "dashboard", "settings", "integration", "plugin", "developer portal", "credentials",
+    "pasted", "copied", "it with", "api with", "authenticat", "configured with",
 )  # fmt: skip
 _ANCHOR = re.compile("|".join(map(re.escape, _ANCHORS)))
+_ANCHOR_BYTES = encoded(_ANCHORS)
 _BEFORE, _AFTER = 90, 90
 _HEX_VIEW = byte_table({b: ord("h") for b in b"0123456789abcdefABCDEF"}, ord(" "))
 _HEX_RUN = b"h" * 12
@@ -45,30 +44,33 @@ _ID_BEFORE = re.compile(
 def context_keys(views: TextViews) -> list[Span]:
     """UUID and hex keys on a line that says where keys come from (module doc).
 
-    The anchor words are found first (one str.find pass each; a text without one is done),
-    then the values near them on a byte view where every hex digit is "h": a UUID ends
-    with 12 of them and a hex key is 32 or 40, so each run of 12 "h" in an anchor's window
-    is read with the value pattern, and its line is checked for the anchor."""
-    low = views.low
-    windows = around(low, _ANCHORS, _BEFORE, _AFTER)
-    if not windows:  # most texts: no anchor word at all
-        return []
-    starts = [lo for lo, _ in windows]
+    The values come first, on a byte view where every hex digit is "h": a UUID ends with
+    12 of them and a hex key is 32 or 40, so the runs of exactly 12, 32 or 40 "h" are the
+    candidates (most messages have none, and are done). Then the anchor words are found
+    (one bytes.find pass each) and a candidate near one, on its line, is read with the
+    value pattern."""
     view = views.encoded.translate(_HEX_VIEW)
-    spans: list[Span] = []
+    runs: list[tuple[int, int]] = []
     pos = view.find(_HEX_RUN)
     while pos >= 0:
         end = view.find(b" ", pos)
         end = len(view) if end < 0 else end
-        # A UUID's last group or a whole hex key (longer runs are not), near an anchor
-        # word and on its line.
-        i = bisect.bisect_right(starts, pos) - 1
-        near = i >= 0 and end <= windows[i][1]
-        if near and end - pos in (12, 32, 40) and _anchor_on_line(low, pos, end):
-            m = _VALUE.search(low, max(0, pos - 24), end + 1)
-            if m is not None and m.end(1) >= pos and not _after_id_word(low, m.start(1)):
-                spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
+        if end - pos in (12, 32, 40):  # a UUID's last group or a whole hex key
+            runs.append((pos, end))
         pos = view.find(_HEX_RUN, end)
+    if not runs:
+        return []
+    windows = around(views.low_encoded, _ANCHOR_BYTES, _BEFORE, _AFTER)
+    starts = [lo for lo, _ in windows]
+    low = views.low
+    spans: list[Span] = []
+    for pos, end in runs:
+        i = bisect.bisect_right(starts, pos) - 1
+        if i < 0 or end > windows[i][1] or not _anchor_on_line(low, pos, end):
+            continue
+        m = _VALUE.search(low, max(0, pos - 24), end + 1)
+        if m is not None and m.end(1) >= pos and not _after_id_word(low, m.start(1)):
+            spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
     return spans
 
 

@@ -1,5 +1,7 @@
 """Windows of a text around the occurrences of literal anchors, for detectors whose regex
-is too costly to run over the whole text: one str.find pass per anchor, then the regex over
+is too costly to run over the whole text: one bytes.find pass per anchor over the
+lower-cased byte view (TextViews.low_encoded: one byte per character, so its offsets are
+the text's; a str of wide characters is searched several times slower), then the regex over
 the merged windows only, so each character is read a bounded number of times."""
 
 from __future__ import annotations
@@ -7,14 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def hits(low: str, anchors: tuple[str, ...]) -> list[int]:
-    """Sorted offsets of every occurrence of the anchors in the lower-cased text."""
+def encoded(anchors: tuple[str, ...]) -> tuple[bytes, ...]:
+    """Lower-case anchors as bytes of the view (Latin-1: "prüf" is b"pr\\xfcf" there)."""
+    return tuple(anchor.encode("latin-1") for anchor in anchors)
+
+
+def hits(low_encoded: bytes, anchors: tuple[bytes, ...]) -> list[int]:
+    """Sorted offsets of every occurrence of the anchors in the lower-cased byte view."""
     found: list[int] = []
     for anchor in anchors:
-        pos = low.find(anchor)
+        pos = low_encoded.find(anchor)
         while pos >= 0:
             found.append(pos)
-            pos = low.find(anchor, pos + len(anchor))
+            pos = low_encoded.find(anchor, pos + len(anchor))
     return sorted(found)
 
 
@@ -29,6 +36,8 @@ def merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def around(low: str, anchors: tuple[str, ...], before: int, after: int) -> list[tuple[int, int]]:
+def around(
+    low_encoded: bytes, anchors: tuple[bytes, ...], before: int, after: int
+) -> list[tuple[int, int]]:
     """Merged windows from `before` characters before each anchor to `after` after it."""
-    return merged((max(0, pos - before), pos + after) for pos in hits(low, anchors))
+    return merged((max(0, pos - before), pos + after) for pos in hits(low_encoded, anchors))
