@@ -91,7 +91,8 @@ def card_extras(
     for _, end in cards:
         spans.extend(_after_card(text, end))
     near = merged((max(0, start - _NEAR), end + _NEAR) for start, end in cards)
-    for regex, kind in ((_LABELLED_EXP, "card_expiry"), (_STRONG, "card_cvv"), (_WEAK, "card_cvv")):
+    scans = ((_LABELLED_EXP, "card_expiry"), (_STRONG, "card_cvv"), (_WEAK, "card_cvv"))
+    for regex, kind in scans if near else ():
         for label_start, span in _labelled(low, regex, kind, near):
             spans.append(span)
             if kind == "card_cvv":

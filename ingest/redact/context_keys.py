@@ -60,13 +60,19 @@ def context_keys(views: TextViews) -> list[Span]:
         pos = view.find(_HEX_RUN, end)
     if not runs:
         return []
-    windows = around(views.low_encoded, _ANCHOR_BYTES, _BEFORE, _AFTER)
-    starts = [lo for lo, _ in windows]
     low = views.low
+    # Few candidates: their lines are read for the anchors; many: the anchors are found
+    # once in the whole text (a find per anchor) and the candidates matched to them.
+    few = len(runs) * (_BEFORE + _AFTER) * 4 < len(low)
+    windows = [] if few else around(views.low_encoded, _ANCHOR_BYTES, _BEFORE, _AFTER)
+    starts = [lo for lo, _ in windows]
     spans: list[Span] = []
     for pos, end in runs:
-        i = bisect.bisect_right(starts, pos) - 1
-        if i < 0 or end > windows[i][1] or not _anchor_on_line(low, pos, end):
+        if not few:
+            i = bisect.bisect_right(starts, pos) - 1
+            if i < 0 or end > windows[i][1]:
+                continue
+        if not _anchor_on_line(low, pos, end):
             continue
         m = _VALUE.search(low, max(0, pos - 24), end + 1)
         if m is not None and m.end(1) >= pos and not _after_id_word(low, m.start(1)):
