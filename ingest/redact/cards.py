@@ -12,76 +12,33 @@ IBANs and numbers of the 8 series (no network there but RuPay) without a card wo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import accumulate
 
+from ingest.redact.card_extras import card_extras
+from ingest.redact.card_runs import digit_runs
 from ingest.redact.model import Span
-from ingest.redact.views import TextViews, byte_table
+from ingest.redact.views import TextViews
 
 _SEPS = " .\\-\u00a0\u202f\r\n>"
-# A run of digits and separators with room for 13 digits; split into groups in Python.
-_CANDIDATE = re.compile(rf"\d[\d{_SEPS}]{{12,}}")
-# The same runs are found on the byte view (redact_views), where every ASCII digit is "0",
-# every separator " " and every other character "x": a run is a block of "0" and " "
-# between two "x", from its first digit on, when 13 characters or more remain; its digits
-# are then counted. A "?" there may stand for another digit or for U+202F, so it counts as
-# a digit too, and a run that holds one is read on the text.
-_RUN_VIEW = byte_table(
-    {
-        **{c: ord("0") for c in b"0123456789?"},
-        **{c: ord(" ") for c in b" .-\xa0\r\n>"},
-    },
-    ord("x"),
-)
-# Most blocks are short (dates, prices, phone numbers). The blocks of 13 characters or
-# more are found as 13 "0" in a copy of the view where the separators are "0" too: a
-# literal that bytes.find skips over many bytes at a time, where a regex starting at every
-# digit (`0[0 ]{12}(?<!0[\x00-\xff]{13})[0 ]*+`, what this replaced) tried each of them.
-_BLOCK_VIEW = bytes.maketrans(b" ", b"0")
-_MIN_RUN = 13
-_LONG_BLOCK = b"0" * _MIN_RUN
 _SPLIT = re.compile(rf"([{_SEPS}]+)")
 _EDGE_GROUPS = 32  # a line of hundreds of number groups is a table: look at its ends only
 _LONG_RUN = 2 * _EDGE_GROUPS + 8  # more separators: split off only the groups at both ends
 _REFERENCE_BEFORE = re.compile(
-    r"(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
+    r"(?<![a-z])(?:order|invoice|tracking|ticket|reference|ref|case|shipment|parcel|serial|imei|iban|"
     r"account|ean|gtin|isbn|upc|bestellung|bestell|rechnung|auftrag|sendung|kunden|vertrag|"
     r"commande|facture|suivi|colis|pedido|factura|seguimiento|envío|envio|referencia)"
-    r"[^\n\d]{0,16}$"
+    r"[^\n\d]{0,16}\Z"
 )
 _CARD_WORD_BEFORE = re.compile(
-    r"(?:card|karte|carte|tarjeta|visa|master|amex|cc|pan)[^\n\d]{0,24}$"
+    r"(?:card|karte|carte|tarjeta|visa|master|amex|\bcc|\bpan)[^\n\d]{0,24}\Z"
 )
-_LABEL = (
-    r"(?:cvv2?|cvc2?|cvn|csc|cid|security\s*(?:code|number|digits)|card\s*code|"
-    r"(?:code|number|digits)\s+(?:on|at)\s+the\s+back(?:\s+of\s+(?:the|my)\s+card)?|"
-    r"verification\s*(?:code|value|number)|sicherheitscode|"
-    r"codice\s*di\s*sicurezza|código\s*de\s*segurança|beveiligingscode|"
-    r"kartenprüfnummer|prüfnummer|prüfziffer|cryptogramme(?:\s*visuel)?|"
-    r"code\s*de\s*sécurité|código\s*de\s*seguridad|código\s*cvv)"
+# Numbers of cards that pay nothing, and barcodes: never a payment card, card word or not.
+_NOT_PAYMENT_BEFORE = re.compile(
+    r"(?:loyalty|member(?:ship)?\s?card|gift\s?card|rewards?\s?card|fidélité|fidelidad|"
+    r"kundenkarte|payback|library|barcode|bar\s?code|\bean\b|\bgtin|\bupc)[^\n\d]{0,24}\Z"
 )
-_EXP_LABEL = (
-    r"(?:exp(?:iry|ires|iration|iring|ired|\.)?(?:\s*(?:date|on|in|at|end\s*of))?|"
-    r"valid\s*(?:thru|through|until|till|to)|good\s*thru|"
-    r"scadenza|scade|vervaldatum|geldig\s*tot|validade|vencimento|giltig\s*till|"
-    r"gültig\s*bis|ablauf(?:datum)?|date\s*d'expiration|expire\s*le|"
-    r"fecha\s*de\s*(?:caducidad|vencimiento)|vence|caduca|vto)"
-)
-_EXPIRY = r"(?:0?[1-9]|1[0-2])\s{0,2}[/\-.]\s{0,2}(?:20)?\d\d(?!\d)"
-# Directly after a card: separators, then an optional label, then a value.
-_NEXT_CVV = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_LABEL}\W{{0,4}})?(\d{{3,4}})(?![\d/.\-])", re.I)
-_NEXT_EXP = re.compile(rf"[\s,;|/()]{{0,6}}(?:{_EXP_LABEL}\W{{0,4}})?({_EXPIRY})", re.I)
-# Labelled values a little further along the same line.
-_VERB = r"(?:is|ist|est|es|è|é|är|was|would\s+be|reads|lautet)"
-_NEAR_CVV = re.compile(
-    rf"{_LABEL}\W{{0,4}}(?:{_VERB})?\W{{0,3}}(\d{{3,4}})(?![\d/]|\.\d|-\d)", re.I
-)
-_NEAR_EXP = re.compile(
-    rf"{_EXP_LABEL}\W{{0,4}}(?:on|am|le|el|in|{_VERB})?\W{{0,3}}({_EXPIRY})", re.I
-)
-_WINDOW = 80
-_NEAR_WINDOW = 160  # labelled CVV and expiry: this far after the card, or before it
 _IBAN_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d\d(?:[ ]?[A-Z0-9]{4}){0,2}[ ]?\Z")
 
 
@@ -176,7 +133,8 @@ def _loose_windows(groups: list[str], seps: list[str], i: int) -> list[int]:
     line break with quote markers), 16 digits first, then longest first.
 
     The first group has four digits or more (or is the first of a line break); later groups
-    have two to six, or start a wrapped line; at most six groups and two breaks."""
+    have two to six, or start a wrapped line, and the last may be one digit after fifteen or
+    more (a 16-19 digit Maestro written in fours); at most six groups and two breaks."""
     first = len(groups[i])
     if first < 4 or first >= 13:
         return []
@@ -184,7 +142,8 @@ def _loose_windows(groups: list[str], seps: list[str], i: int) -> list[int]:
     for j in range(i + 1, min(len(groups), i + _MAX_LOOSE_GROUPS)):
         kind = _loose_sep(seps[j - 1])
         size = len(groups[j])
-        if kind < 0 or (kind == 0 and not 2 <= size <= 6) or total + size > 19:
+        tail = size == 1 and total >= 15  # "6304 0262 2991 9782 8": a last digit alone
+        if kind < 0 or (kind == 0 and not (2 <= size <= 6 or tail)) or total + size > 19:
             break
         breaks += kind
         if breaks > 2:
@@ -192,6 +151,8 @@ def _loose_windows(groups: list[str], seps: list[str], i: int) -> list[int]:
         total += size
         if total >= 13 and (first == 4 or breaks):
             ends.append(j)
+        if size == 1:
+            break
     return sorted(ends, key=lambda j: (_digits_to(groups, i, j) != 16, -j))
 
 
@@ -201,6 +162,8 @@ def _digits_to(groups: list[str], i: int, j: int) -> int:
 
 def _is_reference(low: str, start: int) -> bool:
     before = low[max(0, start - 40) : start]
+    if _NOT_PAYMENT_BEFORE.search(before):
+        return True
     return _REFERENCE_BEFORE.search(before) is not None and not _CARD_WORD_BEFORE.search(before)
 
 
@@ -225,83 +188,15 @@ def _attached(text: str, start: int, end: int) -> bool:
     return before.isalnum() or before in "+_/#" or after.isalnum() or after == "_"
 
 
-def _card_extras(text: str, end: int, start: int = -1) -> list[Span]:
-    """The CVV and expiry date written right after a card number, or labelled near it: after
-    it, or (given the card's `start`) before it, over line breaks."""
-    spans: list[Span] = []
-    line_end = text.find("\n", end, end + _WINDOW)
-    limit = end + _WINDOW if line_end < 0 else line_end
-    pos, taken = end, set()
-    for _ in range(2):
-        for kind, regex in (("card_expiry", _NEXT_EXP), ("card_cvv", _NEXT_CVV)):
-            m = regex.match(text, pos, limit) if kind not in taken else None
-            if m:
-                spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
-                taken.add(kind)
-                pos = m.end()
-    window_end = min(len(text), end + _NEAR_WINDOW)
-    for kind, regex in (("card_expiry", _NEAR_EXP), ("card_cvv", _NEAR_CVV)):
-        if kind in taken:
-            continue
-        m = regex.search(text, end, window_end)
-        if m is None and start >= 0:
-            m = regex.search(text, max(0, start - _NEAR_WINDOW), start)
-        if m:
-            spans.append(Span.of(m.start(1), m.end(1), kind, _LABELS[kind]))
-    return spans
-
-
-_LABELS = {"card_cvv": "card security code", "card_expiry": "card expiry"}
-
-
 def find_cards(views: TextViews) -> list[Span]:
     """Spans of card numbers (and their CVV/expiry) in the text."""
     text, low = views.text, views.low
     spans: list[Span] = []
-    for start, end in _digit_runs(views):
+    for start, end in digit_runs(views):
         spans.extend(_cards_in(text, low, start, text[start:end]))
+    cards = [(span.start, span.end) for span in spans]
+    spans.extend(card_extras(text, low, views.low_encoded, cards))
     return spans
-
-
-def _digit_runs(views: TextViews) -> list[tuple[int, int]]:
-    """(start, end) of each run of digits and separators that holds 13 digits or more."""
-    runs = []
-    view = views.encoded.translate(_RUN_VIEW)
-    for start, end in _long_blocks(view):
-        if view.count(b"0", start, end) < _MIN_RUN:
-            continue
-        if views.encoded.find(b"?", start, end) < 0:
-            runs.append((start, end))
-            continue
-        for c in _CANDIDATE.finditer(views.text, start, end):
-            run = c.group()
-            if sum(map(str.isdigit, run)) >= 13:
-                runs.append(c.span())
-    return runs
-
-
-def _long_blocks(view: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of each block of digits and separators of the run view, from its first
-    digit to its end, that is 13 characters long or more: the spans of the regex
-    `0[0 ]{12}(?<!0[\x00-\xff]{13})[0 ]*+` over the view.
-
-    The first 13 "0" of the block view after the end of the last block are the first 13
-    bytes of the next long block (a shorter block holds fewer); it ends at the next "x",
-    and its run starts at its first digit (a block of separators alone, such as a line of
-    dashes, has none).
-    """
-    blocks = view.translate(_BLOCK_VIEW)
-    size = len(view)
-    pos = 0
-    while (start := blocks.find(_LONG_BLOCK, pos)) >= 0:
-        end = blocks.find(b"x", start + _MIN_RUN)
-        if end < 0:
-            end = size
-        if view[start] != 48:  # separators first ("0" is 48)
-            start = view.find(b"0", start, end)
-        if start >= 0 and end - start >= _MIN_RUN:
-            yield start, end
-        pos = end
 
 
 def _group_starts(count: int) -> Iterable[int]:
@@ -371,7 +266,6 @@ def _cards_among(text: str, low: str, run: _Groups, starts: Iterable[int]) -> li
                 and not _in_iban(text, start)
             ):
                 spans.append(Span.of(start, end, "card", f"card ending {digits[-4:]}"))
-                spans.extend(_card_extras(text, end, start))
             resume = j + 1
             break
     return spans

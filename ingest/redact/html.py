@@ -32,6 +32,7 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z
 _RAW = {name: re.compile(rf"</{name}", re.I) for name in ("script", "style", "textarea", "title")}
 _BLOCK = BLOCK_ELEMENTS | {"blockquote", "br", "caption", "figcaption", "hr", "title"}
 _CELL = frozenset({"td", "th"})
+_BLANKS = re.compile(r"[ \t\r\n]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def _scan(source: str, text: _Text, edits: list[_Edit]) -> None:
         if m is None:
             text.add_text(source, pos, n, True)
             return
-        text.add_text(source, pos, m.start(), True)
+        text.add_text(source, _after_break(source, text, pos, m.start()), m.start(), True)
         pos = m.end()
         name = (m.group(2) or "").lower()
         if not name:
@@ -113,6 +114,16 @@ def _scan(source: str, text: _Text, edits: list[_Edit]) -> None:
             text.add_text(source, pos, stop, name in ("textarea", "title"))
             text.add("\n", -1, -1, False)
             pos = stop
+
+
+def _after_break(source: str, text: _Text, start: int, end: int) -> int:
+    """Where the text of source[start:end] begins: after the line breaks and spaces that
+    follow a tag-made line break (`<br>` and then a new line in the source), which a browser
+    does not show, so a card or token wrapped as `4111 1111<br>\n1111 1111` reads as one
+    line break."""
+    if not text.ends_line():
+        return start
+    return _BLANKS.match(source, start, end).end()  # type: ignore[union-attr]
 
 
 def _attribute_edits(source: str, start: int, end: int) -> list[_Edit]:

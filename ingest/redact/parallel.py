@@ -20,9 +20,11 @@ from collections.abc import Iterator
 from itertools import chain
 
 from ingest.redact.cards import find_cards
+from ingest.redact.context_keys import context_keys
 from ingest.redact.engine import apply, find_spans, merge
 from ingest.redact.keywords import camel_secrets, keyword_hits, keyword_words
 from ingest.redact.model import Redaction, Span
+from ingest.redact.random_tokens import find_random_tokens
 from ingest.redact.tokens import find_shaped
 from ingest.redact.views import TextViews
 
@@ -52,7 +54,7 @@ def find_spans_split(text: str, split: int) -> list[Span]:
     views = TextViews.of(text)
     words = keyword_words(views)
     child = _fork_keyword_scan(views, words, split)
-    cards = find_cards(views)
+    cards = find_cards(views) + find_random_tokens(views) + context_keys(views)
     camel = camel_secrets(views)
     keywords, rest = scan_until(views, words, split)
     later, shaped = _collect(*child) if child is not None else (None, None)

@@ -145,12 +145,12 @@ _CODE_FILLER = re.compile(
 )
 _OTP_VALUE = re.compile(
     r"(\d{4}[ \-\u00a0]\d{4}|\d{2}[ \-\u00a0]\d{2}[ \-\u00a0]\d{2}|\d{3}[ \-\u00a0]?\d{3}|\d{4,8})"
-    r"(?![\d/.:,\-]\d|\d)"
+    r"(?![\d/.:,\-]\d|\d|[A-Za-z])"  # not the digits of a hash ("2fa47243723bfe...")
 )
 # An unqualified code ("your code is 123456"): only the six- and eight-digit shapes.
 _PLAIN_OTP_VALUE = re.compile(
     r"(\d{4}[ \-\u00a0]\d{4}|\d{2}[ \-\u00a0]\d{2}[ \-\u00a0]\d{2}|\d{3}[ \-\u00a0]?\d{3}|\d{8})"
-    r"(?![\d/.:,\-]\d|\d|[ \-\u00a0]\d)"
+    r"(?![\d/.:,\-]\d|\d|[ \-\u00a0]\d|[A-Za-z])"
 )
 _RECOVERY_ITEM = re.compile(
     r"(?:[\s,;|>]|[\-*•]\s|\d{1,2}[.)]\s){0,16}"

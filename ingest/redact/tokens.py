@@ -71,7 +71,12 @@ _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 
 
 # Keys that customers paste split into groups by spaces ("xoxb-1 234567 890123 ...").
-_SPACED_LABELS = frozenset({"aws key", "slack token", "webhook secret", "stripe key"})
+# The formats of a fixed length (SendGrid, npm, Google) are read over spaces too: the
+# pattern's length decides where the key ends.
+_SPACED_LABELS = frozenset(
+    {"aws key", "slack token", "webhook secret", "stripe key", "sendgrid key", "npm token",
+     "google api key"}
+)  # fmt: skip
 
 
 def _format_handler(pattern: str, label: str) -> Handler:
@@ -83,9 +88,17 @@ def _format_handler(pattern: str, label: str) -> Handler:
         if m is not None and m.end() < len(text) and _TOKEN_CHAR.match(text, m.end()):
             return []
         stop = m.end() if m is not None else -1
-        if m is None or continues(text, stop, spaces=spaced):
+        # A key that ends in "-", "_" or "." where its line ends was cut there.
+        cut = m is None or (text[stop - 1] in "-_." and text[stop : stop + 1] in ("\r", "\n"))
+        if cut or continues(text, stop, spaces=spaced):
             longest = 160 if spaced else 512  # a key split by spaces is short
-            stop = max(stop, match_joined(regex, text, start, spaces=spaced, max_chars=longest))
+            # A key too short for its format where its line ends was cut there (a table
+            # cell, a narrow client): its first line may be short.
+            first_min = 0 if cut else None
+            joined_end = match_joined(
+                regex, text, start, spaces=spaced, max_chars=longest, first_min=first_min
+            )
+            stop = max(stop, joined_end)
         if stop < 0:
             return []
         spans = [Span.of(start, stop, "api_key", label, 10)]
@@ -227,8 +240,11 @@ def _jwts(text: str) -> list[Span]:
         m = _JWT.match(text, pos)
         stop = m.end() if m is not None else _JWT_RUN.match(text, pos).end()  # type: ignore[union-attr]
         resume = stop
-        if continues(text, stop, spaces=False):
-            joined_end, resume = match_joined_walk(_JWT, text, pos, spaces=False)
+        cut = m is None and stop < len(text) and text[stop] in "\r\n"  # not a JWT yet
+        if cut or continues(text, stop, spaces=False):
+            joined_end, resume = match_joined_walk(
+                _JWT, text, pos, spaces=False, first_min=0 if cut else None
+            )
             if joined_end > stop:
                 m, stop = None, joined_end
                 spans.append(Span.of(pos, stop, "jwt", "jwt"))

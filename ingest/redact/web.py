@@ -20,6 +20,10 @@ _SEP = re.compile(r"[ \t]*[\"']?[ \t]*(?:=|:)[ \t]*[\"']?")
 _PAIR = re.compile(r"[ \t]*([A-Za-z0-9_.\-$%!*]{1,64})=")
 _COOKIE_LINE = re.compile(r"[ \t]*:[ \t]*")
 _MAX_PAIRS = 64
+_COOKIE_SAID = re.compile(
+    r"[ \t-]?(?:value|wert|valeur|valor|valore|waarde)?[ \t]*"
+    r"(?:is|was|ist|war|est|était|es|era|è|é|=|:)[ \t]*[\"'`]?"
+)
 
 
 def _secret_cookie(value: str) -> bool:
@@ -57,7 +61,10 @@ def handle_cookie_header(text: str, low: str, start: int, end: int) -> list[Span
     """Every long random value in a `Cookie:` or `Set-Cookie:` header line."""
     m = _COOKIE_LINE.match(low, end)
     if m is None:
-        return []
+        # "the cookie value is <value>", "cookie = <value>", "Cookie-Wert ist <value>"
+        said = _COOKIE_SAID.match(low, end)
+        span = _cookie_span(text, said.end()) if said is not None else None
+        return [span] if span is not None else []
     spans: list[Span] = []
     pos = m.end()
     for _ in range(_MAX_PAIRS):
@@ -93,6 +100,11 @@ SESSION_WORDS: tuple[str, ...] = (
     "sessiontoken",
     "remember_token",
     "auth_token",
+    "sess",  # "_gh_sess", "rack.sess"
+    "gh_sess",
+    "user_session",
+    "__host-session",
+    "__secure-session",
 )
 """Names of session cookies; "cookie" itself reads a whole header."""
 

@@ -17,11 +17,16 @@ _CHARS = r"[A-Za-z0-9_\-+/=.~]"
 _RUN = re.compile(rf"{_CHARS}+")
 _WORD_AHEAD = re.compile(rf"[A-Z]?[a-z]{{2,}}(?!{_CHARS})")
 _MAX_SPACES = 12
-# Groups joined by one or two spaces on one line; a group that reads as a word ends it.
-_SPACED_RUN = re.compile(
-    rf"{_CHARS}+(?:[ \u00a0]{{1,2}}(?![A-Z]?[a-z]{{2,}}(?!{_CHARS})){_CHARS}+){{0,{_MAX_SPACES}}}"
-)
+# Groups joined by one or two spaces on one line. A group that reads as a word ends it,
+# unless the group after it does not ("whsec _2Gxx giMY Ruhh 0av4 ...": random groups of
+# four read as words now and then); a word before a word, punctuation or the end ends it.
+_WORD = rf"(?:[A-Z]?[a-z]{{2,}}|[A-Z][a-z])(?!{_CHARS})"
+_GAP = r"[ \u00a0]{1,2}"
+_ENDS_WORDS = rf"(?!{_WORD}(?:{_GAP}{_WORD}|[ \u00a0]*[^ \u00a0A-Za-z0-9_\-+/=.~]|[ \u00a0]*\Z))"
+_SPACED_RUN = re.compile(rf"{_CHARS}+(?:{_GAP}{_ENDS_WORDS}{_CHARS}+){{0,{_MAX_SPACES}}}")
 _BREAK = re.compile(r"[ \t]?\r?\n(?:[ \t]*>)*[ \t]*")
+# A match may end inside a group before these: a sentence's stop ("... yW6Y. FYI").
+_PUNCTUATION = frozenset(".,;:!?")
 _WRAP_MIN = 60
 """A line this long or longer may have been wrapped by the mail client (76 or 78 columns)."""
 
@@ -57,7 +62,9 @@ class Joined:
 _NTH: dict[int, re.Pattern[str]] = {}
 
 
-def joined(text: str, start: int, *, spaces: bool, max_chars: int = 4096) -> Joined:
+def joined(
+    text: str, start: int, *, spaces: bool, max_chars: int = 4096, first_min: int | None = None
+) -> Joined:
     """The token at `start` with wraps (and, if `spaces`, single spaces between groups) left
     out. A group that reads as a word ("please", "Thanks") is never joined on. Each line is
     read by one regex match (at most _MAX_SPACES groups), and at most max_chars / _WRAP_MIN
@@ -81,12 +88,15 @@ def joined(text: str, start: int, *, spaces: bool, max_chars: int = 4096) -> Joi
         if total >= max_chars or pos >= size or text[pos] not in " \t\r\n":
             break
         wrap = _BREAK.match(text, pos)
-        if wrap is None or _line_length(text, pos) < _WRAP_MIN:
+        shortest = first_min if first_min is not None and total == len(piece) else _WRAP_MIN
+        if wrap is None or _line_length(text, pos) < shortest:
             break
         if _WORD_AHEAD.match(text, wrap.end()) or _RUN.match(text, wrap.end()) is None:
             break
         pos = wrap.end()
-    return Joined("".join(parts), lines, pos)
+    token = "".join(parts)
+    # A sentence's full stop after the token is not part of it ("... eyJ...KdKI.").
+    return Joined(token.rstrip("."), lines, pos)
 
 
 def continues(text: str, end: int, *, spaces: bool) -> bool:
@@ -100,23 +110,43 @@ def continues(text: str, end: int, *, spaces: bool) -> bool:
 
 
 def match_joined(
-    regex: re.Pattern[str], text: str, start: int, *, spaces: bool, max_chars: int = 4096
+    regex: re.Pattern[str],
+    text: str,
+    start: int,
+    *,
+    spaces: bool,
+    max_chars: int = 4096,
+    first_min: int | None = None,
 ) -> int:
     """End offset in `text` of `regex` matched on the joined token at `start`, or -1.
 
     The match must end where a group ends (not inside a word that follows)."""
-    return match_joined_walk(regex, text, start, spaces=spaces, max_chars=max_chars)[0]
+    return match_joined_walk(
+        regex, text, start, spaces=spaces, max_chars=max_chars, first_min=first_min
+    )[0]
 
 
 def match_joined_walk(
-    regex: re.Pattern[str], text: str, start: int, *, spaces: bool, max_chars: int = 4096
+    regex: re.Pattern[str],
+    text: str,
+    start: int,
+    *,
+    spaces: bool,
+    max_chars: int = 4096,
+    first_min: int | None = None,
 ) -> tuple[int, int]:
-    """`match_joined`, and the end of the part of the text the walk read."""
-    token = joined(text, start, spaces=spaces, max_chars=max_chars)
+    """`match_joined`, and the end of the part of the text the walk read. `first_min`: how
+    long the token's first line must be to be read as wrapped (shorter for a token that
+    cannot end there, such as a JWT without its second dot: a table cell wraps early)."""
+    token = joined(text, start, spaces=spaces, max_chars=max_chars, first_min=first_min)
     m = regex.match(token.token)
     if m is None or m.end() == 0:
         return -1, token.walked
     end = token.offset(m.end() - 1) + 1
-    if m.end() < len(token.token) and token.offset(m.end()) == end:
+    if (
+        m.end() < len(token.token)
+        and token.token[m.end()] not in _PUNCTUATION
+        and token.offset(m.end()) == end
+    ):
         return -1, token.walked  # the match stops inside a group
     return end, token.walked

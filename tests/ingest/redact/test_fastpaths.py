@@ -1,6 +1,6 @@
 """The redactor's shortcuts give what the long way gives, where a wrong shortcut would differ.
 
-Long digit blocks are found through 13 bytes of them (`redact_cards._long_blocks`), the
+Long digit blocks are found through 13 bytes of them (`card_runs._long_blocks`), the
 keyword scan skips zero bytes no form can follow (`redact_keywords._first_chars`), and
 Western text is encoded as Latin-1 and patched (`redact_views.TextViews._western`). Each
 test here holds one to the plain way on the inputs where it could go wrong.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.redact.cards import _RUN_VIEW, _digit_runs, _long_blocks
+from ingest.redact.card_runs import _RUN_VIEW, _long_blocks, digit_runs
 from ingest.redact.keywords import _SCANNED, _TRIGGER, keyword_words
 from ingest.redact.views import _LOWER, TextViews, lower_same_length
 
@@ -55,7 +55,7 @@ def test_long_blocks_on_generated_views(parts: list[str]) -> None:
 def test_separator_lines_hold_no_run() -> None:
     text = "-" * 80 + "\n" + " " * 30 + "4242 4242 4242 4242" + " " * 30
     start = text.index("4242")
-    assert _digit_runs(TextViews.of(text)) == [(start, len(text))]
+    assert digit_runs(TextViews.of(text)) == [(start, len(text))]
 
 
 def test_every_keyword_passes_the_first_character_test() -> None:

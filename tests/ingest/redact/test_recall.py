@@ -134,7 +134,7 @@ def test_expiry_and_cvv_near_a_card(text: str, values: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "CVV 123 expires 12/26",
+        "the plan expires 12/26; CVV checks are on for 3 stores",
         "The offer is valid thru 1/28 for all customers",
     ],
 )

@@ -15,12 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingest.redact.card_runs import _CANDIDATE, digit_runs
 from ingest.redact.cards import (
-    _CANDIDATE,
     _attached,
-    _card_extras,
     _cards_in,
-    _digit_runs,
     _group_starts,
     _is_reference,
     _windows,
@@ -153,13 +151,13 @@ def test_camel_scan_on_generated_text(text: str) -> None:
 
 @pytest.mark.parametrize("text", _TRICKY)
 def test_digit_runs_are_the_runs_of_the_digit_regex(text: str) -> None:
-    assert _digit_runs(TextViews.of(text)) == _reference_runs(text)
+    assert digit_runs(TextViews.of(text)) == _reference_runs(text)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(_DIGITS)
 def test_digit_runs_on_generated_text(text: str) -> None:
-    assert _digit_runs(TextViews.of(text)) == _reference_runs(text)
+    assert digit_runs(TextViews.of(text)) == _reference_runs(text)
 
 
 def test_word_after_a_keyword_is_the_word_the_regex_finds() -> None:
@@ -216,7 +214,6 @@ def _reference_cards_in(text: str, low: str, run_start: int, run: str) -> list[S
             start, end = offsets[i], offsets[j] + len(groups[j])
             if not _attached(text, start, end) and not _is_reference(low, start):
                 spans.append(Span.of(start, end, "card", f"card ending {digits[-4:]}"))
-                spans.extend(_card_extras(text, end))
             resume = j + 1
             break
     return spans
