@@ -143,27 +143,31 @@ def test_scorer_sees_a_half_removed_secret_and_a_damaged_decoy(mails: list[Mail]
     assert not next(d for d in kept if d.label == decoy).kept
 
 
-# REGRESSION FLOORS, not targets: the redactor as measured on this set when the set was
-# written (issue 15), minus a small margin. They only stop recall from going down; raise
-# them as detectors land. Issue 15's targets: recall >= 0.98 overall and >= 0.95 per
-# kind, decoys kept >= 0.99.
-RECALL_FLOOR = 0.90  # measured 0.919 over 2,619 secrets after the word detectors' widening
-KIND_FLOORS = {  # measured after the first widening (was, when the set was written)
-    "api_key": 0.85,  # 0.875 (0.793)
-    "bearer_token": 0.88,  # 0.900 (0.751)
-    "card": 0.91,  # 0.938 (0.570)
-    "card_cvv": 0.75,  # 0.774 (0.286)
-    "card_expiry": 0.83,  # 0.855 (0.316)
-    "connection_string": 0.97,  # 1.000
-    "jwt": 0.66,  # 0.690 (0.550)
-    "otp_code": 0.97,  # 1.000 (0.689, 0.350)
-    "password": 0.97,  # 1.000 (0.667, 0.475)
-    "private_key": 0.97,  # 1
-    "recovery_code": 0.97,  # 1.000 (0.924, 0.370)
-    "url_credentials": 0.97,  # 1
+# Issue 15's targets, which the redactor now meets on this set: recall >= 0.98 overall and
+# >= 0.95 per kind, decoys kept >= 0.99. (The detectors were widened with this set in view:
+# tests/ingest/redact/test_fresh_probes.py holds sentences written apart from it.)
+RECALL_FLOOR = 0.98  # issue 15's target; measured 0.999 (0.568 when the set was written)
+# Issue 15's target of 0.95 for every kind; measured 0.995 for api_key, 1.000 for the rest
+# (when the set was written: 0.29-0.79 for most kinds).
+KIND_FLOORS = {
+    kind: 0.95
+    for kind in (
+        "api_key",
+        "bearer_token",
+        "card",
+        "card_cvv",
+        "card_expiry",
+        "connection_string",
+        "jwt",
+        "otp_code",
+        "password",
+        "private_key",
+        "recovery_code",
+        "url_credentials",
+    )
 }
 DECOYS_KEPT_FLOOR = 0.99  # measured 0.998 over 4,113 decoys
-DECOY_KIND_FLOOR = 0.93  # measured lowest: EAN barcodes 0.952 (Luhn-valid 13 digits)
+DECOY_KIND_FLOOR = 0.97  # measured 1.000 for every kind (EAN barcodes were 0.952)
 
 
 def test_recall_and_decoys_kept_stay_above_the_regression_floors(result: Score) -> None:
