@@ -240,12 +240,12 @@ def test_same_message_recorded_by_another_daemon_at_once_is_a_duplicate(desk: De
     real_process = desk.app.pipeline.process
     calls = []
 
-    def racing(session, raw):  # type: ignore[no-untyped-def]
+    def racing(session, raw, analysis=None):  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 1:
             desk.app.intake.ingest(RawMessage(data=data))  # the other daemon commits first
             raise IntegrityError("INSERT", {}, Exception("duplicate key value"))
-        return real_process(session, raw)
+        return real_process(session, raw, analysis)
 
     desk.app.pipeline.process = racing  # type: ignore[method-assign]
     result = desk.app.intake.ingest(RawMessage(data=data))
