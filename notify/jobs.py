@@ -24,10 +24,9 @@ from store import audit, subscribers, sweeps
 from store.db import Database
 from store.outbox import NewMail, enqueue
 from store.records import TicketRecord, iso
-from store.tickets import update_ticket
+from store.tickets import AUTOMATED_FLAG, update_ticket
 
 log = logging.getLogger(__name__)
-AUTOMATED_FLAG = "automated"  # set by ingest on tickets automated mail opened
 SWEEP_LOCK = "postdesk.sweep"
 ACTOR = "scheduler"
 

@@ -47,6 +47,9 @@ class NewTicket:
     related_ticket_id: int | None = None
 
 
+AUTOMATED_FLAG = "automated"
+"""The flag of a ticket automated mail opened: its requester is never sent automatic mail."""
+
 # Statements built once: the hot path passes only their parameters (no per-call compile) and
 # runs them on the session's connection, past the ORM: a ticket is read and written as a
 # `TicketRecord`, kept per transaction (`_cache`), never as an ORM row.

@@ -7,13 +7,13 @@ from typing import Any
 from ingest.decide import record
 from ingest.decide.commands import read_field_lines
 from ingest.decide.context import Context, Decision
-from ingest.decide.notices import AUTOMATED_FLAG, summary
+from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
 from ingest.redact.derived import NO_SUBJECT, NO_TEXT, or_placeholder, strip
 from store import directory, subscribers, tickets
 from store.records import TicketRecord
-from store.tickets import NewTicket
+from store.tickets import AUTOMATED_FLAG, NewTicket
 
 
 def _duration_text(seconds: float) -> str:

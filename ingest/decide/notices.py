@@ -16,9 +16,9 @@ from ingest.options import PipelineOptions
 from store import outbox, subscribers
 from store.outbox import NewMail
 from store.records import TicketRecord, iso
+from store.tickets import AUTOMATED_FLAG
 
 SUMMARY_CHARS = 600
-AUTOMATED_FLAG = "automated"  # a ticket opened by automated mail: its requester is never mailed
 UNKNOWN_SENDER_INTERVAL = timedelta(hours=24)
 
 
