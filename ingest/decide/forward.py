@@ -48,9 +48,8 @@ def ticket_for_forwarded_customer(ctx: Context, name: str, address: str) -> Deci
     """Open the ticket for the customer whose mail a verified staff member forwarded."""
     staff = ctx.sender
     note, forwarded = forward_parts(ctx.content.full_text)
-    content = dataclasses.replace(
-        ctx.content, full_text=or_placeholder(forwarded, NO_TEXT), visible=forwarded or NO_TEXT
-    )
+    body = or_placeholder(forwarded, NO_TEXT)
+    content = dataclasses.replace(ctx.content, full_text=body, visible=body)
     customer = policy.identify(ctx.session, address, redact_name(name).text)
     decision = create_ticket(dataclasses.replace(ctx, sender=customer, content=content))
     ticket = decision.ticket
