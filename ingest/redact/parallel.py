@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from itertools import chain
 
 from ingest.redact.cards import find_cards
-from ingest.redact.context_keys import context_keys
 from ingest.redact.engine import apply, find_spans, merge
 from ingest.redact.keywords import camel_secrets, keyword_hits, keyword_words
 from ingest.redact.model import Redaction, Span
@@ -54,12 +53,12 @@ def find_spans_split(text: str, split: int) -> list[Span]:
     views = TextViews.of(text)
     words = keyword_words(views)
     child = _fork_keyword_scan(views, words, split)
-    cards = find_cards(views) + find_random_tokens(views) + context_keys(views)
+    cards = find_cards(views) + find_random_tokens(views)
     camel = camel_secrets(views)
     keywords, rest = scan_until(views, words, split)
     later, shaped = _collect(*child) if child is not None else (None, None)
     keywords.extend(join_hits(rest, later))
-    return merge(cards + keywords + camel + (find_shaped(text) if shaped is None else shaped))
+    return merge(cards + keywords + camel + (find_shaped(views) if shaped is None else shaped))
 
 
 def scan_until(views: TextViews, words: bytes, split: int) -> tuple[list[Span], _Scan]:
@@ -101,7 +100,7 @@ def _fork_keyword_scan(views: TextViews, words: bytes, split: int) -> tuple[int,
         try:
             os.close(reader)
             hits = [(start, _fields(found)) for start, found in keyword_hits(views, words, split)]
-            data = marshal.dumps((hits, _fields(find_shaped(views.text))))
+            data = marshal.dumps((hits, _fields(find_shaped(views))))
             with os.fdopen(writer, "wb") as pipe:
                 pipe.write(data)
             status = 0
