@@ -156,7 +156,9 @@ class Notices:
         """Relay a staff reply to the requester and watchers, From "Name (Desk)", signed and
         with the agent's attachments; returns who it went to."""
         sent = []
-        for email, _role in self.subscribers(ticket):
+        for email, role in self.subscribers(ticket, exclude=staff.email):
+            if role == "watcher" and self._is_staff(email):
+                continue  # a colleague watching gets the team's copy instead
             context = {
                 "comment": {
                     "author": staff.shown_name,
@@ -172,18 +174,18 @@ class Notices:
         return sent
 
     def team_copy_recipients(self, ticket: TicketRecord, author: str) -> list[str]:
-        """Who sees a colleague's public reply: the team address, else the assignee and the
-        staff watching the ticket; never the author."""
-        if self.options.team_address:
-            found = [self.options.team_address]
-        else:
-            found = [ticket.assignee_email or ""]
-            found += [
-                email
-                for email, _role in self.subscribers(ticket)
-                if directory.staff_by_email(self.session, email) is not None
-            ]
+        """Who sees a colleague's public reply: the team address (else the assignee) and
+        the staff watching the ticket; never the author."""
+        found = [self.options.team_address or ticket.assignee_email or ""]
+        found += [
+            email
+            for email, role in self.subscribers(ticket)
+            if role == "watcher" and self._is_staff(email)
+        ]
         return [a for a in dict.fromkeys(found) if a and a != author]
+
+    def _is_staff(self, address: str) -> bool:
+        return directory.staff_by_email(self.session, address) is not None
 
     def staff_reply_copy(
         self, ticket: TicketRecord, staff: StaffRecord, body: str, facts: dict[str, Any]
