@@ -44,6 +44,7 @@ def transport(settings: Settings) -> Transport:
 def delivery_options(settings: Settings) -> DeliveryOptions:
     out, ops = settings.outbound, settings.ops
     exempt = {*ops.digest_to, *([ops.team_address] if ops.team_address else [])}
+    exempt |= {member.email for member in settings.staff}  # notices and team copies
     return DeliveryOptions(
         from_address=out.from_address,
         secret_key=settings.desk.secret_key,
