@@ -114,15 +114,16 @@ def _verified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decisio
     relayed = public and bool(body or files)
     if relayed and ticket.first_responded_at is None:
         changes["first_responded_at"] = ctx.received_at
+    previous = ticket.status
     if changes:
-        updated = tickets.update_ticket(ctx.session, ticket.id, ctx.now, **changes)
+        ticket = tickets.update_ticket(ctx.session, ticket.id, ctx.now, **changes)
+    if changes or watchers:
         record.audit(
             ctx,
             ticket.id,
             "staff_update",
-            {"changes": _shown(changes), "from_status": ticket.status, "watchers_added": watchers},
+            {"changes": _shown(changes), "from_status": previous, "watchers_added": watchers},
         )
-        ticket = updated
     if ctx.content.credential_exposed:
         tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
         ticket = tickets.get_ticket(ctx.session, ticket.id)
