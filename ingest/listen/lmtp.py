@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import Envelope, Session
 from aiosmtpd.smtp import SMTP as SMTPProtocol
+from aiosmtpd.smtp import Envelope, Session
 
 from ingest.listen.smtp import DEFAULT_IDLE_TIMEOUT_SECONDS, SpoolingHandler, smtp_protocol_kwargs
 from ingest.listen.smtp_protocol import SpoolingSMTP

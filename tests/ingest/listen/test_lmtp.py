@@ -182,7 +182,9 @@ def test_a_file_in_the_way_is_not_removed(short_tmp: Path, tmp_path: Path) -> No
     blocker.write_text("not a socket")
 
     async def main() -> None:
-        await start_lmtp_server(_handler(Spool(tmp_path / "spool")), parse_listen(f"unix:{blocker}"))
+        await start_lmtp_server(
+            _handler(Spool(tmp_path / "spool")), parse_listen(f"unix:{blocker}")
+        )
 
     with pytest.raises(OSError, match="not a socket"):
         asyncio.run(main())
