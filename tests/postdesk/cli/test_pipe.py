@@ -1,5 +1,6 @@
 """`postdesk ingest -` as an MTA's pipe transport: exit 75 (EX_TEMPFAIL, the MTA keeps the mail
-and retries) while PostgreSQL cannot be reached, 0 on the retry with exactly one ticket, 65
+and retries) while PostgreSQL cannot be reached or the disk is full, 0 on the retry with exactly
+one ticket, 65
 only for input that can never be read; the record names the pipe as its intake path."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from tests.db_fixtures import empty_database
 from tests.e2e.cli import make_cli
+from tests.faults import fill, small_tmpfs
 from tests.helpers import mail
 
 EX_DATAERR, EX_TEMPFAIL = 65, 75
@@ -69,3 +71,22 @@ def test_outcomes_exit_0_empty_input_65_broken_configuration_75(
     cli.config.write_text(cli.config.read_text().replace("[desk]", "[desk]\nnot_a_key = 1", 1))
     piped = cli.run("ingest", "-", stdin=mail(), check=False)
     assert piped.returncode == EX_TEMPFAIL and b"desk.not_a_key" in piped.stderr
+
+
+def test_full_disk_exits_75_then_the_retry_records_it(tmp_path: Path, sqlite_url: str) -> None:
+    with small_tmpfs(tmp_path / "fs", "4m") as fs:
+        cli = make_cli(tmp_path, sqlite_url, ingest={"data_dir": str(fs / "data")})
+        assert cli.run("ingest", "-", stdin=mail(subject="First")).returncode == 0
+        report = mail(
+            subject="Export log attached",
+            message_id="<pipe-disk@acme.example>",
+            attachments=[("screen.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"7" * 300_000)],
+        )
+        ballast = fill(fs)
+        full = cli.run("ingest", "-", stdin=report, check=False)
+        assert full.returncode == EX_TEMPFAIL, full.stderr
+        assert b"ENOSPC" in full.stderr
+        ballast.unlink()  # space again: the MTA's retry
+        assert cli.json("ingest", "-", stdin=report)["outcome"] == "created"
+        assert _count(sqlite_url, "SELECT count(*) FROM tickets") == 2
+        assert _count(sqlite_url, "SELECT count(*) FROM attachments") == 1
