@@ -1,7 +1,7 @@
 """`postdesk ingest -` as an MTA's pipe transport: exit 75 (EX_TEMPFAIL, the MTA keeps the mail
 and retries) while PostgreSQL cannot be reached or the disk is full, 0 on the retry with exactly
-one ticket, 65
-only for input that can never be read; the record names the pipe as its intake path."""
+one ticket, 65 only for input that can never be read; the record names the pipe as its
+intake path."""
 
 from __future__ import annotations
 
