@@ -151,3 +151,24 @@ def test_a_secret_in_the_file_is_refused() -> None:
     table = {"inbound": [{"provider": "mailgun", "signing_key_env": "K", "signing_key": "s"}]}
     with pytest.raises(ConfigError, match=r"inbound\[0\]\.signing_key: unknown key"):
         _load(example_config() | table, ENV)
+
+
+def test_serve_refuses_a_webhook_without_its_secret(tmp_path: Path) -> None:
+    from ingest.spool.queue import Spool
+    from postdesk.serve.daemon import run_daemon
+    from postdesk.serve.inbound import inbound_routes_for
+
+    data = example_config() | {"inbound": _example_intake_block()["inbound"]}
+    spool = Spool(tmp_path / "spool")
+    complete = _load(data, ENV)
+    routes = inbound_routes_for(complete, spool)
+    assert [r.path for r in routes] == [
+        "/inbound/mailgun-mime",
+        "/inbound/postmark",
+        "/inbound/sendgrid",
+    ]
+    lacking = _load(data, {k: v for k, v in ENV.items() if "SENDGRID_PASSWORD" not in k})
+    with pytest.raises(ConfigError, match="POSTDESK_SENDGRID_PASSWORD"):
+        inbound_routes_for(lacking, spool)
+    with pytest.raises(ConfigError, match=r"inbound\[2\] \(sendgrid"):
+        run_daemon(lacking)  # before anything is built or bound
