@@ -296,3 +296,14 @@ def test_each_provider_replayed_post_makes_one_ticket(tmp_path: Path, sqlite_url
         assert len(found) == 1
     finally:
         app.close()
+
+
+def test_mailgun_timestamp_must_be_whole_seconds(server: Server, spool: Spool) -> None:
+    for stamp in ("nan", "1e12", "-5"):
+        token = uuid.uuid4().hex
+        form = _mailgun()
+        form["data"].update(
+            timestamp=stamp, token=token, signature=signature_of(SIGNING_KEY, stamp, token)
+        )
+        assert _post(server, "mailgun", **form).status_code == 401, stamp
+    assert spool.waiting() == 0
