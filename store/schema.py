@@ -271,3 +271,12 @@ class NoticeRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+
+
+class IntakeCountRow(Base):
+    """Messages recorded per intake path by commands outside the daemon (`postdesk ingest`
+    from the MTA's pipe, `ingest FILE`, `import`), for the daemon's `/metrics`."""
+
+    __tablename__ = "intake_counts"
+    path: Mapped[str] = mapped_column(String(100), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)

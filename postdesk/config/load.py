@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from postdesk.config.intake import inbound_webhooks, lmtp_settings
 from postdesk.config.reader import ConfigError, Table
 from postdesk.config.settings import (
     DEFAULT_BLOCKED_EXTENSIONS,
@@ -100,6 +101,8 @@ def settings_from_mapping(
         organisations=tuple(_organisation(t) for t in root.tables("organisations")),
         templates_dir=root.path("templates_dir", None, base),
         notify=_notify(root.table("notify")),
+        lmtp=lmtp_settings(root.table("lmtp")),
+        inbound=inbound_webhooks(root.tables("inbound"), environ),
     )
     root.finish()
     _cross_check(settings)

@@ -241,6 +241,49 @@ class NotifySettings:
     link_expiry_days: int = 7
 
 
+# --- Intake paths beside SMTP and IMAP: LMTP and provider webhooks (postdesk.config.intake) ---
+
+INBOUND_PROVIDERS: tuple[str, ...] = ("mailgun", "postmark", "sendgrid")
+
+
+@dataclass(frozen=True, slots=True)
+class LmtpSettings:
+    """`[lmtp]`: `listen` is "unix:/path.sock" or "host:port"; empty: no LMTP listener."""
+
+    listen: str = ""
+    socket_mode: int = 0o660
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundWebhook:
+    """One `[[inbound]]` provider webhook. The secrets come from the environment variables
+    the configuration names (`*_env`); "" when the variable is not set in this process."""
+
+    provider: str
+    path: str
+    signing_key_env: str = ""
+    username_env: str = ""
+    password_env: str = ""
+    allowed_recipients: tuple[str, ...] = ()
+    replay_window_seconds: float = 300.0
+    signing_key: str = field(default="", repr=False)
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+    def missing_secrets(self) -> tuple[str, ...]:
+        """The environment variables this webhook needs that are not set (or empty)."""
+        needed = (
+            ((self.signing_key_env, self.signing_key),)
+            if self.provider == "mailgun"
+            else ((self.username_env, self.username), (self.password_env, self.password))
+        )
+        return tuple(name for name, value in needed if not value)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the configuration file says, validated."""
@@ -262,6 +305,8 @@ class Settings:
     organisations: tuple[Organisation, ...]
     templates_dir: Path | None = field(default=None)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    lmtp: LmtpSettings = field(default_factory=LmtpSettings)
+    inbound: tuple[InboundWebhook, ...] = ()
 
     @property
     def support_address_list(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""`postdesk serve`: SMTP listener, IMAP pollers, spool worker, outbox worker, scheduler, HTTP.
+"""`postdesk serve`: SMTP and LMTP listeners, IMAP pollers, spool worker, outbox worker,
+scheduler, HTTP.
 
 The SMTP listener runs in the asyncio loop of the main thread; the spool worker and the
 outbox worker run in processes of their own (postdesk/workers.py); the IMAP pollers are
@@ -10,6 +11,7 @@ finish, stop the threads, exit 0.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import threading
@@ -21,6 +23,7 @@ from typing import Any
 
 from ingest.listen.imap import ImapAccount as PollerAccount
 from ingest.listen.imap import ImapPoller, PollSettings
+from ingest.listen.lmtp import LmtpHandler, parse_listen, remove_socket, start_lmtp_server
 from ingest.listen.smtp import (
     SpoolingHandler,
     build_tls_context,
@@ -30,13 +33,15 @@ from ingest.listen.smtp import (
 from ingest.model import IngestResult, Outcome
 from ingest.spool import writer as spool_writer
 from postdesk.app import App
+from postdesk.config.intake import missing_inbound_secrets
+from postdesk.config.reader import ConfigError
 from postdesk.config.settings import Settings
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
 from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
-from store import migrate
+from store import intake_counts, migrate
 from store.cursors import DatabaseCursorStore
 
 log = logging.getLogger(__name__)
@@ -102,9 +107,9 @@ class Daemon:
             if self.wake_outbox is not None:
                 self.wake_outbox()
             return
-        for outcome, redactions, latency in item[1]:
+        for outcome, redactions, latency, source in item[1]:
             result = IngestResult(Outcome(outcome), None, None, "", redactions)
-            self.metrics.observe(result, latency)
+            self.metrics.observe(result, latency, source)
 
     def start_threads(self) -> None:
         """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""
@@ -118,6 +123,7 @@ class Daemon:
         stocked = app.spool.free.stock(at_most=app.spool.free.keep)
         log.debug("spool: %d empty files added to the free folder", stocked)
         self.metrics.track_spool(app.spool.depth)
+        self.metrics.track_recorded(functools.partial(recorded_intake_counts, app))
         assert self.storage is not None
         self.metrics.track_storage(self.storage)
         self.spool_process = WorkerProcess(
@@ -184,6 +190,12 @@ def storage_check(app: App) -> StorageCheck:
     return StorageCheck(directories, app.settings.ingest.min_free_bytes)
 
 
+def recorded_intake_counts(app: App) -> dict[str, int]:
+    """The paths counted by `postdesk ingest` and `import` (store.intake_counts)."""
+    with app.db.transaction() as session:
+        return intake_counts.counts(session)
+
+
 def _error_count(poller: ImapPoller) -> Callable[[], int]:
     return lambda: poller.error_count
 
@@ -220,16 +232,45 @@ async def _serve(daemon: Daemon) -> None:
         )
         daemon.smtp_port = server.sockets[0].getsockname()[1]
         log.info("smtp: listening on %s:%d", settings.smtp.host, daemon.smtp_port)
+    lmtp = await start_lmtp(daemon, spool_writers)
     log.info("postdesk serving (%s)", settings.desk.name)
     await stopping.wait()
     log.info("stopping: no new connections; finishing in-flight work")
+    if lmtp is not None:
+        lmtp.close()
     if server is not None:
         server.close()
         await asyncio.wait_for(server.wait_closed(), timeout=STOP_TIMEOUT_SECONDS)
+    if lmtp is not None:
+        await asyncio.wait_for(lmtp.wait_closed(), timeout=STOP_TIMEOUT_SECONDS)
+        remove_socket(parse_listen(settings.lmtp.listen))
+
+
+async def start_lmtp(daemon: Daemon, executor: ThreadPoolExecutor) -> asyncio.Server | None:
+    """The `[lmtp]` listener, when configured: the SMTP listener's checks and size limit."""
+    settings = daemon.app.settings
+    if not settings.lmtp.enabled:
+        return None
+    assert daemon.spool_process is not None
+    handler = LmtpHandler(
+        daemon.app.spool,
+        support_address_matcher(settings.support_address_list),
+        max_message_bytes=settings.smtp.max_message_bytes,
+        max_recipients=settings.smtp.max_recipients,
+        on_spooled=daemon.spool_process.wakeup,
+        executor=executor,
+    )
+    address = parse_listen(settings.lmtp.listen)
+    server = await start_lmtp_server(handler, address, socket_mode=settings.lmtp.socket_mode)
+    log.info("lmtp: listening on %s", address)
+    return server
 
 
 def run_daemon(settings: Settings) -> int:
     """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema."""
+    problems = missing_inbound_secrets(settings)
+    if problems:  # a webhook that cannot verify its requests must not run
+        raise ConfigError(problems[0])
     app = App.build(settings)
     migrate.ensure_current(app.db.engine, busy_timeout_seconds=app.db.busy_timeout_seconds)
     app.sync_directory()
