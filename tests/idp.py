@@ -22,6 +22,8 @@ from typing import Any
 import jwt
 import pytest
 
+from tests.dovecot import DovecotServer, started_dovecot
+
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
@@ -182,3 +184,11 @@ def idp() -> Iterator[IdentityProvider]:
     provider.start()
     yield provider
     provider.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(idp: IdentityProvider) -> Iterator[DovecotServer]:
+    """A Dovecot whose XOAUTH2 / OAUTHBEARER logins are checked at ``idp``'s introspection."""
+    server = started_dovecot(idp.introspection_url)
+    yield server
+    server.remove()
