@@ -119,11 +119,11 @@ def test_bad_oauth2_settings_name_their_key(oauth2: dict[str, Any], message: str
 
 
 def test_oauth2_table_needs_auth_oauth2() -> None:
-    with pytest.raises(ConfigError, match='imap\\[0\\].auth: expected "oauth2"'):
+    with pytest.raises(ConfigError, match=r'imap\[0\]\.auth: expected "oauth2"'):
         _account({"provider": "generic"}, auth="password", password="x")
 
 
 def test_password_accounts_still_need_a_password() -> None:
-    with pytest.raises(ConfigError, match="imap\\[0\\].password: required"):
+    with pytest.raises(ConfigError, match=r"imap\[0\]\.password: required"):
         _account(None, auth="password")
     assert _account(None, auth="password", password="pw").auth == "password"
