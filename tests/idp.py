@@ -9,6 +9,8 @@ expire every token at once, make the token endpoint fail, and count the requests
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -41,6 +43,7 @@ class IdentityProvider:
     app_users: dict[str, str] = field(default_factory=dict)  # client id -> mailbox (app-only)
     service_keys: dict[str, Any] = field(default_factory=dict)  # issuer -> public key
     refresh_tokens: dict[str, _Grant] = field(default_factory=dict)
+    codes: dict[str, tuple[_Grant, str, str]] = field(default_factory=dict)  # PKCE, redirect
     access_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     lifetime: int = 3600
     rotate_refresh_tokens: bool = False
@@ -78,6 +81,13 @@ class IdentityProvider:
             self.refresh_tokens[token] = _Grant(client_id, user)
         return token
 
+    def authorize(self, client_id: str, user: str, challenge: str, redirect_uri: str) -> str:
+        """What the provider's sign-in page does: a one-time code for ``user``."""
+        code = f"code-{secrets.token_urlsafe(12)}"
+        with self.lock:
+            self.codes[code] = (_Grant(client_id, user), challenge, redirect_uri)
+        return code
+
     def expire_all(self) -> None:
         """Every access token issued so far is no longer active (refresh tokens still work)."""
         with self.lock:
@@ -109,6 +119,8 @@ class IdentityProvider:
                 if user is None:
                     return 400, {"error": "unauthorized_client"}
                 return 200, self._issue(user)
+            if grant == "authorization_code":
+                return self._code(client_id, form)
             if grant == "refresh_token":
                 held = self.refresh_tokens.get(form.get("refresh_token", ""))
                 if held is None or held.client_id != client_id:
@@ -122,6 +134,23 @@ class IdentityProvider:
                 return 200, answer
             return 400, {"error": "unsupported_grant_type"}
 
+    def _code(self, client_id: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        held = self.codes.pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "").encode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+        if (
+            held is None
+            or held[0].client_id != client_id
+            or held[1] != challenge.decode()
+            or held[2] != form.get("redirect_uri")
+        ):
+            return 400, {"error": "invalid_grant"}
+        answer = self._issue(held[0].user)
+        refresh = f"rt-{secrets.token_urlsafe(24)}"
+        self.refresh_tokens[refresh] = held[0]
+        answer["refresh_token"] = refresh
+        return 200, answer
+
     def _assertion(self, assertion: str) -> tuple[int, dict[str, Any]]:
         try:
             issuer = jwt.decode(assertion, options={"verify_signature": False})["iss"]
@@ -129,7 +158,8 @@ class IdentityProvider:
                 assertion,
                 self.service_keys[issuer],
                 algorithms=["RS256"],
-                audience=self.token_url,
+                # google-auth names Google's endpoint whatever token_uri it posts to
+                audience=[self.token_url, "https://oauth2.googleapis.com/token"],
             )
         except (KeyError, jwt.PyJWTError):
             return 400, {"error": "invalid_grant"}

@@ -9,6 +9,7 @@ recovery); a rotated refresh token replacing the stored one.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ingest.listen.imap import ImapAccount, ImapPoller, LoginEvent, PollSettings
-from ingest.listen.imap_auth import AccessToken, OAuth2Login, TokenCache
+from ingest.listen.imap_auth import AccessToken, LoginFailed, OAuth2Login, TokenCache
 from ingest.listen.imap_cursor import MemoryCursorStore
 from ingest.listen.imap_settings import Backoff
 from ingest.listen.imap_tokens import RefreshTokenGrant, encode_credential
@@ -273,3 +274,59 @@ def test_password_accounts_keep_logging_in_with_a_password(box: OAuthMailbox) ->
         assert poller.run_once() == 0
     finally:
         poller.close()
+
+
+def test_google_service_account_signs_for_the_mailbox(
+    idp: IdentityProvider, oauth_dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    """google-auth signs a JWT assertion with the service account's key; the stand-in checks
+    it with the public key and issues a token for the subject, which Dovecot accepts."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ingest.listen.imap_tokens import GoogleServiceAccount
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    email = f"postdesk-{time.time_ns()}@project.iam.gserviceaccount.example"
+    idp.service_keys[email] = key.public_key()
+    key_file = tmp_path / "service-account.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": email,
+                "private_key_id": "k1",
+                "private_key": key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode(),
+                "token_uri": "https://oauth2.googleapis.com/token",
+                "client_id": "1234567890",
+            }
+        )
+    )
+    user, _ = oauth_dovecot.add_user()
+    fetch = GoogleServiceAccount(key_file, user, ("https://mail.google.com/",), idp.token_url)
+    token = fetch()
+    assert token.token in idp.issued() and token.expires_at > token.issued_at
+    account = ImapAccount(
+        host=oauth_dovecot.host, port=oauth_dovecot.port, tls=False, username=user, password=""
+    )
+    poller = ImapPoller(
+        account,
+        Spool(tmp_path / "spool"),
+        MemoryCursorStore(),
+        settings=FAST,
+        authenticator=OAuth2Login(user, TokenCache(fetch)),
+    )
+    try:
+        assert poller.run_once() == 0
+    finally:
+        poller.close()
+    wrong = GoogleServiceAccount(key_file, user, ("https://mail.google.com/",), idp.token_url)
+    idp.service_keys[email] = rsa.generate_private_key(65537, 2048).public_key()
+    with pytest.raises(LoginFailed, match="Google refused the service account's assertion"):
+        wrong()
+    with pytest.raises(LoginFailed, match="cannot be used"):
+        GoogleServiceAccount(tmp_path / "missing.json", user, (), idp.token_url)()
