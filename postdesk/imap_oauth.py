@@ -137,7 +137,10 @@ def _device_code(oauth: OAuth2Settings, out: IO[str]) -> str:
     cache = msal.SerializableTokenCache()
     try:
         app = msal.PublicClientApplication(
-            oauth.client_id, authority=oauth.authority_url, token_cache=cache
+            oauth.client_id,
+            authority=oauth.authority_url,
+            token_cache=cache,
+            instance_discovery=False,
         )
         flow = app.initiate_device_flow(scopes=list(oauth.scopes))
         if "user_code" not in flow:

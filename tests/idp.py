@@ -13,20 +13,27 @@ import base64
 import hashlib
 import json
 import secrets
+import ssl
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 
-from tests.dovecot import DovecotServer, started_dovecot
+from tests.dovecot import DovecotServer, self_signed_certificate, started_dovecot
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 @dataclass
@@ -50,13 +57,33 @@ class IdentityProvider:
     failing: int | None = None  # an HTTP status the token endpoint answers with, or None
     token_requests: int = 0
     introspections: int = 0
+    device_users: dict[str, str] = field(default_factory=dict)  # client id -> who signs in
+    devices: dict[str, _Grant] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    tls_server: ThreadingHTTPServer | None = None  # the same provider over https
+    tls_cert: Path = Path()
 
     @property
     def base_url(self) -> str:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def tls_base_url(self) -> str:
+        """The https address (``start_tls``): MSAL speaks to nothing else."""
+        assert self.tls_server is not None
+        return f"https://127.0.0.1:{self.tls_server.server_address[1]}"
+
+    def openid_configuration(self, tenant: str) -> dict[str, Any]:
+        """What MSAL reads at ``<authority>/v2.0/.well-known/openid-configuration``."""
+        base = self.tls_base_url
+        return {
+            "issuer": f"{base}/{tenant}/v2.0",
+            "authorization_endpoint": f"{base}/authorize",
+            "token_endpoint": f"{base}/token",
+            "device_authorization_endpoint": f"{base}/devicecode",
+        }
 
     @property
     def token_url(self) -> str:
@@ -66,10 +93,10 @@ class IdentityProvider:
     def introspection_url(self) -> str:
         return f"{self.base_url}/introspect"
 
-    def add_client(self, client_id: str | None = None) -> tuple[str, str]:
-        """Register a client; returns (client id, client secret)."""
+    def add_client(self, client_id: str | None = None, *, public: bool = False) -> tuple[str, str]:
+        """Register a client; returns (client id, client secret) ("" for a public client)."""
         client_id = client_id or f"client-{secrets.token_hex(4)}"
-        secret = secrets.token_urlsafe(16)
+        secret = "" if public else secrets.token_urlsafe(16)
         with self.lock:
             self.clients[client_id] = secret
         return client_id, secret
@@ -112,8 +139,13 @@ class IdentityProvider:
             if grant == JWT_BEARER:
                 return self._assertion(form.get("assertion", ""))
             client_id = form.get("client_id", "")
-            if self.clients.get(client_id) != form.get("client_secret") or not client_id:
+            if self.clients.get(client_id) != form.get("client_secret", "") or not client_id:
                 return 401, {"error": "invalid_client"}
+            if grant == DEVICE_CODE:
+                held = self.devices.pop(form.get("device_code", ""), None)
+                if held is None:
+                    return 400, {"error": "expired_token"}
+                return 200, self._signed_in(held)
             if grant == "client_credentials":
                 user = self.app_users.get(client_id)
                 if user is None:
@@ -126,6 +158,8 @@ class IdentityProvider:
                 if held is None or held.client_id != client_id:
                     return 400, {"error": "invalid_grant"}
                 answer = self._issue(held.user)
+                if held.client_id in self.device_users:  # an MSAL public client
+                    answer = self._signed_in(held, refresh=form["refresh_token"])
                 if self.rotate_refresh_tokens:
                     del self.refresh_tokens[form["refresh_token"]]
                     fresh = f"rt-{secrets.token_urlsafe(24)}"
@@ -133,6 +167,46 @@ class IdentityProvider:
                     answer["refresh_token"] = fresh
                 return 200, answer
             return 400, {"error": "unsupported_grant_type"}
+
+    def device_code(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Start a device-code sign-in; the person (``device_users``) approves at once."""
+        with self.lock:
+            user = self.device_users.get(form.get("client_id", ""))
+            if user is None:
+                return 400, {"error": "unauthorized_client"}
+            code = f"dc-{secrets.token_urlsafe(12)}"
+            self.devices[code] = _Grant(form["client_id"], user)
+        return 200, {
+            "device_code": code,
+            "user_code": "ABCD-EFGH",
+            "verification_uri": f"{self.base_url}/device",
+            "expires_in": 900,
+            "interval": 1,
+            "message": f"To sign in, open {self.base_url}/device and enter ABCD-EFGH.",
+        }
+
+    def _signed_in(self, held: _Grant, refresh: str | None = None) -> dict[str, Any]:
+        """Tokens for a person, with the id token and client info MSAL builds accounts from."""
+        answer = self._issue(held.user)
+        if refresh is None:
+            refresh = f"rt-{secrets.token_urlsafe(24)}"
+            self.refresh_tokens[refresh] = held
+        now = int(time.time())
+        claims = {
+            "iss": f"{self.base_url}/tenant/v2.0",
+            "sub": held.user,
+            "aud": held.client_id,
+            "iat": now,
+            "exp": now + 3600,
+            "oid": "00000000-0000-0000-0000-0000000000aa",
+            "tid": "tenant",
+            "preferred_username": held.user,
+        }
+        answer["id_token"] = _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(claims) + "."
+        answer["client_info"] = _b64({"uid": claims["oid"], "utid": "tenant"})
+        answer["refresh_token"] = refresh
+        answer["scope"] = "https://outlook.office.com/IMAP.AccessAsUser.All"
+        return answer
 
     def _code(self, client_id: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         held = self.codes.pop(form.get("code", ""), None)
@@ -174,6 +248,13 @@ class IdentityProvider:
             return {"active": True, "username": held[0]}
 
     def start(self) -> None:
+        self.server = self._serve(None)
+
+    def start_tls(self, context: ssl.SSLContext) -> None:
+        """Serve the same provider over https too."""
+        self.tls_server = self._serve(context)
+
+    def _serve(self, tls: ssl.SSLContext | None) -> ThreadingHTTPServer:
         idp = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -183,8 +264,24 @@ class IdentityProvider:
                 path = self.path.split("?")[0]
                 if path == "/token":
                     status, body = idp.token(form)
+                elif path == "/devicecode":
+                    status, body = idp.device_code(form)
                 elif path == "/introspect":
                     status, body = 200, idp.introspect(form.get("token", ""))
+                else:
+                    status, body = 404, {"error": "not_found"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                suffix = "/v2.0/.well-known/openid-configuration"
+                if path.endswith(suffix):
+                    status, body = 200, idp.openid_configuration(path[1 : -len(suffix)])
                 else:
                     status, body = 404, {"error": "not_found"}
                 data = json.dumps(body).encode()
@@ -197,14 +294,18 @@ class IdentityProvider:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        for server in (self.server, self.tls_server):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -214,6 +315,22 @@ def idp() -> Iterator[IdentityProvider]:
     provider.start()
     yield provider
     provider.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_idp(
+    idp: IdentityProvider, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[IdentityProvider, Path]:
+    """``idp`` served over https too, with a self-signed certificate (MSAL refuses plain
+    http); returns it and the certificate's path, for REQUESTS_CA_BUNDLE."""
+    if idp.tls_server is None:
+        folder = tmp_path_factory.mktemp("idp-tls")
+        cert, key = self_signed_certificate(folder)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        idp.start_tls(context)
+        idp.tls_cert = cert
+    return idp, idp.tls_cert
 
 
 @pytest.fixture(scope="session")

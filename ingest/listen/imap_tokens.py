@@ -182,7 +182,11 @@ def _msal_result(result: dict[str, Any] | None, now: datetime, what: str) -> Acc
 
 @dataclass
 class MicrosoftAppOnly:
-    """Client credentials with MSAL: the app's own token, for any mailbox it was granted."""
+    """Client credentials with MSAL: the app's own token, for any mailbox it was granted.
+
+    Asked again while MSAL's cache still holds the token it gave last (the server refused it,
+    or it is near its end), a new MSAL application with an empty cache gets a new one.
+    """
 
     authority: str
     client_id: str
@@ -190,32 +194,44 @@ class MicrosoftAppOnly:
     scopes: Sequence[str]
     clock: Callable[[], datetime] = utcnow
     _app: Any = field(default=None, repr=False)
+    _last: str = field(default="", repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self) -> AccessToken:
         now = self.clock()
+        with self._lock:
+            result = self._acquire()
+            if result and result.get("access_token") == self._last:
+                self._app = None
+                result = self._acquire()
+            token = _msal_result(result, now, "Microsoft app-only sign-in")
+            self._last = token.token
+            return token
+
+    def _acquire(self) -> dict[str, Any] | None:
         try:
-            with self._lock:
-                if self._app is None:
-                    self._app = msal.ConfidentialClientApplication(
-                        self.client_id,
-                        client_credential=self.client_secret,
-                        authority=self.authority,
-                    )
-                result = self._app.acquire_token_for_client(scopes=list(self.scopes))
-        except LoginFailed:
-            raise
+            if self._app is None:
+                self._app = msal.ConfidentialClientApplication(
+                    self.client_id,
+                    client_credential=self.client_secret,
+                    authority=self.authority,
+                    instance_discovery=False,  # no call to another host than the authority
+                )
+            result: dict[str, Any] | None = self._app.acquire_token_for_client(
+                scopes=list(self.scopes)
+            )
+            return result
         except Exception as exc:  # MSAL raises ValueError and requests' errors alike
             self._app = None
             raise LoginFailed(
                 f"Microsoft sign-in at {self.authority} failed ({type(exc).__name__})"
             ) from None
-        return _msal_result(result, now, "Microsoft app-only sign-in")
 
 
 @dataclass
 class MicrosoftDelegated:
-    """The MSAL token cache of a device-code login, kept sealed; renewed silently."""
+    """The MSAL token cache of a device-code login, kept sealed; renewed silently (with the
+    refresh token in the cache when MSAL's access token is the one given last)."""
 
     authority: str
     client_id: str
@@ -223,6 +239,7 @@ class MicrosoftDelegated:
     scopes: Sequence[str]
     vault: Vault
     clock: Callable[[], datetime] = utcnow
+    _last: str = field(default="", repr=False)
 
     def __call__(self) -> AccessToken:
         cache = msal.SerializableTokenCache()
@@ -230,21 +247,30 @@ class MicrosoftDelegated:
         now = self.clock()
         try:
             app = msal.PublicClientApplication(
-                self.client_id, authority=self.authority, token_cache=cache
+                self.client_id,
+                authority=self.authority,
+                token_cache=cache,
+                instance_discovery=False,
             )
             accounts = app.get_accounts(username=self.username) or app.get_accounts()
-            result = (
-                app.acquire_token_silent(list(self.scopes), account=accounts[0])
-                if accounts
-                else None
-            )
+            if not accounts:
+                raise LoginFailed(f"the stored sign-in holds no account; {_LOGIN_AGAIN}")
+            result = app.acquire_token_silent(list(self.scopes), account=accounts[0])
+            if result and result.get("access_token") == self._last:
+                result = app.acquire_token_silent(
+                    list(self.scopes), account=accounts[0], force_refresh=True
+                )
+        except LoginFailed:
+            raise
         except Exception as exc:  # MSAL raises ValueError and requests' errors alike
             raise LoginFailed(
                 f"Microsoft sign-in at {self.authority} failed ({type(exc).__name__})"
             ) from None
         if cache.has_state_changed:
             self.vault.save(encode_credential("msal_cache", cache.serialize()))
-        return _msal_result(result, now, "Microsoft delegated sign-in")
+        token = _msal_result(result, now, "Microsoft delegated sign-in")
+        self._last = token.token
+        return token
 
 
 @dataclass
