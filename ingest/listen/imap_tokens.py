@@ -35,6 +35,7 @@ from google.oauth2 import service_account
 
 from ingest.listen.imap_auth import AccessToken, LoginFailed
 from store.clock import utcnow
+from store.errors import StoreError
 from store.imap_credentials import CredentialKeyError
 
 __all__ = [
@@ -141,7 +142,12 @@ def _token_from(answer: dict[str, Any], now: datetime, source: str) -> AccessTok
 
 @dataclass
 class RefreshTokenGrant:
-    """``grant_type=refresh_token`` at ``token_url`` with the stored refresh token."""
+    """``grant_type=refresh_token`` at ``token_url`` with the stored refresh token.
+
+    A rotated refresh token that cannot be stored (the database is unreachable) is held in
+    memory and used, and storing it is tried again at the next refresh: the provider has
+    already voided the old one.
+    """
 
     token_url: str
     client_id: str
@@ -149,9 +155,13 @@ class RefreshTokenGrant:
     scopes: Sequence[str]
     vault: Vault
     clock: Callable[[], datetime] = utcnow
+    _unsaved: str = field(default="", repr=False)
 
     def __call__(self) -> AccessToken:
-        refresh = decode_credential(self.vault, "refresh_token")
+        pending = self._unsaved
+        if pending:
+            self._store(pending)
+        refresh = pending or decode_credential(self.vault, "refresh_token")
         form = {
             "grant_type": "refresh_token",
             "refresh_token": refresh,
@@ -166,9 +176,22 @@ class RefreshTokenGrant:
         token = _token_from(answer, now, f"the token endpoint {self.token_url}")
         rotated = answer.get("refresh_token")
         if isinstance(rotated, str) and rotated and rotated != refresh:
-            self.vault.save(encode_credential("refresh_token", rotated))
-            log.info("oauth2: the provider rotated the refresh token; the new one is stored")
+            self._unsaved = rotated
+            self._store(rotated)
         return token
+
+    def _store(self, refresh: str) -> None:
+        try:
+            self.vault.save(encode_credential("refresh_token", refresh))
+        except StoreError as exc:
+            log.warning(
+                "oauth2: the rotated refresh token cannot be stored (%s); held in memory, "
+                "stored at the next refresh",
+                type(exc).__name__,
+            )
+            return
+        self._unsaved = ""
+        log.info("oauth2: the provider rotated the refresh token; the new one is stored")
 
 
 def _msal_result(result: dict[str, Any] | None, now: datetime, what: str) -> AccessToken:

@@ -10,10 +10,11 @@ recovery); a rotated refresh token replacing the stored one.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ingest.listen.imap_tokens import RefreshTokenGrant, encode_credential
 from ingest.spool.queue import Spool
 from store import migrate
 from store.db import Database
+from store.errors import StoreUnreachable
 from store.imap_credentials import ImapCredentials
 from tests.dovecot import DovecotServer
 from tests.idp import IdentityProvider, idp, oauth_dovecot
@@ -142,14 +144,19 @@ def box(
 
 
 @pytest.mark.parametrize("mechanism", ["xoauth2", "oauthbearer"])
-def test_oauth2_login_fetches_the_mail(box: OAuthMailbox, mechanism: str) -> None:
+def test_oauth2_login_fetches_the_mail(
+    box: OAuthMailbox, mechanism: str, caplog: pytest.LogCaptureFixture
+) -> None:
     box.append(message(1), message(2), message(3))
     poller = box.poller(mechanism)
-    try:
-        assert poller.run_once() == 3
-    finally:
-        poller.close()
+    with caplog.at_level(logging.DEBUG):
+        try:
+            assert poller.run_once() == 3
+        finally:
+            poller.close()
     assert len(box.drain()) == 3
+    for secret in (box.refresh, *box.idp.issued()):  # not even at DEBUG
+        assert secret not in caplog.text
     assert [e.error for e in box.events] == [None]  # the first success is reported once
     assert poller.login_failures == 0 and poller.login_failing_since is None
 
@@ -224,6 +231,30 @@ def test_a_rotated_refresh_token_replaces_the_stored_one(box: OAuthMailbox) -> N
     stored = box.credentials.load("oauth")
     assert stored is not None and box.refresh.encode() not in stored  # replaced
     assert box.grant().token in box.idp.issued()  # and the new one works
+
+
+def test_a_rotated_refresh_token_that_cannot_be_stored_is_kept(box: OAuthMailbox) -> None:
+    box.idp.rotate_refresh_tokens = True
+    saves: list[bytes] = []
+
+    class Unreachable:
+        down = True
+
+        def load(self) -> bytes | None:
+            return box.credentials.load("oauth")
+
+        def save(self, credential: bytes) -> None:
+            if self.down:
+                raise StoreUnreachable("database unreachable")
+            saves.append(credential)
+
+    vault = Unreachable()
+    grant = replace(box.grant, vault=vault)
+    assert grant().token in box.idp.issued()  # rotated; the store is down
+    assert grant().token in box.idp.issued()  # the held one is used (the old one is void)
+    vault.down = False
+    assert grant().token in box.idp.issued()
+    assert len(saves) == 2 and box.refresh.encode() not in saves[-1]
 
 
 def test_the_access_token_is_renewed_before_it_expires() -> None:
