@@ -12,6 +12,7 @@ in `postdesk imap status`; after a new login the mailbox recovers by itself.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from email.utils import make_msgid
 from pathlib import Path
@@ -20,7 +21,15 @@ from typing import Any
 import pytest
 
 from tests.dovecot import DovecotServer
-from tests.e2e.serve_helpers import Recorded, ServeConfig, ServeProcess, serve_config, wait_until
+from tests.e2e.cli import POSTDESK
+from tests.e2e.serve_helpers import (
+    Recorded,
+    ServeConfig,
+    ServeProcess,
+    child_env,
+    serve_config,
+    wait_until,
+)
 from tests.helpers import mail
 from tests.idp import IdentityProvider, idp, oauth_dovecot
 
@@ -86,12 +95,8 @@ def desk(
     yield config, user, refresh
 
 
-def _login(config: ServeConfig, refresh: str) -> Any:
-    import subprocess
-
-    from tests.e2e.cli import POSTDESK
-    from tests.e2e.serve_helpers import child_env
-
+def _login(config: ServeConfig, refresh: str) -> subprocess.CompletedProcess[str]:
+    """`postdesk imap login ACCOUNT` with the refresh token on standard input."""
     return subprocess.run(
         [*POSTDESK, "--config", str(config.path), "imap", "login", ACCOUNT],
         input=refresh + "\n",
