@@ -7,6 +7,8 @@ plaintext password; plain IMAP with STARTTLS on ``port``, implicit TLS on ``tls_
 self-signed certificate; 127.0.0.1 only), runs ``dovecot -F`` as a child process, and can stop,
 restart and reset a mailbox's UIDVALIDITY. The ``dovecot`` fixture (session scope) yields a
 running server, or skips (fails under POSTDESK_REQUIRE_SERVICES=1) when it cannot start.
+``DovecotServer.create(introspection_url)`` also accepts XOAUTH2 and OAUTHBEARER, checked by
+Dovecot's ``oauth2`` passdb at that RFC 7662 endpoint (tests/idp.py runs one).
 Supports Dovecot 2.3 (Debian 12); 2.4 changed the configuration syntax and is refused clearly.
 """
 
@@ -347,15 +349,7 @@ class DovecotServer:
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """A running throwaway Dovecot for the whole session; tests add their own users."""
-    problem = ensure_dovecot()
-    if problem is not None:
-        skip_or_fail(problem)
-    server = DovecotServer.create()
-    try:
-        server.start()
-    except (RuntimeError, OSError) as exc:
-        server.remove()
-        skip_or_fail(f"cannot start dovecot: {exc}")
+    server = started_dovecot()
     yield server
     server.remove()
 
