@@ -37,6 +37,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "db": ("database", "db"),
     "check-config": ("database", "check_config"),
     "redact": ("redact", "redact"),
+    "imap": ("imap", "imap"),
 }
 
 
@@ -134,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade")
     sub.add_parser("check-config", help="validate the configuration file")
+    imap = sub.add_parser("imap", help="IMAP mailboxes that log in with OAuth2").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    imap_login = imap.add_parser(
+        "login",
+        help="sign in interactively (Microsoft device code, Google browser, or a refresh token "
+        "on stdin) and store the credential encrypted with the secret key",
+    )
+    imap_login.add_argument("account", help="the [[imap]] name")
+    imap.add_parser("status", help="whether each account can log in").add_argument(
+        "--json", action="store_true"
+    )
     return parser
 
 

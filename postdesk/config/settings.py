@@ -102,6 +102,22 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """`[imap.oauth2]`: where an account's access tokens come from (see docs/operations.md)."""
+
+    provider: str  # "microsoft", "google" or "generic"
+    flow: str  # microsoft: "app" | "device_code"; google: "service_account" | "installed";
+    # generic: "refresh_token"
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+    token_url: str  # google and generic: the token endpoint
+    authority_url: str  # microsoft: https://login.microsoftonline.com/<tenant>
+    authorization_url: str  # google installed-app: where the browser signs in
+    service_account_file: Path | None
+
+
+@dataclass(frozen=True, slots=True)
 class ImapAccount:
     name: str
     host: str
@@ -113,6 +129,9 @@ class ImapAccount:
     processed_mailbox: str
     idle: bool
     poll_interval_seconds: float
+    auth: str = "password"  # or "oauth2"
+    sasl: str = "xoauth2"  # or "oauthbearer" (auth = "oauth2" only)
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.listen.imap import ImapAccount as PollerAccount
-from ingest.listen.imap import ImapPoller, PollSettings
+from ingest.listen.imap import ImapPoller, LoginEvent, PollSettings
 from ingest.listen.lmtp import LmtpHandler, parse_listen, remove_socket, start_lmtp_server
 from ingest.listen.smtp import (
     SpoolingHandler,
@@ -36,6 +36,7 @@ from postdesk.app import App
 from postdesk.config.intake import missing_inbound_secrets
 from postdesk.config.reader import ConfigError
 from postdesk.config.settings import Settings
+from postdesk.imap_oauth import authenticator
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
@@ -43,6 +44,7 @@ from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import intake_counts, migrate
 from store.cursors import DatabaseCursorStore
+from store.imap_credentials import ImapCredentials
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 10.0
@@ -90,16 +92,62 @@ class Daemon:
                 body["status"] = "degraded"  # mail is accepted and decided no longer
             healthy = False
             reasons += storage_reasons
+        login_reasons = self._login_reasons()
+        if login_reasons:
+            if healthy:
+                body["status"] = "degraded"  # the other mailboxes and listeners still work
+            healthy = False
+            reasons += login_reasons
         if reasons:
             body["reasons"] = reasons
         body["imap"] = {
             p.account.account_key: {
                 "last_success_at": p.last_success_at.isoformat() if p.last_success_at else None,
                 "errors": p.error_count,
+                "login_failures": p.login_failures,
+                "login_failing_since": (
+                    p.login_failing_since.isoformat() if p.login_failing_since else None
+                ),
             }
             for p in self.pollers
         }
         return healthy, body
+
+    def _login_reasons(self) -> list[str]:
+        """One reason per mailbox that cannot log in: since when, why, and what fixes it."""
+        auth = {a.name: a.auth for a in self.app.settings.imap}
+        reasons = []
+        for poller in self.pollers:
+            since = poller.login_failing_since
+            if since is None:
+                continue
+            name = poller.account.account_key
+            fix = (
+                f"run: postdesk imap login {name}"
+                if auth.get(name) == "oauth2"
+                else "check the account's password"
+            )
+            reasons.append(
+                f"imap {name}: cannot log in since {since.isoformat(timespec='seconds')} "
+                f"({poller.login_error}); {fix}"
+            )
+        return reasons
+
+    def _on_login(self, credentials: ImapCredentials, oauth2: bool) -> Callable[[LoginEvent], None]:
+        """Count failed logins in /metrics; for OAuth2 accounts keep the login state in the
+        database too (the ops digest names the mailbox and `postdesk imap login`)."""
+
+        def report(event: LoginEvent) -> None:
+            if event.error is not None:
+                self.metrics.imap_login_failures.labels(event.account).inc()
+            if not oauth2:
+                return
+            if event.error is not None:
+                credentials.login_failed(event.account, event.error, event.at)
+            else:
+                credentials.login_succeeded(event.account)
+
+        return report
 
     def _spool_report(self, item: tuple[Any, ...]) -> None:
         """A step's decisions for /metrics, or a commit: wake the outbox worker for its mails."""
@@ -131,6 +179,7 @@ class Daemon:
         )
         self.spool_process.start()
         cursors = DatabaseCursorStore(app.db)
+        credentials = ImapCredentials(app.db, settings.desk.secret_key)
         for account in settings.imap:
             poller = ImapPoller(
                 PollerAccount(
@@ -148,6 +197,8 @@ class Daemon:
                 cursors,
                 settings=PollSettings(poll_interval=account.poll_interval_seconds),
                 on_spooled=self.spool_process.wakeup,
+                authenticator=authenticator(account, credentials),
+                on_login=self._on_login(credentials, account.auth == "oauth2"),
             )
             self.pollers.append(poller)
             self.metrics.track_imap(account.name, _error_count(poller))

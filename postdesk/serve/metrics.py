@@ -44,6 +44,12 @@ class Metrics:
             ["account"],
             registry=self.registry,
         )
+        self.imap_login_failures = Counter(
+            "postdesk_imap_login_failures",
+            "Failed IMAP logins (token refresh refused or unreachable, credentials refused)",
+            ["account"],
+            registry=self.registry,
+        )
         self.storage_free = Gauge(
             "postdesk_storage_free_bytes",
             "Bytes free to postdesk in the filesystem of each directory it writes",
@@ -86,6 +92,7 @@ class Metrics:
 
     def track_imap(self, account: str, errors: Callable[[], int]) -> None:
         self.imap_errors.labels(account).set_function(errors)
+        self.imap_login_failures.labels(account)  # shown as 0 before the first failure
 
     def track_storage(self, check: StorageCheck) -> None:
         """Free bytes and writability of each directory of `check`, probed at each scrape."""
