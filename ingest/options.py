@@ -43,6 +43,9 @@ class PipelineOptions:
     ops_addresses: tuple[str, ...] = ()
     team_address: str | None = None
     from_address: str = ""
+    # Mail to customers: the desk's default language, and organisations' own (by name).
+    language: str = "en"
+    organisation_languages: dict[str, str] = field(default_factory=dict)
 
     @property
     def support_set(self) -> frozenset[str]:

@@ -70,6 +70,8 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         ops_addresses=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         from_address=settings.outbound.from_address,
+        language=desk.language,
+        organisation_languages={o.name: o.language for o in settings.organisations if o.language},
     )
 
 

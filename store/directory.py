@@ -242,3 +242,16 @@ def partner_clients(session: Session, organisation_id: int) -> frozenset[int]:
 
 def organisation_id_by_name(session: Session, name: str) -> int | None:
     return session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name))
+
+
+def organisation_name(session: Session, organisation_id: int) -> str | None:
+    """The name of an organisation (cached for the session)."""
+    cache = _cache(session, "organisation_names")
+    key = str(organisation_id)
+    if key not in cache:
+        cache[key] = session.scalar(
+            select(OrganisationRow.name).where(OrganisationRow.id == organisation_id)
+        )
+    found = cache[key]
+    assert found is None or isinstance(found, str)
+    return found

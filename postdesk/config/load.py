@@ -29,6 +29,7 @@ from postdesk.config.settings import (
     ImapAccount,
     IngestSettings,
     LoggingSettings,
+    NotifySettings,
     OpsSettings,
     Organisation,
     OutboundSettings,
@@ -40,6 +41,7 @@ from postdesk.config.settings import (
     StaffMember,
     SupportAddress,
 )
+from store.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = ["ConfigError", "load_settings", "settings_from_mapping"]
 
@@ -97,6 +99,7 @@ def settings_from_mapping(
         staff=tuple(_staff(t) for t in root.tables("staff")),
         organisations=tuple(_organisation(t) for t in root.tables("organisations")),
         templates_dir=root.path("templates_dir", None, base),
+        notify=_notify(root.table("notify")),
     )
     root.finish()
     _cross_check(settings)
@@ -134,6 +137,8 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         trust_staff_from=t.flag("trust_staff_from", False),
         categories=categories,
         default_category=default_category,
+        language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE),
+        staff_language=t.choice("staff_language", LANGUAGES, DEFAULT_LANGUAGE),
     )
     t.finish()
     return settings
@@ -383,9 +388,19 @@ def _organisation(t: Table) -> Organisation:
         domains=tuple(d.lower().lstrip("@") for d in t.str_list("domains")),
         contacts=tuple(contacts),
         partner_of=t.str_list("partner_of"),
+        language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE) if t.has("language") else None,
     )
     t.finish()
     return org
+
+
+def _notify(t: Table) -> NotifySettings:
+    settings = NotifySettings(
+        customer_escalation_mail=t.flag("customer_escalation_mail", True),
+        customer_reminder_mail=t.flag("customer_reminder_mail", True),
+    )
+    t.finish()
+    return settings
 
 
 def _cross_check(settings: Settings) -> None:

@@ -80,6 +80,10 @@ class DeskSettings:
     trust_staff_from: bool
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     default_category: str = "general"
+    # Mail to customers when neither their organisation nor their mail names a language;
+    # mail to staff and ops (staff_language).
+    language: str = "en"
+    staff_language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,15 @@ class Organisation:
     domains: tuple[str, ...]
     contacts: tuple[Contact, ...]
     partner_of: tuple[str, ...]
+    language: str | None = None  # of mail to its people; None: from their mail, else desk's
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """[notify]: which automatic mails customers get."""
+
+    customer_escalation_mail: bool = True  # "escalated, we are sorry" at an SLA breach
+    customer_reminder_mail: bool = True  # "we are waiting for your reply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +252,7 @@ class Settings:
     staff: tuple[StaffMember, ...]
     organisations: tuple[Organisation, ...]
     templates_dir: Path | None = field(default=None)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def support_address_list(self) -> tuple[str, ...]:
