@@ -293,7 +293,7 @@ def duration(value: object, language: str) -> str:
 # Why an attachment or a field line was not used, as ingest words it: (pattern, translations).
 _REASONS: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
     (
-        re.compile(r"^blocked file type (?P<x>\.\S+)$"),
+        re.compile(r"^blocked file type ?(?P<x>\.\S+)?$"),
         {
             "de": "Dateityp {x} ist nicht erlaubt",
             "fr": "type de fichier {x} non autorisé",
@@ -384,5 +384,6 @@ def reason(text: object, language: str) -> str:
     for pattern, words in _REASONS:
         match = pattern.match(value)
         if match and language in words:
-            return words[language].format(**match.groupdict())
+            found = {name: value or "" for name, value in match.groupdict().items()}
+            return " ".join(words[language].format(**found).split())
     return value
