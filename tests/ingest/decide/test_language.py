@@ -125,6 +125,8 @@ def test_detection_needs_enough_text_and_a_language_the_desk_writes() -> None:
         "Buongiorno, da stamattina l'esportazione delle chiamate non funziona più. Potete aiutarmi?"
     )
     assert detect_language(italian) is None
+    russian = "Здравствуйте, у меня с сегодняшнего утра не работает экспорт звонков, помогите"
+    assert detect_language(russian) is None  # not a script the desk writes
     assert detect_language(GERMAN) == detect_language(GERMAN)  # seeded: the same every time
 
 
