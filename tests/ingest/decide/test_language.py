@@ -58,6 +58,7 @@ def test_a_german_customer_by_content_language_gets_german_mail(desk: Desk) -> N
     assert result.outcome is Outcome.CREATED
     [row] = desk.outbox("confirmation")
     assert row.context["ticket"]["language"] == "de"
+    assert desk.ticket(str(result.ticket))["language"] == "de"  # tickets show --json
     text = _confirmation_text(desk)
     assert text.startswith("Guten Tag,\n\nvielen Dank für Ihre Nachricht")
     assert "Priorität:" in text
