@@ -95,6 +95,7 @@ class RenderedMail:
     subject: str
     text: str
     html: str
+    language: str = DEFAULT_LANGUAGE  # what it is written in (its Content-Language)
 
 
 def _when(value: Any, fmt: str | None = None, language: str = DEFAULT_LANGUAGE) -> str:
@@ -258,7 +259,9 @@ class Renderer:
         language = self.language_for(kind, context)
         values["language"] = language
         subject, text, html = (self._render_part(kind, part, values, language) for part in PARTS)
-        return RenderedMail(subject=" ".join(subject.split()), text=wrap_text(text), html=html)
+        return RenderedMail(
+            subject=" ".join(subject.split()), text=wrap_text(text), html=html, language=language
+        )
 
     def _render_part(self, kind: str, part: str, values: dict[str, Any], language: str) -> str:
         name = f"{kind}.{part}.j2"

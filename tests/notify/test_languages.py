@@ -63,7 +63,7 @@ def test_each_customer_kind_renders_in_each_language(
     renderer: Renderer, language: str, kind: str
 ) -> None:
     rendered = renderer.render(kind, _in(language, kind))
-    assert renderer.language_for(kind, _in(language, kind)) == language
+    assert renderer.language_for(kind, _in(language, kind)) == language == rendered.language
     assert rendered.subject and "{{" not in rendered.text + rendered.subject
     assert any(marker in rendered.text for marker in MARKERS[language]), rendered.text
     assert f'<html lang="{language}">' in rendered.html
