@@ -221,3 +221,15 @@ def test_a_word_longer_than_a_line_stays_whole() -> None:
     link = "https://files.example/" + "a" * 90
     wrapped = wrap_text(f"Please download it from {link} today.")
     assert wrapped.split("\n") == ["Please download it from", link, "today."]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_mail_is_wrapped_and_signs_with_dash_dash_space(
+    renderer: Renderer, kind: str
+) -> None:
+    text = renderer.render(kind, CONTEXTS[kind]).text
+    lines = text.split("\n")
+    assert all(len(line) <= WIDTH for line in lines), [x for x in lines if len(x) > WIDTH]
+    assert "--" not in lines
+    if "_staff_footer" in (builtin_templates_dir() / f"{kind}.txt.j2").read_text():
+        assert "-- " in lines
