@@ -97,9 +97,11 @@ def language_of_mail(ctx: Context, organisation_id: int | None) -> str:
     if organisation_id is not None and options.organisation_languages:
         name = directory.organisation_name(ctx.session, organisation_id)
         organisation_language = options.organisation_languages.get(name or "")
+    # automated mail (alerts) is never answered: not worth the detector's time
+    text = "" if ctx.automated else f"{ctx.content.subject}\n{ctx.content.visible}"
     return choose_language(
         organisation_language=organisation_language,
         content_language=ctx.parsed.content_language,
-        text=f"{ctx.content.subject}\n{ctx.content.visible}",
+        text=text,
         default=options.language,
     )
