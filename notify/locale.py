@@ -357,6 +357,15 @@ _REASONS: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
     ),
     (re.compile(r"^empty$"), {"de": "leer", "fr": "vide", "es": "vacío", "nl": "leeg"}),
     (
+        re.compile(r"^compressed too highly to be checked \(a possible zip bomb\)$"),
+        {
+            "de": "zu stark komprimiert, um geprüft zu werden (möglicherweise eine Zip-Bombe)",
+            "fr": "trop compressé pour être vérifié (possible bombe de décompression)",
+            "es": "demasiado comprimido para poder revisarlo (posible bomba de descompresión)",
+            "nl": "te sterk gecomprimeerd om te controleren (mogelijk een zipbom)",
+        },
+    ),
+    (
         re.compile(r"^not an organisation you may open tickets for$"),
         {
             "de": "für diese Organisation dürfen Sie keine Tickets eröffnen",
@@ -377,10 +386,62 @@ _REASONS: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
 )
 
 
+# "contains a password and an API key": a document withheld for the secrets in it.
+_CONTAINS = {
+    "de": ("enthält {x}", " und "),
+    "fr": ("contient {x}", " et "),
+    "es": ("contiene {x}", " y "),
+    "nl": ("bevat {x}", " en "),
+}
+_DOCUMENT_SECRETS = {
+    "a password": "password",
+    "an API key": "api_key",
+    "a private key": "private_key",
+    "an access token": "bearer_token",
+    "a password in a link": "url_credentials",
+    "a database password": "connection_string",
+    "a one-time code": "otp_code",
+    "recovery codes": "recovery_code",
+    "a payment card number": "card",
+    "a card security code": "card_cvv",
+    "a card expiry date": "card_expiry",
+}
+
+
+# German objects of "enthält" where the accusative differs from the listed (nominative) form.
+_ACCUSATIVE = {
+    "de": {
+        "api_key": "einen API-Schlüssel",
+        "private_key": "einen privaten Schlüssel",
+        "otp_code": "einen Einmalcode",
+        "recovery_code": "einen Wiederherstellungscode",
+    }
+}
+
+
+def _contains(value: str, language: str) -> str | None:
+    """`contains a password and an API key` in `language`, or None if it is not such."""
+    if not value.startswith("contains ") or language not in _CONTAINS:
+        return None
+    head, _, last = value.removeprefix("contains ").rpartition(" and ")
+    phrases = [*(head.split(", ") if head else []), last]
+    kinds = [_DOCUMENT_SECRETS.get(phrase) for phrase in phrases]
+    if None in kinds:
+        return None
+    accusative = _ACCUSATIVE.get(language, {})
+    words = [accusative.get(str(kind)) or _KINDS[language][str(kind)][0] for kind in kinds]
+    pattern, conjunction = _CONTAINS[language]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + conjunction + words[-1]
+    return pattern.format(x=listed)
+
+
 def reason(text: object, language: str) -> str:
     """Why ingest did not keep an attachment or use a field line, in `language` where the
     wording is known (it is English otherwise)."""
     value = str(text)
+    contains = _contains(value, language)
+    if contains is not None:
+        return contains
     for pattern, words in _REASONS:
         match = pattern.match(value)
         if match and language in words:

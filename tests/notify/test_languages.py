@@ -182,6 +182,12 @@ def test_dates_durations_and_labels_in_each_language(renderer: Renderer) -> None
     assert locale.label("my_category", "de") == "My category"
     assert locale.reason("blocked file type .exe", "de") == "Dateityp .exe ist nicht erlaubt"
     assert locale.reason("something new", "fr") == "something new"
+    assert locale.reason("contains a password", "nl") == "bevat een wachtwoord"
+    assert (
+        locale.reason("contains a password, an API key and a payment card number", "de")
+        == "enthält ein Passwort, einen API-Schlüssel und eine Kartennummer"
+    )
+    assert locale.reason("contains a secret", "es") == "contains a secret"
 
 
 def test_language_tags_are_read_leniently() -> None:
