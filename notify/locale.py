@@ -357,6 +357,33 @@ _REASONS: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
     ),
     (re.compile(r"^empty$"), {"de": "leer", "fr": "vide", "es": "vacío", "nl": "leeg"}),
     (
+        re.compile(r"^category must be one of (?P<x>.+)$"),
+        {
+            "de": "Kategorie muss eine von diesen sein: {x}",
+            "fr": "la catégorie doit être l'une de celles-ci : {x}",
+            "es": "la categoría debe ser una de estas: {x}",
+            "nl": "categorie moet een van deze zijn: {x}",
+        },
+    ),
+    (
+        re.compile(r"^visibility must be private or organisation$"),
+        {
+            "de": "Sichtbarkeit muss private oder organisation sein",
+            "fr": "la visibilité doit être private ou organisation",
+            "es": "la visibilidad debe ser private u organisation",
+            "nl": "zichtbaarheid moet private of organisation zijn",
+        },
+    ),
+    (
+        re.compile(r"^call reference must be a single word like (?P<x>\S+)$"),
+        {
+            "de": "Vorgangsnummer muss ein einzelnes Wort sein, zum Beispiel {x}",
+            "fr": "la référence d'appel doit être un seul mot, par exemple {x}",
+            "es": "la referencia de llamada debe ser una sola palabra, por ejemplo {x}",
+            "nl": "het referentienummer moet één woord zijn, bijvoorbeeld {x}",
+        },
+    ),
+    (
         re.compile(r"^compressed too highly to be checked \(a possible zip bomb\)$"),
         {
             "de": "zu stark komprimiert, um geprüft zu werden (möglicherweise eine Zip-Bombe)",
