@@ -46,6 +46,9 @@ class PipelineOptions:
     # The highest priority a customer's `Priority:` line may set, unless the customer's
     # organisation says otherwise (`store.directory.organisation_max_priority`).
     customer_max_priority: str = "high"
+    # Mail to customers: the desk's default language, and organisations' own (by name).
+    language: str = "en"
+    organisation_languages: dict[str, str] = field(default_factory=dict)
 
     @property
     def support_set(self) -> frozenset[str]:

@@ -134,6 +134,8 @@ class _Sweeper:
                 target=state.target,
                 due=iso(state.due),
             )
+        if not self.options.customer_escalation_mail:
+            return ticket
         self.requester_mail(
             "escalation_customer",
             ticket,
@@ -173,6 +175,8 @@ class _Sweeper:
             since = ticket.status_changed_at
             if self.now >= since + close_after:
                 self.close(ticket, since, close_after.days)
+                continue
+            if not self.options.customer_reminder_mail:
                 continue
             before = self.report.mails
             self.requester_mail(

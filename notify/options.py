@@ -52,6 +52,9 @@ class SweepOptions:
     digest_to: tuple[str, ...] = ()
     team_address: str | None = None
     desk_name: str = "Support"
+    # [notify]: the requester's "escalated" mail at a breach, and "waiting for your reply".
+    customer_escalation_mail: bool = True
+    customer_reminder_mail: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,8 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         team_address=settings.ops.team_address,
         from_address=settings.outbound.from_address,
         customer_max_priority=desk.customer_max_priority,
+        language=desk.language,
+        organisation_languages={o.name: o.language for o in settings.organisations if o.language},
     )
 
 

@@ -22,7 +22,12 @@ from store.records import iso
 
 
 def renderer(settings: Settings) -> Renderer:
-    return Renderer(desk_name=settings.desk.name, templates_dir=settings.templates_dir)
+    return Renderer(
+        desk_name=settings.desk.name,
+        templates_dir=settings.templates_dir,
+        language=settings.desk.language,
+        staff_language=settings.desk.staff_language,
+    )
 
 
 def transport(settings: Settings) -> Transport:
@@ -93,6 +98,8 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
         digest_to=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         desk_name=settings.desk.name,
+        customer_escalation_mail=settings.notify.customer_escalation_mail,
+        customer_reminder_mail=settings.notify.customer_reminder_mail,
     )
     schedule = ScheduleOptions(
         sweep_interval_seconds=settings.schedule.sweep_interval_seconds,

@@ -127,6 +127,8 @@ class TicketRow(Base):
     first_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     first_responded_at: Mapped[datetime | None]
+    # The language of mail to the customer (store.languages); NULL: the desk's default.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     requester: Mapped[ContactRow] = relationship(lazy="joined")
     organisation: Mapped[OrganisationRow | None] = relationship(lazy="joined")

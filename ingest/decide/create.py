@@ -7,6 +7,7 @@ from typing import Any
 from ingest.decide import record
 from ingest.decide.commands import PRIORITIES, read_field_lines
 from ingest.decide.context import Context, Decision
+from ingest.decide.language import language_of_mail
 from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
@@ -76,6 +77,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
             call_reference=fields.call_reference,
             fields=fields.custom,
             related_ticket_id=related.id if related else None,
+            language=language_of_mail(ctx, organisation_id),
         ),
     )
     body = or_placeholder(strip(fields.body), NO_TEXT)

@@ -44,6 +44,7 @@ from postdesk.config.settings import (
     StaffMember,
     SupportAddress,
 )
+from store.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = ["ConfigError", "load_settings", "settings_from_mapping"]
 
@@ -142,6 +143,8 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         categories=categories,
         default_category=default_category,
         customer_max_priority=_priority(t, "customer_max_priority", "high") or "high",
+        language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE),
+        staff_language=t.choice("staff_language", LANGUAGES, DEFAULT_LANGUAGE),
     )
     t.finish()
     return settings
@@ -476,6 +479,7 @@ def _organisation(t: Table) -> Organisation:
         contacts=tuple(contacts),
         partner_of=t.str_list("partner_of"),
         max_priority=_priority(t, "max_priority", None),
+        language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE) if t.has("language") else None,
     )
     t.finish()
     return org
@@ -496,6 +500,8 @@ def _notify(t: Table) -> NotifySettings:
     settings = NotifySettings(
         attach_max_bytes=t.whole("attach_max_bytes", 10 * 1024 * 1024),
         link_expiry_days=t.whole("link_expiry_days", 7, minimum=1),
+        customer_escalation_mail=t.flag("customer_escalation_mail", True),
+        customer_reminder_mail=t.flag("customer_reminder_mail", True),
     )
     t.finish()
     return settings

@@ -82,6 +82,10 @@ class DeskSettings:
     default_category: str = "general"
     # The highest priority a customer's `Priority:` line may set (organisations may differ).
     customer_max_priority: str = "high"
+    # Mail to customers when neither their organisation nor their mail names a language;
+    # mail to staff and ops (staff_language).
+    language: str = "en"
+    staff_language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,16 +252,20 @@ class Organisation:
     contacts: tuple[Contact, ...]
     partner_of: tuple[str, ...]
     max_priority: str | None = None  # None: `[desk] customer_max_priority`
+    language: str | None = None  # of mail to its people; None: from their mail, else desk's
 
 
 @dataclass(frozen=True, slots=True)
 class NotifySettings:
-    """`[notify]`: how staff notices and relayed replies carry attachments."""
+    """`[notify]`: how staff notices and relayed replies carry attachments, and which
+    automatic mails customers get."""
 
     # Attachments up to this many bytes in total go with the mail; above it they are
     # listed with signed download links that expire after `link_expiry_days`.
     attach_max_bytes: int = 10 * 1024 * 1024
     link_expiry_days: int = 7
+    customer_escalation_mail: bool = True  # "escalated, we are sorry" at an SLA breach
+    customer_reminder_mail: bool = True  # "we are waiting for your reply"
 
 
 # --- Intake paths beside SMTP and IMAP: LMTP and provider webhooks (postdesk.config.intake) ---
