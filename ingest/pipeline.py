@@ -178,6 +178,7 @@ class Pipeline:
             message_row_id=row_id,
             notices=notices,
             automated=automated,
+            language=analysis.language,
         )
         decision = Actions(context).decide()
         ticket = decision.ticket

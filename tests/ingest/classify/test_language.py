@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ingest.decide.language import choose_language, detect_language
+from ingest.classify.language import detect_language
+from ingest.decide.language import choose_language
 from ingest.model import Outcome
 from notify.render import Renderer
 from tests.helpers import example_config, mail
@@ -134,7 +135,10 @@ def test_detection_needs_enough_text_and_a_language_the_desk_writes() -> None:
 def test_the_order_of_the_clues() -> None:
     def choose(org: str | None, header: str | None, text: str) -> str:
         return choose_language(
-            organisation_language=org, content_language=header, text=text, default="nl"
+            organisation_language=org,
+            content_language=header,
+            detected=detect_language(text),
+            default="nl",
         )
 
     assert choose("fr", "de", GERMAN) == "fr"
