@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from store.webhooks import WebhookTarget
+
 
 @dataclass(frozen=True, slots=True)
 class RateWindow:
@@ -43,6 +45,8 @@ class PipelineOptions:
     ops_addresses: tuple[str, ...] = ()
     team_address: str | None = None
     from_address: str = ""
+    # Configured webhooks and their events (`store.webhooks.emit` queues one row per match).
+    webhooks: tuple[WebhookTarget, ...] = ()
 
     @property
     def support_set(self) -> frozenset[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notify.sla import SlaOptions
+from store.webhooks import WebhookTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class SweepOptions:
     digest_to: tuple[str, ...] = ()
     team_address: str | None = None
     desk_name: str = "Support"
+    webhooks: tuple[WebhookTarget, ...] = ()  # subscribers to sla.breached, ticket.escalated, ...
 
 
 @dataclass(frozen=True, slots=True)

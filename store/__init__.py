@@ -2,7 +2,7 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`), `records` (frozen records),
+`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`), `records` (frozen records),
 `redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "subscribers",
     "sweeps",
     "tickets",
+    "webhooks",
     "writebehind",
 ]

@@ -11,7 +11,7 @@ from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
 from ingest.redact.derived import NO_SUBJECT, NO_TEXT, or_placeholder, strip
-from store import directory, subscribers, tickets
+from store import directory, subscribers, tickets, webhooks
 from store.records import TicketRecord
 from store.tickets import AUTOMATED_FLAG, NewTicket
 
@@ -80,7 +80,9 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
     )
     body = or_placeholder(strip(fields.body), NO_TEXT)
     notes = _notes(ctx, ignored, fields.custom)
-    record.add_comment(ctx, ticket.id, role="customer", public=True, body=body, notes=notes)
+    comment = record.add_comment(
+        ctx, ticket.id, role="customer", public=True, body=body, notes=notes
+    )
     watchers = add_watchers(ctx, ticket)
     if ctx.content.credential_exposed:
         tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
@@ -99,6 +101,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
         },
     )
     ticket = tickets.get_ticket(ctx.session, ticket.id)
+    webhooks.ticket_created(ctx.session, ctx.options.webhooks, ticket, comment, now=ctx.now)
     first_target, resolution_target = options.sla_targets[priority]
     ctx.notices.confirmation(
         ticket,

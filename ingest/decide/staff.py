@@ -18,7 +18,8 @@ from ingest.decide.forward import forwarded_sender, ticket_for_forwarded_custome
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
 from ingest.redact.derived import strip
-from store import directory, tickets
+from store import directory, tickets, webhooks
+from store.records import CommentRecord, TicketRecord
 
 
 def _is_customer(ctx: Context, address: str) -> bool:
@@ -49,7 +50,7 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
     ticket = match.ticket
     via = f"matched by {match.via}"
     if not ok:
-        record.add_comment(
+        note = record.add_comment(
             ctx,
             ticket.id,
             role="staff",
@@ -60,6 +61,7 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
             keep_attachments=False,
         )
         record.audit(ctx, ticket.id, "unverified_staff_mail", {"why": why})
+        _events(ctx, ticket, ticket, note)
         ctx.notices.unverified_staff(ticket, ctx.sender.email, why)
         return Decision(
             Outcome.COMMENTED,
@@ -87,8 +89,11 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
             changes["assignee_id"] = assignee.id
     public = not commands.internal
     body = strip(commands.body)
+    comment = None
     if body or not commands.any:
-        record.add_comment(ctx, ticket.id, role="staff", public=public, body=body, notes=notes)
+        comment = record.add_comment(
+            ctx, ticket.id, role="staff", public=public, body=body, notes=notes
+        )
     if public and body and ticket.first_responded_at is None:
         changes["first_responded_at"] = ctx.received_at
     if changes:
@@ -104,6 +109,7 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
         ticket = updated
     if ctx.content.credential_exposed:
         tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
+    _events(ctx, match.ticket, ticket, comment)
     if public and body:
         ctx.notices.staff_reply(ticket, staff.name, body)
     kind = (
@@ -117,3 +123,19 @@ def staff_mail(ctx: Context, match: ThreadMatch | None, verified: tuple[bool, st
         ticket,
         f"commented: {via}; staff {kind}" + (f"; {applied}" if applied else ""),
     )
+
+
+def _events(
+    ctx: Context, before: TicketRecord, after: TicketRecord, comment: CommentRecord | None
+) -> None:
+    """The webhook events of a staff mail: its comment (reply or note), and what its
+    commands changed (status, priority, assignee)."""
+    hooks = ctx.options.webhooks
+    if comment is not None:
+        webhooks.comment_created(ctx.session, hooks, after, comment, now=ctx.now)
+    actor = ctx.sender.email
+    webhooks.ticket_updated(ctx.session, hooks, before, after, now=ctx.now, actor=actor)
+    if after.status == "escalated" != before.status:
+        webhooks.ticket_escalated(
+            ctx.session, hooks, after, now=ctx.now, reason="staff", actor=actor
+        )

@@ -40,6 +40,7 @@ from postdesk.config.settings import (
     StaffMember,
     SupportAddress,
 )
+from postdesk.config.webhooks import read_webhooks
 
 __all__ = ["ConfigError", "load_settings", "settings_from_mapping"]
 
@@ -97,6 +98,7 @@ def settings_from_mapping(
         staff=tuple(_staff(t) for t in root.tables("staff")),
         organisations=tuple(_organisation(t) for t in root.tables("organisations")),
         templates_dir=root.path("templates_dir", None, base),
+        webhooks=read_webhooks(root.tables("webhooks"), environ),
     )
     root.finish()
     _cross_check(settings)

@@ -220,6 +220,17 @@ class Organisation:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """One outbound webhook ([[webhooks]]): where events go, which ones, how they are signed."""
+
+    name: str  # shown in `outbox list` as webhook:NAME; default: the URL's host
+    url: str = field(repr=False)  # a Slack incoming-webhook URL is itself a secret
+    events: tuple[str, ...]
+    format: str  # "standard" (signed, Standard Webhooks) | "slack" ({"text": ...}, unsigned)
+    secret: str = field(default="", repr=False)  # "whsec_" + base64; standard format only
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the configuration file says, validated."""
 
@@ -239,6 +250,7 @@ class Settings:
     staff: tuple[StaffMember, ...]
     organisations: tuple[Organisation, ...]
     templates_dir: Path | None = field(default=None)
+    webhooks: tuple[WebhookSettings, ...] = ()
 
     @property
     def support_address_list(self) -> tuple[str, ...]:
