@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from notify.options import DeliveryOptions
+from notify.digests import daily_digest_in
+from notify.options import DeliveryOptions, SweepOptions
 from notify.outbox import OutboxWorker
 from notify.render import Renderer
 from notify.slack import slack_text
@@ -144,6 +145,21 @@ def test_a_delivery_that_keeps_failing_is_dead_after_the_limit(
         "Internal Server Error"
     )
     assert "hooks/postdesk" not in (row.last_error or "")  # never the URL's path
+    options = SweepOptions(message_id_domain="desk.example", digest_to=("ops@desk.example",))
+    with db.transaction() as s:  # the daily digest lists it with the undeliverable mail
+        assert daily_digest_in(s, T0, T0 + timedelta(hours=1), options, lambda: 0) == 1
+        [digest] = [r for r in list_rows(s) if r.kind == "daily_digest"]
+    assert digest.context["dead_outbox"] == [
+        {
+            "id": row.id,
+            "kind": "webhook",
+            "ticket": ticket.number,
+            "to": "webhook:crm",
+            "last_error": row.last_error,
+        }
+    ]
+    text = Renderer(desk_name="Acme").render("daily_digest", digest.context).text
+    assert f"#{row.id} webhook {ticket.number} to webhook:crm: gave up after 2 attempts" in text
 
 
 def test_slack_format_posts_text_unsigned(db: Database, tmp_path: Any) -> None:
