@@ -267,7 +267,7 @@ class OutboxWorker:
         if item.headers is None:
             if self.webhooks is None:
                 return Delivery("transient", "this process delivers no webhooks")
-            return self.webhooks.deliver(mail)
+            return self.webhooks.deliver(mail, now)
         try:
             rendered = self.renderer.render(mail.kind, mail.context)
             outgoing: OutgoingMail = compose(

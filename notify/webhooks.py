@@ -30,7 +30,7 @@ import json
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +45,10 @@ __all__ = ["SECRET_PREFIX", "WebhookEndpoint", "WebhookSender", "secret_bytes", 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the specification's marker, not a secret)
 USER_AGENT = "postdesk-webhooks/1"
 MAX_ANSWER_BYTES = 64 * 1024  # read (and ignore) at most this much of a receiver's answer
+# After an endpoint could not be reached, its other rows wait this long before one connects
+# again (each counts a failed attempt): a blackholed host costs one timeout, not one per row,
+# and the mail claimed in the same batch is not held up behind it.
+UNREACHABLE_PAUSE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +102,12 @@ class WebhookSender:
         self.timeout_seconds = timeout_seconds
         self.clock = clock  # signs `webhook-timestamp`: the real clock, as receivers check it
         self.tls_context = tls_context
+        self._unreachable: dict[str, tuple[datetime, str]] = {}  # name -> (until, detail)
 
-    def deliver(self, row: ClaimedMail) -> Delivery:
-        """POST one row; never raises for delivery problems."""
+    def deliver(self, row: ClaimedMail, now: datetime) -> Delivery:
+        """POST one row; never raises for delivery problems. `now` is the worker's instant
+        (it times the pause after an unreachable endpoint); the signature's timestamp comes
+        from `clock`."""
         name = row.recipient.removeprefix(RECIPIENT_PREFIX)
         endpoint = self.endpoints.get(name)
         if endpoint is None:
@@ -111,6 +118,9 @@ class WebhookSender:
         event_id = str(row.context.get("event_id") or row.message_id or "")
         if not isinstance(payload, dict) or not event_id:
             return Delivery("permanent", "the outbox row holds no webhook payload")
+        paused = self._unreachable.get(name)
+        if paused is not None and now < paused[0]:
+            return Delivery("transient", f"not tried: {paused[1]} (moments ago)")
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         if endpoint.format == "slack":
             body = body_of({"text": slack_text(payload)})
@@ -126,9 +136,11 @@ class WebhookSender:
                 "webhook-timestamp": str(timestamp),
                 "webhook-signature": signed,
             }
-        return self._post(endpoint, body, headers)
+        return self._post(endpoint, body, headers, now)
 
-    def _post(self, endpoint: WebhookEndpoint, body: bytes, headers: dict[str, str]) -> Delivery:
+    def _post(
+        self, endpoint: WebhookEndpoint, body: bytes, headers: dict[str, str], now: datetime
+    ) -> Delivery:
         parts = urlsplit(endpoint.url)
         host = parts.hostname or ""
         where = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
@@ -146,9 +158,12 @@ class WebhookSender:
             answer = connection.getresponse()
             answer.read(MAX_ANSWER_BYTES)
         except (OSError, http.client.HTTPException) as exc:
-            return Delivery("transient", f"{where} unreachable: {type(exc).__name__}: {exc}"[:500])
+            detail = f"{where} unreachable: {type(exc).__name__}: {exc}"[:400]
+            self._unreachable[endpoint.name.lower()] = (now + UNREACHABLE_PAUSE, detail)
+            return Delivery("transient", detail)
         finally:
             connection.close()
+        self._unreachable.pop(endpoint.name.lower(), None)
         detail = f"{where} answered {answer.status} {answer.reason}"[:500]
         return Delivery("sent" if 200 <= answer.status < 300 else "transient", detail)
 

@@ -5,6 +5,8 @@ the attempt limit, Slack's format, and events that roll back with their change."
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -267,3 +269,44 @@ def _comment() -> Any:
     from store.records import CommentRecord
 
     return CommentRecord(1, "carol@acme.example", "customer", True, "Hello", T0, {}, {})
+
+
+def test_an_endpoint_that_hangs_costs_one_timeout_per_batch(db: Database, tmp_path: Any) -> None:
+    """A host that takes the connection and never answers: the first row times out, the
+    others are not tried (so mail claimed with them is not held up), and after the pause
+    one connection is tried again."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    port = listener.getsockname()[1]
+    ticket = make_ticket(db)
+    _emit_three(db, ticket, (ALL,))
+    endpoint = WebhookEndpoint("crm", f"http://127.0.0.1:{port}/", "standard", WEBHOOK_SECRET)
+    opts = DeliveryOptions(from_address=SUPPORT, secret_key=SECRET, backoff_seconds=(60,))
+    worker = OutboxWorker(
+        db,
+        FileTransport(tmp_path / "mail"),
+        Renderer(desk_name="Acme"),
+        opts,
+        webhooks=WebhookSender([endpoint], timeout_seconds=0.5),
+    )
+    try:
+        assert worker.drain(T0).retried == 3
+        errors = [r.last_error or "" for r in _rows(db)]
+        assert "unreachable: TimeoutError" in errors[0]
+        assert all(e.startswith("not tried: ") for e in errors[1:])
+        assert len(held) == 1
+        assert worker.drain(T0 + timedelta(seconds=60)).retried == 3
+        assert len(held) == 2
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
