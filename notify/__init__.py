@@ -1,6 +1,7 @@
 """Recorded events into mail out, and time-driven work: `render` (templates into mail),
 `message` (MIME), `transport` (relay or files), `outbox` (claim, send, retry), `sla` and
-`jobs` (what is due when), `digests`, `scheduler` (APScheduler wiring)."""
+`jobs` (what is due when), `digests`, `scheduler` (APScheduler wiring), `webhooks` (signed
+HTTP POSTs of webhook rows) and `slack` (their chat text)."""
 
 __all__ = [
     "context",
@@ -13,5 +14,7 @@ __all__ = [
     "render",
     "scheduler",
     "sla",
+    "slack",
     "transport",
+    "webhooks",
 ]
