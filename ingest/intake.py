@@ -89,7 +89,8 @@ class Intake:
                 Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
             )
             self._keep(raw, result)
-            self._announce_quarantined(raw, result.reason)
+            if not dry_run:
+                self._announce_quarantined(raw, result.reason)
         self._finish(raw, result)
         return result
 

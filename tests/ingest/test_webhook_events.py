@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ingest.model import Outcome
+from ingest.model import Outcome, RawMessage
 from postdesk.cli.outbox import outbox_command
 from postdesk.notify_build import run_sweep
 from store.reply_tokens import reply_address
@@ -161,3 +161,47 @@ def test_dead_webhook_rows_show_in_outbox_list(
     assert row["to"] == "webhook:crm"
     assert row["last_error"].endswith("answered 503 Service Unavailable")
     assert receiver.accepted == {}
+
+
+def test_a_mail_whose_processing_fails_is_announced_once_quarantined(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own transaction rolled back (no ticket, no ticket.created): the event is queued
+    in a transaction of its own, alone or in a batch (where the savepoint rolled back)."""
+    from ingest.decide import create as ticket_create
+
+    real_create = ticket_create.tickets.create_ticket
+
+    def create_or_fail(session, new):  # type: ignore[no-untyped-def]
+        if "Boom" in new.subject:
+            raise RuntimeError("injected fault")
+        return real_create(session, new)
+
+    monkeypatch.setattr(ticket_create.tickets, "create_ticket", create_or_fail)
+    alone = desk.ingest(mail(subject="Boom", message_id="<b0@acme.example>"))
+    assert alone.outcome is Outcome.QUARANTINED
+    batch = desk.app.intake.ingest_batch(
+        [
+            RawMessage(data=mail(subject="Boom", message_id="<b1@acme.example>")),
+            RawMessage(data=mail(subject="Fine", message_id="<b2@acme.example>")),
+        ]
+    )
+    assert [r.outcome for r in batch] == [Outcome.QUARANTINED, Outcome.CREATED]
+    rows = desk.outbox("webhook")
+    assert [r.context["type"] for r in rows] == [
+        "message.quarantined",
+        "message.quarantined",
+        "ticket.created",
+    ]
+    messages = [r.context["payload"]["data"]["message"] for r in rows[:2]]
+    assert [m["message_id"] for m in messages] == ["<b0@acme.example>", "<b1@acme.example>"]
+    assert {m["reason"] for m in messages} == {"processing failed: RuntimeError"}
+
+
+def test_the_spool_workers_last_resort_quarantine_is_announced(desk: Desk) -> None:
+    raw = RawMessage(data=mail(message_id="<w1@acme.example>"), source="smtp")
+    desk.app.intake.quarantine_raw(raw, "processing failed 5 times: RuntimeError", 5)
+    [row] = desk.outbox("webhook")
+    message = row.context["payload"]["data"]["message"]
+    assert (message["message_id"], message["source"]) == ("<w1@acme.example>", "smtp")
+    assert len(desk.app.quarantine.list()) == 1
