@@ -14,8 +14,16 @@ worker finds the URL, secret and format by that name in its configuration when i
 (`notify.webhooks`), so a secret is never stored in a row.
 
 Callers (the pipeline's decisions, the sweeps, the HTTP API) use the helper of their event
-(`ticket_created`, `ticket_updated`, ...) or `emit` itself. With no webhook subscribed to an
-event, nothing is built and nothing is written.
+(`ticket_created`, `ticket_updated`, ...) or `emit` itself, with the targets the composition
+root made from the configuration (`postdesk.app.webhook_targets`; the pipeline carries them
+as `PipelineOptions.webhooks`), inside the transaction of the change:
+
+    with db.transaction() as session:
+        before = tickets.get_ticket(session, ticket_id)
+        after = tickets.update_ticket(session, ticket_id, now, status="resolved")
+        webhooks.ticket_updated(session, targets, before, after, now=now, actor="token:crm")
+
+With no webhook subscribed to an event, nothing is built and nothing is written.
 """
 
 from __future__ import annotations
@@ -237,7 +245,7 @@ def ticket_escalated(
     reason: str,
     actor: str,
 ) -> str | None:
-    """`ticket.escalated`: `reason` is `customer_request` or `sla_breach`."""
+    """`ticket.escalated`: `reason` is `customer_request`, `staff` or `sla_breach`."""
     if not _wanted(targets, "ticket.escalated"):
         return None
     data = {"ticket": ticket_data(ticket), "reason": reason, "actor": actor}

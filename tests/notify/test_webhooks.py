@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from store.outbox import list_rows
 from store.records import OutboxRecord, TicketRecord
 from store.tickets import update_ticket
 from store.webhooks import EVENT_TYPES, WebhookTarget
+from tests.dovecot import client_tls_context, self_signed_certificate
 from tests.notify.conftest import SECRET, SUPPORT, T0, make_ticket
 from tests.notify.webhook_receiver import Receiver, new_secret
 
@@ -310,3 +312,27 @@ def test_an_endpoint_that_hangs_costs_one_timeout_per_batch(db: Database, tmp_pa
         listener.close()
         for connection in held:
             connection.close()
+
+
+def test_https_checks_the_receivers_certificate(db: Database, tmp_path: Any) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    receiver = Receiver(WEBHOOK_SECRET, tls=server_context).start()
+    try:
+        ticket = make_ticket(db)
+        [event_id] = _emit_three(db, ticket, (WebhookTarget("crm", frozenset({"ticket.created"})),))
+        endpoint = _standard(receiver)
+        untrusting = _worker(db, tmp_path, [endpoint], backoff_seconds=(60,))
+        assert untrusting.drain(T0).retried == 1  # a certificate nobody vouches for
+        assert "CERTIFICATE_VERIFY_FAILED" in (_rows(db)[0].last_error or "")
+        opts = DeliveryOptions(from_address=SUPPORT, secret_key=SECRET)
+        sender = WebhookSender([endpoint], tls_context=client_tls_context(cert))
+        trusting = OutboxWorker(
+            db, FileTransport(tmp_path / "mail"), Renderer(desk_name="Acme"), opts, webhooks=sender
+        )
+        assert trusting.drain(T0 + timedelta(seconds=60)).sent == 1
+    finally:
+        receiver.stop()
+    assert receiver.url.startswith("https://")
+    assert dict(receiver.accepted) == {event_id: 1}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ class Receiver:
     `rejected`. `accepted` counts, per webhook-id, the requests answered 2xx; `events` keeps
     the first payload of each id (what a deduping receiver would process)."""
 
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(self, secret: str | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.secret = secret
+        self.tls = tls  # a server context: HTTPS
         self.answers: list[int] = []
         self.requests: list[Received] = []
         self.rejected: list[str] = []
@@ -48,7 +50,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/postdesk?team=support"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/hooks/postdesk?team=support"
 
     def start(self) -> Receiver:
         """Listen (again on the same port after `stop`)."""
@@ -68,6 +71,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
