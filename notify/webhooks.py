@@ -15,8 +15,9 @@ Mattermost, Rocket.Chat) incoming-webhook URL, unsigned (`notify.slack`).
 A 2xx answer is delivered; any other status, a redirect, a timeout or a connection error is
 transient (the outbox retries with backoff, and the row is dead after the attempt limit);
 a row whose webhook is no longer configured is dead at once. Redirects are not followed.
-A delivery's detail names the host and the status, never the URL's path (a Slack URL is a
-secret), the body or the secret.
+A user and password in the URL are sent as HTTP basic authentication. A delivery's detail
+names the host and the status, never the URL's path or user (a Slack URL is a secret), the
+body or the secret.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from notify.slack import slack_text
 from notify.transport import Delivery
@@ -145,6 +146,11 @@ class WebhookSender:
         host = parts.hostname or ""
         where = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if parts.username is not None:  # https://user:password@host/...: HTTP basic auth
+            login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            headers = headers | {
+                "Authorization": "Basic " + base64.b64encode(login.encode()).decode()
+            }
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             context = self.tls_context or ssl.create_default_context()

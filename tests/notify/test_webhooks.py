@@ -4,6 +4,7 @@ the attempt limit, Slack's format, and events that roll back with their change."
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import ssl
@@ -336,3 +337,18 @@ def test_https_checks_the_receivers_certificate(db: Database, tmp_path: Any) -> 
         receiver.stop()
     assert receiver.url.startswith("https://")
     assert dict(receiver.accepted) == {event_id: 1}
+
+
+def test_a_user_in_the_url_is_sent_as_basic_auth(
+    db: Database, receiver: Receiver, tmp_path: Any
+) -> None:
+    ticket = make_ticket(db)
+    _emit_three(db, ticket, (WebhookTarget("crm", frozenset({"ticket.created"})),))
+    url = receiver.url.replace("http://", "http://postdesk:s%40cret@")
+    endpoint = WebhookEndpoint("crm", url, "standard", WEBHOOK_SECRET)
+    assert _worker(db, tmp_path, [endpoint]).drain(T0).sent == 1
+    [request] = receiver.requests
+    assert (
+        request.headers["Authorization"] == "Basic " + base64.b64encode(b"postdesk:s@cret").decode()
+    )
+    assert "s%40cret" not in repr(endpoint)
