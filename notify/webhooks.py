@@ -102,7 +102,7 @@ class WebhookSender:
         self.endpoints = {e.name.lower(): e for e in endpoints}
         self.timeout_seconds = timeout_seconds
         self.clock = clock  # signs `webhook-timestamp`: the real clock, as receivers check it
-        self.tls_context = tls_context
+        self.tls_context = tls_context  # default: the system's CAs (made at the first HTTPS POST)
         self._unreachable: dict[str, tuple[datetime, str]] = {}  # name -> (until, detail)
 
     def deliver(self, row: ClaimedMail, now: datetime) -> Delivery:
@@ -153,9 +153,10 @@ class WebhookSender:
             }
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
-            context = self.tls_context or ssl.create_default_context()
+            if self.tls_context is None:
+                self.tls_context = ssl.create_default_context()
             connection = http.client.HTTPSConnection(
-                host, parts.port, timeout=self.timeout_seconds, context=context
+                host, parts.port, timeout=self.timeout_seconds, context=self.tls_context
             )
         else:
             connection = http.client.HTTPConnection(host, parts.port, timeout=self.timeout_seconds)
