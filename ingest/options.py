@@ -45,6 +45,9 @@ class PipelineOptions:
     ops_addresses: tuple[str, ...] = ()
     team_address: str | None = None
     from_address: str = ""
+    # The highest priority a customer's `Priority:` line may set, unless the customer's
+    # organisation says otherwise (`store.directory.organisation_max_priority`).
+    customer_max_priority: str = "high"
     # Configured webhooks and their events (`store.webhooks.emit` queues one row per match).
     webhooks: tuple[WebhookTarget, ...] = ()
 

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from notify.attachments import Attachments, unresolved
 from notify.errors import TemplateProblem
 from notify.message import MailHeaders, OutgoingMail, compose
 from notify.options import DeliveryOptions
@@ -102,9 +103,13 @@ class OutboxWorker:
         *,
         clock: Callable[[], datetime] = utcnow,
         on_outcome: Callable[[str], None] | None = None,
+        attachments: Attachments | None = None,
         webhooks: WebhookSender | None = None,
     ) -> None:
-        self.webhooks = webhooks  # delivers rows of kind "webhook" (HTTP POST, signed)
+        """`attachments` reads the files a mail carries (without it they are listed only);
+        `webhooks` delivers the rows of kind "webhook" (HTTP POST, signed)."""
+        self.attachments = attachments
+        self.webhooks = webhooks
         self.on_outcome = on_outcome  # e.g. a metrics counter: called with each delivery outcome
         self.db = db
         self.transport = transport
@@ -269,15 +274,20 @@ class OutboxWorker:
                 return Delivery("transient", "this process delivers no webhooks")
             return self.webhooks.deliver(mail, now)
         try:
-            rendered = self.renderer.render(mail.kind, mail.context)
+            if self.attachments is not None:
+                context, files = self.attachments.resolve(mail.context, now)
+            else:
+                context, files = unresolved(mail.context), ()
+            rendered = self.renderer.render(mail.kind, context)
             outgoing: OutgoingMail = compose(
                 rendered,
                 item.headers,
-                mail.context,
+                context,
                 from_address=self.options.from_address,
                 desk_name=self.options.desk_name,
                 secret_key=self.options.secret_key,
                 now=now,
+                files=files,
             )
         except (TemplateProblem, ValueError, TypeError) as exc:
             return Delivery("permanent", f"cannot render: {exc}"[:500])

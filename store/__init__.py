@@ -2,10 +2,12 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`), `records` (frozen records),
-`redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
+`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`),
+`records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
+files), `clock`."""
 
 __all__ = [
+    "attachment_links",
     "attachments",
     "audit",
     "blobs",

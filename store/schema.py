@@ -45,6 +45,8 @@ class OrganisationRow(Base):
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The highest priority its customers may ask for (None: `[desk] customer_max_priority`).
+    max_priority: Mapped[str | None] = mapped_column(String(10))
 
 
 class OrganisationDomainRow(Base):
@@ -84,6 +86,9 @@ class StaffRow(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How relayed replies name and sign for the staff member ("" = the name, no signature).
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signature: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TicketRow(Base):

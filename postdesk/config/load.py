@@ -21,6 +21,7 @@ from postdesk.config.settings import (
     DEFAULT_BLOCKED_EXTENSIONS,
     DEFAULT_CATEGORIES,
     PRIORITIES,
+    PRIORITY_ALIASES,
     Contact,
     DatabaseSettings,
     DeskSettings,
@@ -29,6 +30,7 @@ from postdesk.config.settings import (
     ImapAccount,
     IngestSettings,
     LoggingSettings,
+    NotifySettings,
     OpsSettings,
     Organisation,
     OutboundSettings,
@@ -98,6 +100,7 @@ def settings_from_mapping(
         staff=tuple(_staff(t) for t in root.tables("staff")),
         organisations=tuple(_organisation(t) for t in root.tables("organisations")),
         templates_dir=root.path("templates_dir", None, base),
+        notify=_notify(root.table("notify")),
         webhooks=read_webhooks(root.tables("webhooks"), environ),
     )
     root.finish()
@@ -136,6 +139,7 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         trust_staff_from=t.flag("trust_staff_from", False),
         categories=categories,
         default_category=default_category,
+        customer_max_priority=_priority(t, "customer_max_priority", "high") or "high",
     )
     t.finish()
     return settings
@@ -361,13 +365,23 @@ def _field(t: Table) -> FieldSpec:
 
 def _http(t: Table) -> HttpSettings:
     host, port = t.host_port("listen", "127.0.0.1:8025")
-    settings = HttpSettings(enabled=t.flag("enabled", True), host=host, port=port)
+    public_url = t.text("public_url", "").strip()
+    if public_url and not re.match(r"^https?://[^\s/]+(/\S*)?$", public_url):
+        raise t.fail("public_url", 'a URL like "https://desk.example.com"', public_url)
+    settings = HttpSettings(
+        enabled=t.flag("enabled", True), host=host, port=port, public_url=public_url
+    )
     t.finish()
     return settings
 
 
 def _staff(t: Table) -> StaffMember:
-    member = StaffMember(name=t.text("name", required=True), email=t.email("email", required=True))
+    member = StaffMember(
+        name=t.text("name", required=True),
+        email=t.email("email", required=True),
+        display_name=t.text("display_name", "").strip(),
+        signature=t.text("signature", "").strip("\n"),
+    )
     t.finish()
     return member
 
@@ -385,9 +399,30 @@ def _organisation(t: Table) -> Organisation:
         domains=tuple(d.lower().lstrip("@") for d in t.str_list("domains")),
         contacts=tuple(contacts),
         partner_of=t.str_list("partner_of"),
+        max_priority=_priority(t, "max_priority", None),
     )
     t.finish()
     return org
+
+
+def _priority(t: Table, name: str, default: str | None) -> str | None:
+    """A priority key (aliases like "critical" accepted), or `default` when absent."""
+    value = t.text(name, default)
+    if not value:
+        return default
+    word = PRIORITY_ALIASES.get(value.strip().lower(), value.strip().lower())
+    if word not in PRIORITIES:
+        raise t.fail(name, "one of " + ", ".join(PRIORITIES), value)
+    return word
+
+
+def _notify(t: Table) -> NotifySettings:
+    settings = NotifySettings(
+        attach_max_bytes=t.whole("attach_max_bytes", 10 * 1024 * 1024),
+        link_expiry_days=t.whole("link_expiry_days", 7, minimum=1),
+    )
+    t.finish()
+    return settings
 
 
 def _cross_check(settings: Settings) -> None:

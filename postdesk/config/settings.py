@@ -80,6 +80,8 @@ class DeskSettings:
     trust_staff_from: bool
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     default_category: str = "general"
+    # The highest priority a customer's `Priority:` line may set (organisations may differ).
+    customer_max_priority: str = "high"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +199,21 @@ class HttpSettings:
     enabled: bool
     host: str
     port: int
+    # The address people reach the listener at, for links in mail ("" = http://listen).
+    public_url: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """`public_url`, else the listen address, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:
     name: str
     email: str
+    display_name: str = ""  # e.g. "Alice Moreau": relayed replies read "Alice Moreau (Desk)"
+    signature: str = ""  # appended to the staff member's relayed replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +228,17 @@ class Organisation:
     domains: tuple[str, ...]
     contacts: tuple[Contact, ...]
     partner_of: tuple[str, ...]
+    max_priority: str | None = None  # None: `[desk] customer_max_priority`
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """`[notify]`: how staff notices and relayed replies carry attachments."""
+
+    # Attachments up to this many bytes in total go with the mail; above it they are
+    # listed with signed download links that expire after `link_expiry_days`.
+    attach_max_bytes: int = 10 * 1024 * 1024
+    link_expiry_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +272,7 @@ class Settings:
     staff: tuple[StaffMember, ...]
     organisations: tuple[Organisation, ...]
     templates_dir: Path | None = field(default=None)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     webhooks: tuple[WebhookSettings, ...] = ()
 
     @property

@@ -126,15 +126,15 @@ def test_a_dry_run_emits_nothing(desk: Desk) -> None:
 def test_the_sweep_reports_a_breach_and_the_escalation(desk: Desk, receiver: Receiver) -> None:
     created = desk.send(body="Priority: urgent\n\nEverything is down.\n")
     assert created.ticket is not None
-    run_sweep(desk.app, desk.clock.now + timedelta(hours=2))
-    run_sweep(desk.app, desk.clock.now + timedelta(hours=3))  # nothing twice
+    run_sweep(desk.app, desk.clock.now + timedelta(hours=5))  # a customer's urgent is high: 4 h
+    run_sweep(desk.app, desk.clock.now + timedelta(hours=6))  # nothing twice
     assert _events(desk) == [
         "ticket.created",
         "sla.breached",
         "ticket.updated",
         "ticket.escalated",
     ]
-    outbox_command(desk.app, "flush", now=desk.clock.now + timedelta(hours=3), as_json=True)
+    outbox_command(desk.app, "flush", now=desk.clock.now + timedelta(hours=6), as_json=True)
     breach, updated, escalated = list(receiver.events.values())[1:]
     assert breach["data"]["target"] == "first_response"
     assert updated["data"]["changes"] == {"status": {"from": "open", "to": "escalated"}}
