@@ -83,7 +83,7 @@ def test_events_follow_a_ticket_and_reach_the_receiver_signed(
         sender="Alice <alice@desk.example>",
         to=token,
         subject=f"Re: [{number}] Cannot export call history",
-        body="#status resolved\n#priority high\n\nFixed on our side.\n\nAlice\n",
+        body="#status resolved\n#priority high\n#assign bob\n\nFixed on our side.\n\nAlice\n",
     )
     assert _events(desk)[4:] == ["comment.created", "ticket.updated"]
     assert desk.ingest(b"\x00\x01 not a mail").outcome is Outcome.QUARANTINED
@@ -110,6 +110,7 @@ def test_events_follow_a_ticket_and_reach_the_receiver_signed(
     assert staff["changes"] == {
         "status": {"from": "escalated", "to": "resolved"},
         "priority": {"from": "medium", "to": "high"},
+        "assignee": {"from": None, "to": "bob"},
     }
     assert payloads[4]["data"]["comment"]["body"].startswith("Fixed on our side.")
     assert payloads[6]["data"]["message"]["reason"].startswith("unparseable")
