@@ -288,21 +288,25 @@ def keyword_hits(views: TextViews, words: bytes, pos: int) -> Iterator[tuple[int
     leaves it: two scans that meet at the same hit go on alike from there (what
     `redact_parallel` relies on to split the scan between processes).
     """
-    budget = HitBudget(at=pos)
+    budget, light = HitBudget(PACE, at=pos), HitBudget(LIGHT_PACE, at=pos)
     while pos >= 0:
-        pos = yield from _keyword_hits_from(views, words, pos, budget)
+        pos = yield from _keyword_hits_from(views, words, pos, budget, light)
 
 
 # The keywords' hits are read one by one (a handler call each, a few microseconds) at a
 # bounded rate: BURST units at once, then one unit per PACE characters of text, a hit costing
-# one unit (a password word's six: its handler reads a sentence, _COST). Past that, in
-# keywords packed closer than prose or a config file writes them ("key=token=secret=...",
-# thousands of "password:"), the hits are not read one by one: the stretch goes on while
-# they keep coming faster than the budget refills (until it holds RESUME hits again), and it
-# is removed whole, with DENSE_REACH characters after its last keyword for that keyword's
-# value. Nothing in it can hide, and it costs a regex step a hit.
+# one unit (a password word's six: its handler reads a sentence, _COST). Past that rate (a
+# long log with a password word on every line, a pasted dump of settings) a hit is read
+# lightly: the value right after the keyword and a separator (`password: X`, `key=X`,
+# `token is X`) is removed when it holds a digit or a sign, at a rate of its own (one per
+# LIGHT_PACE characters). Past that too, in keywords packed closer than any text writes them
+# ("key=token=secret=...", thousands of "password:"), the hits are not read at all: the
+# stretch goes on while they keep coming faster than the light rate refills (until it holds
+# RESUME hits again), and it is removed whole, with DENSE_REACH characters after its last
+# keyword for that keyword's value. Nothing in it can hide, and it costs a regex step a hit.
 BURST = 4096
 PACE = 24
+LIGHT_PACE = 32
 RESUME = 4
 DENSE_REACH = 128
 # What a hit costs: the password words' handlers read a sentence (six times the others).
@@ -315,23 +319,46 @@ _COST = {
 
 @dataclass(slots=True)
 class HitBudget:
-    """How many hits may still be read one by one, counted up to text position `at`."""
+    """How many hits may still be read, counted up to text position `at`: BURST at most,
+    refilled by one every `pace` characters."""
 
+    pace: float = PACE
     hits: float = BURST
     at: int = 0
 
     def refill(self, pos: int) -> None:
         if pos > self.at:
-            self.hits = min(BURST, self.hits + (pos - self.at) / PACE)
+            self.hits = min(BURST, self.hits + (pos - self.at) / self.pace)
             self.at = pos
 
     def take(self, pos: int, cost: int) -> bool:
-        """True (and `cost` spent) when the hit at `pos` may be read by its handler."""
+        """True (and `cost` spent) when the hit at `pos` may be read."""
         self.refill(pos)
         if self.hits < cost:
             return False
         self.hits -= cost
         return True
+
+
+# The light read: a separator, then a value of 4 to 128 characters, after the keyword (and a
+# suffix: "password_hash", "api-key").
+_LIGHT = re.compile(
+    r"(?:[_\-.][a-z0-9]{1,20}){0,2}[ \t]{0,3}(?:[:=]|(?:is|was|ist|est|es)[ \t])[ \t]{0,3}"
+    r"[\"'`]?(?P<value>[^\s\"'`<>,;]{4,128})"
+)
+
+
+def _light_read(text: str, low: str, keyword: str, end: int) -> list[Span]:
+    """The value right after the keyword at low[..end] when it holds a digit or a sign."""
+    m = _LIGHT.match(low, end)
+    if m is None:
+        return []
+    value = text[m.start("value") : m.end("value")]
+    if value.isalpha() or value[-1] in ":=":  # a word, or the next label ("password:")
+        return []
+    if keyword in _COST:
+        return [Span.of(m.start("value"), m.end("value"), "password", "password")]
+    return [Span.of(m.start("value"), m.end("value"), "api_key", "secret")]
 
 
 def _dense_until(words: bytes, start: int, budget: HitBudget) -> int:
@@ -340,7 +367,7 @@ def _dense_until(words: bytes, start: int, budget: HitBudget) -> int:
     last, hits, at = start, budget.hits, budget.at
     for m in _TRIGGER.finditer(words, start + 1):  # HitBudget.refill, inlined: a hit a step
         pos = m.start()
-        hits = min(BURST, hits + (pos - at) / PACE)
+        hits = min(BURST, hits + (pos - at) / budget.pace)
         at = pos
         if hits >= RESUME:
             break
@@ -355,7 +382,7 @@ def _dense_span(start: int, end: int) -> Span:
 
 
 def _keyword_hits_from(
-    views: TextViews, words: bytes, pos: int, budget: HitBudget
+    views: TextViews, words: bytes, pos: int, budget: HitBudget, light: HitBudget
 ) -> Generator[tuple[int, list[Span]], None, int]:
     """The hits of the words view from `pos` on (see `keyword_hits`).
 
@@ -384,11 +411,17 @@ def _keyword_hits_from(
         credit = budget.hits + (start - budget.at) / PACE
         budget.at = start
         cost = _COST.get(keyword, 1)
-        if credit < cost:
+        if credit < cost:  # past the rate: read lightly, or not at all (see BURST)
             budget.hits = credit
-            last = _dense_until(words, start, budget)
-            yield start, [_dense_span(start, min(size, last + DENSE_REACH))]
-            return last + 1
+            if not light.take(start, 1):
+                last = _dense_until(words, start, light)
+                yield start, [_dense_span(start, min(size, last + DENSE_REACH))]
+                return last + 1
+            if found := _light_read(text, low, keyword, end):
+                yield start, found
+            if resume >= 0:
+                return resume + 1
+            continue
         budget.hits = min(BURST, credit) - cost
         prefix = _PREFIXES.get(keyword)
         if prefix is not None and (found := prefix(text, low, start, end)):

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from postdesk.config.intake import inbound_webhooks, lmtp_settings
 from postdesk.config.reader import ConfigError, Table
 from postdesk.config.settings import (
     DEFAULT_BLOCKED_EXTENSIONS,
@@ -31,6 +32,7 @@ from postdesk.config.settings import (
     IngestSettings,
     LoggingSettings,
     NotifySettings,
+    OAuth2Settings,
     OpsSettings,
     Organisation,
     OutboundSettings,
@@ -88,7 +90,7 @@ def settings_from_mapping(
         desk=desk,
         database=_database(root.table("database"), base, environ),
         smtp=_smtp(root.table("smtp"), base),
-        imap=tuple(_imap(t, i, environ) for i, t in enumerate(root.tables("imap"))),
+        imap=tuple(_imap(t, i, environ, base) for i, t in enumerate(root.tables("imap"))),
         outbound=_outbound(root.table("outbound"), base, environ, desk),
         sla=_sla(root.table("sla")),
         schedule=_schedule(root.table("schedule")),
@@ -101,6 +103,8 @@ def settings_from_mapping(
         organisations=tuple(_organisation(t) for t in root.tables("organisations")),
         templates_dir=root.path("templates_dir", None, base),
         notify=_notify(root.table("notify")),
+        lmtp=lmtp_settings(root.table("lmtp")),
+        inbound=inbound_webhooks(root.tables("inbound"), environ),
         webhooks=read_webhooks(root.tables("webhooks"), environ),
     )
     root.finish()
@@ -205,10 +209,15 @@ def _smtp(t: Table, base: Path) -> SmtpSettings:
     return settings
 
 
-def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
+def _imap(t: Table, index: int, env: Mapping[str, str], base: Path) -> ImapAccount:
     password_env = t.text("password_env", "")
     file_password = t.text("password", "")
     password = (env.get(password_env, "") if password_env else "") or file_password
+    auth = t.choice("auth", ("password", "oauth2"), "password")
+    sasl = t.choice("sasl", ("xoauth2", "oauthbearer"), "xoauth2")
+    oauth2 = _oauth2(t, env, base) if auth == "oauth2" else None
+    if auth == "password" and t.has("oauth2"):
+        raise t.fail("auth", '"oauth2" where [imap.oauth2] is given', auth)
     account = ImapAccount(
         name=t.text("name", f"imap{index}"),
         host=t.text("host", required=True),
@@ -220,14 +229,83 @@ def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
         processed_mailbox=t.text("processed_mailbox", "postdesk/processed"),
         idle=t.flag("idle", True),
         poll_interval_seconds=t.number("poll_interval_seconds", 60.0, low=1.0, high=86400.0),
+        auth=auth,
+        sasl=sasl,
+        oauth2=oauth2,
     )
-    if not account.password:
+    if auth == "password" and not account.password:
         raise ConfigError(
             f"{t.key('password')}: required (or name an environment variable in "
             f"{t.key('password_env')})"
         )
     t.finish()
     return account
+
+
+# Defaults per provider: the flows, their scopes, and the provider's endpoints.
+OAUTH2_FLOWS = {
+    "microsoft": ("app", "device_code"),
+    "google": ("service_account", "installed"),
+    "generic": ("refresh_token",),
+}
+OAUTH2_SCOPES = {
+    ("microsoft", "app"): ("https://outlook.office365.com/.default",),
+    ("microsoft", "device_code"): ("https://outlook.office.com/IMAP.AccessAsUser.All",),
+    ("google", "service_account"): ("https://mail.google.com/",),
+    ("google", "installed"): ("https://mail.google.com/",),
+    ("generic", "refresh_token"): (),
+}
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a public endpoint
+GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
+
+
+def _oauth2(account: Table, env: Mapping[str, str], base: Path) -> OAuth2Settings:
+    t = account.table("oauth2")
+    provider = t.choice("provider", tuple(OAUTH2_FLOWS), "generic")
+    flows = OAUTH2_FLOWS[provider]
+    flow = t.choice("flow", flows, flows[0])
+    secret_env = t.text("client_secret_env", "")
+    secret = (env.get(secret_env, "") if secret_env else "") or t.text("client_secret", "")
+    tenant = t.text("tenant", "")
+    authority = t.text("authority_url", "")
+    if provider == "microsoft" and not authority:
+        if not tenant:
+            raise ConfigError(
+                f"{t.key('tenant')}: required for Microsoft 365 (the directory (tenant) id or "
+                "domain, e.g. contoso.onmicrosoft.com)"
+            )
+        authority = MICROSOFT_AUTHORITY.format(tenant=tenant)
+    default_token_url = GOOGLE_TOKEN_URL if provider == "google" else ""
+    settings = OAuth2Settings(
+        provider=provider,
+        flow=flow,
+        client_id=t.text("client_id", required=flow != "service_account"),
+        client_secret=secret,
+        scopes=t.str_list("scopes", OAUTH2_SCOPES[(provider, flow)]),
+        token_url=t.text("token_url", default_token_url, required=provider == "generic"),
+        authority_url=authority,
+        authorization_url=t.text("authorization_url", GOOGLE_AUTHORIZATION_URL),
+        service_account_file=t.path("service_account_file", None, base),
+    )
+    needs_secret = (provider, flow) in {("microsoft", "app"), ("google", "installed")}
+    if needs_secret and not settings.client_secret:
+        raise ConfigError(
+            f"{t.key('client_secret')}: required for {provider} {flow} (or name an environment "
+            f"variable in {t.key('client_secret_env')})"
+        )
+    if flow == "service_account" and settings.service_account_file is None:
+        raise ConfigError(
+            f"{t.key('service_account_file')}: required: the service account's JSON key file"
+        )
+    for name in ("token_url", "authority_url", "authorization_url"):
+        value = getattr(settings, name)
+        if value and not value.startswith(
+            ("https://", "http://127.", "http://[::1]", "http://localhost")
+        ):
+            raise t.fail(name, "an https:// URL (plain http only on loopback)", value)
+    t.finish()
+    return settings
 
 
 def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) -> OutboundSettings:

@@ -102,6 +102,22 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """`[imap.oauth2]`: where an account's access tokens come from (see docs/operations.md)."""
+
+    provider: str  # "microsoft", "google" or "generic"
+    flow: str  # microsoft: "app" | "device_code"; google: "service_account" | "installed";
+    # generic: "refresh_token"
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+    token_url: str  # google and generic: the token endpoint
+    authority_url: str  # microsoft: https://login.microsoftonline.com/<tenant>
+    authorization_url: str  # google installed-app: where the browser signs in
+    service_account_file: Path | None
+
+
+@dataclass(frozen=True, slots=True)
 class ImapAccount:
     name: str
     host: str
@@ -113,6 +129,9 @@ class ImapAccount:
     processed_mailbox: str
     idle: bool
     poll_interval_seconds: float
+    auth: str = "password"  # or "oauth2"
+    sasl: str = "xoauth2"  # or "oauthbearer" (auth = "oauth2" only)
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +260,49 @@ class NotifySettings:
     link_expiry_days: int = 7
 
 
+# --- Intake paths beside SMTP and IMAP: LMTP and provider webhooks (postdesk.config.intake) ---
+
+INBOUND_PROVIDERS: tuple[str, ...] = ("mailgun", "postmark", "sendgrid")
+
+
+@dataclass(frozen=True, slots=True)
+class LmtpSettings:
+    """`[lmtp]`: `listen` is "unix:/path.sock" or "host:port"; empty: no LMTP listener."""
+
+    listen: str = ""
+    socket_mode: int = 0o660
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundWebhook:
+    """One `[[inbound]]` provider webhook. The secrets come from the environment variables
+    the configuration names (`*_env`); "" when the variable is not set in this process."""
+
+    provider: str
+    path: str
+    signing_key_env: str = ""
+    username_env: str = ""
+    password_env: str = ""
+    allowed_recipients: tuple[str, ...] = ()
+    replay_window_seconds: float = 300.0
+    signing_key: str = field(default="", repr=False)
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+    def missing_secrets(self) -> tuple[str, ...]:
+        """The environment variables this webhook needs that are not set (or empty)."""
+        needed = (
+            ((self.signing_key_env, self.signing_key),)
+            if self.provider == "mailgun"
+            else ((self.username_env, self.username), (self.password_env, self.password))
+        )
+        return tuple(name for name, value in needed if not value)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
     """One outbound webhook ([[webhooks]]): where events go, which ones, how they are signed."""
@@ -273,6 +335,8 @@ class Settings:
     organisations: tuple[Organisation, ...]
     templates_dir: Path | None = field(default=None)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    lmtp: LmtpSettings = field(default_factory=LmtpSettings)
+    inbound: tuple[InboundWebhook, ...] = ()
     webhooks: tuple[WebhookSettings, ...] = ()
 
     @property

@@ -24,7 +24,7 @@ def test_a_planted_password_inside_a_keyword_run_is_removed() -> None:
     result = redact_text(text)
     assert "Zq8!vL2#rT9wX" not in result.text
     assert "[credentials removed]" in result.text
-    assert len(result.text) < len(text) // 10
+    assert len(result.text) < len(text)
 
 
 def test_a_value_right_after_the_stretch_is_inside_its_reach() -> None:
@@ -38,7 +38,7 @@ def test_after_the_stretch_the_mail_is_read_value_by_value_again() -> None:
     result = redact_text(text)
     assert "Sommer2024" not in result.text
     assert result.text.endswith("My password is [password removed]\n"), result.text[-80:]
-    assert result.text.count(_PROSE) >= 9  # the stretch's reach may take the first
+    assert result.text.count(_PROSE) >= 8  # the stretch's reach may take the first two
 
 
 def test_a_log_with_a_keyword_on_every_line_is_not_a_stretch() -> None:
@@ -79,3 +79,26 @@ def test_the_budget_refills_with_the_text_read() -> None:
     assert spent == keywords.BURST
     assert not budget.take(keywords.PACE - 1, 1)
     assert budget.take(keywords.PACE * 2, 1)
+
+
+def test_a_long_auth_log_is_kept_line_by_line() -> None:
+    """sshd's auth.log has a password word on every line: past the rate its hits are read
+    lightly (nothing after "password for" is a value), never removed as a stretch."""
+    lines = [
+        f"Dec  7 10:{n // 60 % 60:02d}:{n % 60:02d} gw sshd[{4000 + n}]: Failed password for "
+        f"invalid user admin{n % 7} from 203.0.113.{n % 250} port {40000 + n} ssh2\n"
+        for n in range(4_000)
+    ]
+    text = "".join(lines)
+    assert redact_text(text).text == text
+
+
+def test_a_long_settings_dump_is_redacted_value_by_value() -> None:
+    """Past the rate, `name.password = value` still loses its value (the light read)."""
+    lines = [f"user{n}.password = Xy{n:04d}!abc\nuser{n}.shell = /bin/bash\n" for n in range(3_000)]
+    text = "".join(lines)
+    result = redact_text(text)
+    assert "[credentials removed]" not in result.text
+    for n in range(3_000):
+        assert f"Xy{n:04d}!abc" not in result.text
+    assert result.text.count("user2999.shell = /bin/bash\n") == 1
