@@ -150,11 +150,9 @@ class _Sweeper:
         webhooks.sla_breached(
             self.session, hooks, after, now=now, target=state.target, due=state.due
         )
-        if before.status != after.status:
-            webhooks.ticket_updated(self.session, hooks, before, after, now=now, actor=ACTOR)
-            webhooks.ticket_escalated(
-                self.session, hooks, after, now=now, reason="sla_breach", actor=ACTOR
-            )
+        webhooks.ticket_changed(
+            self.session, hooks, before, after, now=now, actor=ACTOR, reason="sla_breach"
+        )
 
     def close(self, ticket: TicketRecord, since: datetime, after_days: int) -> None:
         previous, before = ticket.status, ticket

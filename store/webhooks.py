@@ -21,7 +21,9 @@ as `PipelineOptions.webhooks`), inside the transaction of the change:
     with db.transaction() as session:
         before = tickets.get_ticket(session, ticket_id)
         after = tickets.update_ticket(session, ticket_id, now, status="resolved")
-        webhooks.ticket_updated(session, targets, before, after, now=now, actor="token:crm")
+        webhooks.ticket_changed(
+            session, targets, before, after, now=now, actor="token:crm", reason="api"
+        )
 
 With no webhook subscribed to an event, nothing is built and nothing is written.
 """
@@ -50,6 +52,7 @@ __all__ = [
     "new_event_id",
     "recipient_for",
     "sla_breached",
+    "ticket_changed",
     "ticket_changes",
     "ticket_created",
     "ticket_data",
@@ -221,6 +224,23 @@ def ticket_updated(
     return emit(session, targets, "ticket.updated", data, now=now, ticket=after)
 
 
+def ticket_changed(
+    session: Session,
+    targets: Iterable[WebhookTarget],
+    before: TicketRecord,
+    after: TicketRecord,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> None:
+    """A change of a ticket: `ticket.updated` for the watched fields that changed, and
+    `ticket.escalated` (with `reason`) when its status became `escalated`."""
+    ticket_updated(session, targets, before, after, now=now, actor=actor)
+    if after.status == "escalated" != before.status:
+        ticket_escalated(session, targets, after, now=now, reason=reason, actor=actor)
+
+
 def comment_created(
     session: Session,
     targets: Iterable[WebhookTarget],
@@ -245,7 +265,7 @@ def ticket_escalated(
     reason: str,
     actor: str,
 ) -> str | None:
-    """`ticket.escalated`: `reason` is `customer_request`, `staff` or `sla_breach`."""
+    """`ticket.escalated`: `reason` is `customer_request`, `staff`, `api` or `sla_breach`."""
     if not _wanted(targets, "ticket.escalated"):
         return None
     data = {"ticket": ticket_data(ticket), "reason": reason, "actor": actor}

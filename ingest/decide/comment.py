@@ -74,7 +74,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         {"public": True, "watchers_added": watchers, "redactions": ctx.content.redactions},
     )
     ticket = tickets.get_ticket(ctx.session, ticket.id)
-    _events(ctx, before, ticket, comment, escalated=escalation is not None)
+    _events(ctx, before, ticket, comment)
     if escalation is not None:
         ctx.notices.escalation_requested(ticket, escalation)
     ctx.notices.comment_notice(
@@ -99,19 +99,12 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
 
 
 def _events(
-    ctx: Context,
-    before: TicketRecord,
-    after: TicketRecord,
-    comment: CommentRecord,
-    *,
-    escalated: bool,
+    ctx: Context, before: TicketRecord, after: TicketRecord, comment: CommentRecord
 ) -> None:
-    """The webhook events of a customer's comment: the comment, the status it changed, and
-    an escalation the customer asked for."""
+    """The webhook events of a customer's comment: the comment, and the status it changed
+    (an escalation only the customer's "Escalation" line makes)."""
     hooks, actor = ctx.options.webhooks, ctx.sender.email
     webhooks.comment_created(ctx.session, hooks, after, comment, now=ctx.now)
-    webhooks.ticket_updated(ctx.session, hooks, before, after, now=ctx.now, actor=actor)
-    if escalated and before.status != "escalated":
-        webhooks.ticket_escalated(
-            ctx.session, hooks, after, now=ctx.now, reason="customer_request", actor=actor
-        )
+    webhooks.ticket_changed(
+        ctx.session, hooks, before, after, now=ctx.now, actor=actor, reason="customer_request"
+    )

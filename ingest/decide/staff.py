@@ -233,9 +233,6 @@ def _events(
     hooks = ctx.options.webhooks
     if comment is not None:
         webhooks.comment_created(ctx.session, hooks, after, comment, now=ctx.now)
-    actor = ctx.sender.email
-    webhooks.ticket_updated(ctx.session, hooks, before, after, now=ctx.now, actor=actor)
-    if after.status == "escalated" != before.status:
-        webhooks.ticket_escalated(
-            ctx.session, hooks, after, now=ctx.now, reason="staff", actor=actor
-        )
+    webhooks.ticket_changed(
+        ctx.session, hooks, before, after, now=ctx.now, actor=ctx.sender.email, reason="staff"
+    )

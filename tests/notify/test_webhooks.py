@@ -352,3 +352,16 @@ def test_a_user_in_the_url_is_sent_as_basic_auth(
         request.headers["Authorization"] == "Basic " + base64.b64encode(b"postdesk:s@cret").decode()
     )
     assert "s%40cret" not in repr(endpoint)
+
+
+def test_a_change_to_escalated_is_also_an_escalation(db: Database) -> None:
+    ticket = make_ticket(db)
+    with db.transaction() as s:
+        after = update_ticket(s, ticket.id, T0, status="escalated")
+        webhooks.ticket_changed(s, (ALL,), ticket, after, now=T0, actor="token:crm", reason="api")
+        again = update_ticket(s, ticket.id, T0, priority="low")
+        webhooks.ticket_changed(s, (ALL,), after, again, now=T0, actor="token:crm", reason="api")
+    events = [(r.context["type"], r.context["payload"]["data"]) for r in _rows(db)]
+    assert [kind for kind, _ in events] == ["ticket.updated", "ticket.escalated", "ticket.updated"]
+    assert events[1][1]["reason"] == "api"
+    assert events[2][1]["changes"] == {"priority": {"from": "urgent", "to": "low"}}
