@@ -2,9 +2,9 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`), `records`
-(frozen records), `redacted` (the only text type it writes), `blobs` (attachment files),
-`clock`."""
+`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`),
+`records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
+files), `clock`."""
 
 __all__ = [
     "attachment_links",
@@ -29,5 +29,6 @@ __all__ = [
     "subscribers",
     "sweeps",
     "tickets",
+    "webhooks",
     "writebehind",
 ]

@@ -44,6 +44,7 @@ from postdesk.config.settings import (
     StaffMember,
     SupportAddress,
 )
+from postdesk.config.webhooks import read_webhooks
 from store.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = ["ConfigError", "load_settings", "settings_from_mapping"]
@@ -105,6 +106,7 @@ def settings_from_mapping(
         notify=_notify(root.table("notify")),
         lmtp=lmtp_settings(root.table("lmtp")),
         inbound=inbound_webhooks(root.tables("inbound"), environ),
+        webhooks=read_webhooks(root.tables("webhooks"), environ),
     )
     root.finish()
     _cross_check(settings)

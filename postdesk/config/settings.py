@@ -312,6 +312,17 @@ class InboundWebhook:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """One outbound webhook ([[webhooks]]): where events go, which ones, how they are signed."""
+
+    name: str  # shown in `outbox list` as webhook:NAME; default: the URL's host
+    url: str = field(repr=False)  # a Slack incoming-webhook URL is itself a secret
+    events: tuple[str, ...]
+    format: str  # "standard" (signed, Standard Webhooks) | "slack" ({"text": ...}, unsigned)
+    secret: str = field(default="", repr=False)  # "whsec_" + base64; standard format only
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the configuration file says, validated."""
 
@@ -334,6 +345,7 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     lmtp: LmtpSettings = field(default_factory=LmtpSettings)
     inbound: tuple[InboundWebhook, ...] = ()
+    webhooks: tuple[WebhookSettings, ...] = ()
 
     @property
     def support_address_list(self) -> tuple[str, ...]:
