@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.routing import BaseRoute
+
 from ingest.listen.imap import ImapAccount as PollerAccount
 from ingest.listen.imap import ImapPoller, PollSettings
 from ingest.listen.smtp import (
@@ -31,6 +33,7 @@ from ingest.model import IngestResult, Outcome
 from ingest.spool import writer as spool_writer
 from postdesk.app import App
 from postdesk.config.settings import Settings
+from postdesk.serve.api.routes import api_context, api_routes
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
@@ -58,6 +61,8 @@ class Daemon:
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
     storage: StorageCheck | None = None
+    # Routes other parts serve on the HTTP listener besides /healthz, /metrics and /api/v1.
+    extra_routes: list[BaseRoute] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.storage is None:
@@ -150,11 +155,14 @@ class Daemon:
         self.wake_outbox = notify.wake_outbox
         self.closers += notify.closers
         if settings.http.enabled:
+            routes = [*api_routes(api_context(app)), *self.extra_routes]
             self.http = HttpEndpoint(
-                settings.http.host, settings.http.port, self.health, self.metrics.registry
+                settings.http.host, settings.http.port, self.health, self.metrics.registry, routes
             )
             self.http.start()
-            log.info("http: /healthz and /metrics on %s:%d", settings.http.host, self.http.port)
+            log.info(
+                "http: /healthz, /metrics and /api/v1 on %s:%d", settings.http.host, self.http.port
+            )
 
     def _thread(self, name: str, target: Callable[[threading.Event], None]) -> None:
         thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
