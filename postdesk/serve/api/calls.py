@@ -112,11 +112,15 @@ def _work(
         return work(call), found
 
 
+def _stale(api: ApiContext, token: ApiToken) -> bool:
+    """Whether the token's `last_used_at` is due to be written again."""
+    last = token.last_used_at
+    return last is None or api.clock() - last >= api_tokens.LAST_USED_RESOLUTION
+
+
 def _mark_used(api: ApiContext, token: ApiToken) -> None:
-    now = api.clock()
-    if token.last_used_at is None or now - token.last_used_at >= api_tokens.LAST_USED_RESOLUTION:
-        with api.db.transaction() as session:
-            api_tokens.mark_used(session, token, now)
+    with api.db.transaction() as session:
+        api_tokens.mark_used(session, token, api.clock())
 
 
 async def run(
@@ -128,7 +132,7 @@ async def run(
     try:
         body = await _body(request) if request.method in ("POST", "PATCH") else {}
         response, token = await run_in_threadpool(_work, api, request, body, work, write)
-        if token is not None:
+        if token is not None and _stale(api, token):
             await run_in_threadpool(_mark_used, api, token)
         return response
     except ApiProblem as problem:
