@@ -2,10 +2,12 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`), `records` (frozen records),
+`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`, `api_tokens`; `ticket_pages`: the
+REST API's pages and scopes), `records` (frozen records),
 `redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
 
 __all__ = [
+    "api_tokens",
     "attachments",
     "audit",
     "blobs",
@@ -26,6 +28,7 @@ __all__ = [
     "schema",
     "subscribers",
     "sweeps",
+    "ticket_pages",
     "tickets",
     "writebehind",
 ]
