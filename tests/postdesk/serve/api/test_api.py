@@ -107,6 +107,11 @@ def test_pages_follow_the_cursor_and_filters_narrow(served: Served) -> None:
     assert served.numbers(q="invoice") == [globex]
     assert served.numbers(status="open", priority="medium") == newest_first
     assert served.numbers(status="resolved") == []
+    assert served.numbers(updated_since="2026-11-23T09:05:00Z") == [globex]
+    assert served.numbers(updated_since="2026-11-23T09:04:00+00:00") == newest_first[:2]
+    assert served.get("/api/v1/tickets", updated_since="yesterday").status_code == 400
+    assert served.get("/api/v1/tickets", limit=0).status_code == 400
+    assert served.get("/api/v1/tickets", limit=201).status_code == 400
     summary = served.get("/api/v1/tickets", limit=1).json()["tickets"][0]
     assert summary["requester"] == "erin@globex.example" and summary["watchers"] == []
 
