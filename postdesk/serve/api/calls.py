@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from ingest.options import PipelineOptions
 from postdesk.serve.api.problems import ApiProblem, problem_response
-from store import api_tokens
+from store import api_tokens, ticket_pages
 from store.api_tokens import ApiToken
 from store.blobs import BlobStore
 from store.db import Database
@@ -103,7 +103,7 @@ def _work(
             api=api,
             session=session,
             token=found,
-            scope=Scope(found.organisation_id),
+            scope=ticket_pages.scope_of(session, found.organisation_id),
             path=dict(request.path_params),
             query=request.query_params,
             body=body,

@@ -27,7 +27,7 @@ def _find(call: Call) -> Response:
     numbers = ticket_pages.visible_numbers(
         call.session, [r.ticket_id for r in records if r.ticket_id], call.scope
     )
-    if call.scope.organisation_id is not None:
+    if call.scope.organisations is not None:
         records = [r for r in records if r.ticket_id in numbers]
     return json_response(
         {
