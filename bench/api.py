@@ -14,6 +14,8 @@ port; one keep-alive httpx client measures, after a warm-up, `--requests` reques
   status=open    a filter on a common status
   organisation   a filter by organisation name
   org token      an organisation token (its tickets and its partner clients')
+  rare org       a filter by an organisation with 0.2% of the tickets
+  rare token     that organisation's token
 and prints p50, p99 and max in milliseconds (target: p99 < 100 ms). The database is dropped
 at the end unless `--keep`.
 """
@@ -63,6 +65,7 @@ STATUSES = (
 )
 PRIORITIES = (("urgent", 3), ("high", 15), ("medium", 60), ("low", 22))
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+RARE = "Hooli"  # an organisation with few tickets: its pages must not scan everyone's
 
 
 def _admin_url() -> str:
@@ -79,12 +82,14 @@ def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
 def _contacts(db: Database, rng: random.Random) -> list[tuple[int, int | None]]:
     """Extra customer contacts across the configured organisations (and none)."""
     with db.transaction() as session:
-        orgs = list(session.scalars(select(OrganisationRow.id)))
+        orgs = list(session.scalars(select(OrganisationRow.id).where(OrganisationRow.name != RARE)))
+        rare = session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == RARE))
         rows = [
             {
                 "email": f"customer{i}@c{i % 97}.example",
                 "name": f"Customer {i}",
-                "organisation_id": rng.choice([*orgs, None]),
+                # a few contacts (0.2% of the tickets) in the rare organisation
+                "organisation_id": rare if i % 500 == 0 else rng.choice([*orgs, None]),
                 "origin": "created",
                 "bouncing": False,
                 "created_at": NOW - timedelta(days=400),
@@ -197,6 +202,8 @@ def measure(port: int, tokens: dict[str, str], requests: int, size: int) -> None
         _report("status=open", _timed(requests, lambda _i: get("all", status="open")))
         _report("organisation", _timed(requests, lambda _i: get("all", organisation="Globex")))
         _report("org token", _timed(requests, lambda _i: get("partner")))
+        _report("rare org", _timed(requests, lambda _i: get("all", organisation=RARE)))
+        _report("rare token", _timed(requests, lambda _i: get("rare")))
 
 
 def main() -> int:
@@ -218,6 +225,9 @@ def main() -> int:
             data = example_config()
             data["database"]["url"] = url
             data["ingest"]["data_dir"] = str(Path(scratch) / "data")
+            data["organisations"].append(
+                {"name": RARE, "domains": ["hooli.example"], "contacts": [], "partner_of": []}
+            )
             settings = settings_from_mapping(data, base=Path(scratch), env={})
             app = App.build(settings)
             migrate.upgrade(app.db.engine)
@@ -230,6 +240,9 @@ def main() -> int:
                 tokens = {
                     "all": api_tokens.create_token(session, "bench", "read", None, NOW)[1],
                     "partner": api_tokens.create_token(session, "p", "read", partner, NOW)[1],
+                    "rare": api_tokens.create_token(
+                        session, "r", "read", directory.organisation_id_by_name(session, RARE), NOW
+                    )[1],
                 }
             endpoint = HttpEndpoint(
                 "127.0.0.1",
