@@ -1,5 +1,6 @@
 """`GET /api/v1/messages?message_id=`: where did this mail go, for every outcome (created,
-commented, duplicate, ignored, rejected, held): the decision records with that Message-ID.
+commented, duplicate, ignored, rejected, held, quarantined): the decision records with that
+Message-ID.
 
 An organisation token sees only the records of tickets it may see."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ingest.model import Outcome
 from postdesk.serve.api.edits import VISIBILITIES
 from postdesk.serve.api.problems import PROBLEM_TYPES
 from postdesk.serve.api.tickets import MAX_PAGE, PRIORITIES
@@ -97,9 +98,7 @@ _RECORD = {
     "properties": {
         "message_id": {"type": ["string", "null"]},
         "sender": {"type": "string"},
-        "outcome": {
-            "enum": ["created", "commented", "duplicate", "ignored", "rejected", "held"],
-        },
+        "outcome": {"enum": [outcome.value for outcome in Outcome]},
         "reason": {"type": "string"},
         "received_at": _TIME,
         "ticket": {"type": ["string", "null"]},
