@@ -2,11 +2,12 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`),
-`records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
-files), `clock`."""
+`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`,
+`api_tokens`; `ticket_pages`: the REST API's pages and scopes), `records` (frozen records),
+`redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
 
 __all__ = [
+    "api_tokens",
     "attachment_links",
     "attachments",
     "audit",
@@ -28,6 +29,7 @@ __all__ = [
     "schema",
     "subscribers",
     "sweeps",
+    "ticket_pages",
     "tickets",
     "webhooks",
     "writebehind",
