@@ -15,13 +15,14 @@ the transaction back and is never blamed on the mail.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 
 from ingest.analyse import Analysis, analyse
-from ingest.model import IngestResult, Outcome, RawMessage
+from ingest.model import Hold, IngestResult, Outcome, RawMessage
 from ingest.pipeline import KEPT_FOR_RETRY, Pipeline
 from ingest.spool.quarantine import Quarantine
 from store import writebehind
@@ -185,7 +186,7 @@ class Intake:
         if result.outcome.value not in KEPT_FOR_RETRY:
             return
         try:
-            self.quarantine_raw(raw, result.reason)
+            self.quarantine_raw(raw, result.reason, hold=result.hold, sender=result.sender)
         except OSError as exc:
             if is_storage_fault(exc):
                 raise storage_fault(exc, "the quarantine") from exc
@@ -218,7 +219,16 @@ class Intake:
                     raise
         raise AssertionError("unreachable")
 
-    def quarantine_raw(self, raw: RawMessage, reason: str, attempts: int = 0) -> str:
+    def quarantine_raw(
+        self,
+        raw: RawMessage,
+        reason: str,
+        attempts: int = 0,
+        *,
+        hold: Hold | None = None,
+        sender: str = "",
+    ) -> str:
+        """Keep the raw mail (encrypted): quarantined, or held when `hold` is given."""
         item = self.quarantine.put(
             raw.data,
             reason=reason,
@@ -227,17 +237,21 @@ class Intake:
             mail_from=raw.mail_from,
             received_at=raw.received_at or utcnow(),
             attempts=attempts,
+            hold=hold,
+            sender=sender,
         )
         return item.id
 
 
 def log_result(result: IngestResult, source: str) -> None:
-    """The one log line per message: outcome, ticket, Message-ID, redaction counts. No body."""
+    """The one log line per message: outcome, ticket, Message-ID, redaction counts and the
+    reason of the decision (`postdesk messages show` tells the same). No body, no secret."""
     log.info(
-        "message outcome=%s ticket=%s message_id=%s source=%s redactions=%s",
+        "message outcome=%s ticket=%s message_id=%s source=%s redactions=%s reason=%s",
         result.outcome.value,
         result.ticket or "-",
         result.message_id or "-",
         source,
         ",".join(f"{k}:{v}" for k, v in sorted(result.redactions.items())) or "-",
+        json.dumps(result.reason, ensure_ascii=False),
     )

@@ -46,6 +46,7 @@ class Context:
     message_row_id: int
     notices: Notices
     automated: bool = False  # alerts and notifications: may open a ticket, never answered
+    holds: bool = True  # False: released by an operator, `unknown_senders = "hold"` passed
 
     def message_ids(self) -> list[str]:
         ids = [*self.parsed.references]

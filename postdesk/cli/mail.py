@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ingest.model import Outcome, RawMessage
-from postdesk.cli.common import EXIT_OK, CommandError, open_app, print_json
+from postdesk.cli.common import EXIT_OK, CommandError, open_app, parse_since, print_json
 from store.clock import utcnow
 
 __all__ = ["import_", "ingest"]
@@ -44,16 +44,21 @@ def ingest(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from postdesk.cli.importer import ImportSourceError, import_path
+    from dataclasses import replace
 
+    from postdesk.cli.importer import IMPORT_MODE, SKIPPED, ImportSourceError, import_path
+
+    since = parse_since(args.since) if args.since else None
+    mode = replace(IMPORT_MODE, notify=args.notify, status=args.status)
     app = open_app(args)
     try:
-        counts = import_path(app, Path(args.path), jobs=args.jobs)
+        counts = import_path(app, Path(args.path), jobs=args.jobs, mode=mode, since=since)
     except ImportSourceError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         app.close()
     summary = {outcome.value: counts.get(outcome.value, 0) for outcome in Outcome}
+    summary[SKIPPED] = counts.get(SKIPPED, 0)
     summary["total"] = sum(counts.values())
     if args.json:
         print_json(summary)

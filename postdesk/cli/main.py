@@ -88,7 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that parse and redact ahead of the database "
         "(default for large mailboxes: one per CPU but one; 0: all in this process)",
     )
-    imp.add_argument("path")
+    imp.add_argument(
+        "--notify",
+        action="store_true",
+        help="queue the mails a live message would cause (confirmations, notices, replies); "
+        "by default an import mails nobody",
+    )
+    imp.add_argument(
+        "--since", metavar="DATE", help="skip mail dated before DATE (2026-01-31 or ISO-8601)"
+    )
+    imp.add_argument(
+        "--status",
+        choices=("open", "closed"),
+        default="open",
+        help="the status of the tickets the import creates (default: open)",
+    )
+    imp.add_argument("path", help="an mbox file or a Maildir folder")
     sub.add_parser("redact", help="redact secrets: text on stdin -> stdout")
 
     tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(
@@ -149,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _handler(args.command)(args)
         except KeyboardInterrupt:
             return 130
-    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError
+    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError, UsageError
     from postdesk.config.load import ConfigError
     from postdesk.serve.logs import configure_logging
     from store.errors import StoreError
@@ -159,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.logging, verbose=args.verbose)
         args.settings = settings
         return _handler(args.command)(args)
+    except UsageError as exc:
+        print(f"postdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         print(f"postdesk: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

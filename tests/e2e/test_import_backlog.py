@@ -1,0 +1,117 @@
+"""A quiet backlog import: 1,500 mails from three senders become 1,500 tickets, mail nobody,
+keep their own dates, and pass the flood limit; `--since`, `--status` and `--notify`.
+
+The mailbox is generated here, in a temporary mbox file. The three senders write far
+above the flood limit (30 a sender in 10 minutes): a live desk would hold most of it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.e2e.cli import make_cli
+from tests.e2e.test_import import import_json
+from tests.helpers import mail
+
+SENDERS = ("carol@acme.example", "erin@globex.example", "frank@initech.example")
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def backlog(count: int) -> list[bytes]:
+    """`count` new requests, one a minute, the three senders in turn."""
+    return [
+        mail(
+            sender=SENDERS[index % 3],
+            subject=f"Request {index}",
+            message_id=f"<backlog.{index}@mail.example>",
+            body=f"Hello,\n\nrequest number {index} of the backlog.\n",
+            date=START + timedelta(minutes=index),
+        )
+        for index in range(count)
+    ]
+
+
+def write_mbox(path: Path, messages: list[bytes]) -> Path:
+    """An mbox file written directly (mailbox.mbox takes a second for 1,500 mails)."""
+    with path.open("wb") as out:
+        for raw in messages:
+            out.write(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n")
+            out.write(raw.replace(b"\r\n", b"\n").replace(b"\nFrom ", b"\n>From "))
+            out.write(b"\n")
+    return path
+
+
+def test_a_large_backlog_becomes_tickets_quietly_with_its_own_dates(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    mbox = write_mbox(tmp_path / "backlog.mbox", backlog(1500))
+
+    summary = import_json(cli, mbox)
+
+    assert summary["created"] == 1500 and summary["total"] == 1500
+    assert summary["held"] == 0, "the flood limit does not apply to an import"
+    assert cli.json("outbox", "list") == [], "no mail to anyone"
+    tickets = cli.json("tickets", "list")
+    assert len(tickets) == 1500
+    created = sorted(datetime.fromisoformat(t["created_at"]) for t in tickets)
+    assert created[0] == START and created[-1] == START + timedelta(minutes=1499)
+    assert {t["status"] for t in tickets} == {"open"}
+    assert all("imported" in t["flags"] for t in tickets)
+    first = next(t for t in tickets if t["subject"] == "Request 0")
+    assert datetime.fromisoformat(first["first_response_due"]) == START + timedelta(hours=24)
+
+    report = json.loads(cli.run("sweep", "--now", "2026-12-01T00:00:00Z").stdout)
+    assert report["sweep"]["escalations"] == 0, "targets passed before the import: no escalation"
+    assert cli.json("outbox", "list") == [] or all(
+        row["to"] == "ops@desk.example" for row in cli.json("outbox", "list")
+    ), "at most the ops digest: no customer or team mail"
+
+
+def test_since_skips_older_mail_and_status_closed(tmp_path: Path, sqlite_url: str) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    mbox = write_mbox(tmp_path / "backlog.mbox", backlog(12))
+    since = (START + timedelta(minutes=9)).isoformat()
+
+    summary = import_json(cli, mbox, "--since", since, "--status", "closed")
+
+    assert summary["skipped"] == 9 and summary["created"] == 3 and summary["total"] == 12
+    tickets = cli.json("tickets", "list")
+    assert sorted(t["subject"] for t in tickets) == ["Request 10", "Request 11", "Request 9"]
+    assert {t["status"] for t in tickets} == {"closed"}
+
+
+def test_notify_queues_the_mails_a_live_message_would(tmp_path: Path, sqlite_url: str) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    mbox = write_mbox(tmp_path / "backlog.mbox", backlog(2))
+
+    import_json(cli, mbox, "--notify")
+
+    kinds = sorted(row["kind"] for row in cli.json("outbox", "list"))
+    assert kinds == ["confirmation", "confirmation", "new_ticket_notice", "new_ticket_notice"]
+
+
+def test_future_and_garbage_dates_are_dated_at_import(tmp_path: Path, sqlite_url: str) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    future = mail(subject="From the future", message_id="<f@x>", date=datetime(2099, 1, 1))
+    epoch = mail(subject="Epoch", message_id="<e@x>", date=datetime(1970, 1, 1, tzinfo=UTC))
+    mbox = write_mbox(tmp_path / "odd.mbox", [future, epoch])
+    before = datetime.now(UTC) - timedelta(minutes=5)
+
+    import_json(cli, mbox)
+
+    for ticket in cli.json("tickets", "list"):
+        created = datetime.fromisoformat(ticket["created_at"])
+        assert before <= created <= datetime.now(UTC) + timedelta(minutes=5), ticket["subject"]
+    reasons = [m["reason"] for m in cli.json("messages", "list")]
+    assert any("in the future" in r for r in reasons) and any("before 1990" in r for r in reasons)
+
+
+def test_bad_since_names_the_option(tmp_path: Path, sqlite_url: str) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    mbox = write_mbox(tmp_path / "backlog.mbox", backlog(1))
+    result = cli.run("import", "--since", "last tuesday", str(mbox), check=False)
+    assert result.returncode == 2
+    assert b"--since" in result.stderr and b"2026-01-31" in result.stderr
