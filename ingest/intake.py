@@ -186,7 +186,13 @@ class Intake:
         if result.outcome.value not in KEPT_FOR_RETRY:
             return
         try:
-            self.quarantine_raw(raw, result.reason, hold=result.hold, sender=result.sender)
+            self.quarantine_raw(
+                raw,
+                result.reason,
+                hold=result.hold,
+                sender=result.sender,
+                message_id=result.message_id,
+            )
         except OSError as exc:
             if is_storage_fault(exc):
                 raise storage_fault(exc, "the quarantine") from exc
@@ -227,6 +233,7 @@ class Intake:
         *,
         hold: Hold | None = None,
         sender: str = "",
+        message_id: str | None = None,
     ) -> str:
         """Keep the raw mail (encrypted): quarantined, or held when `hold` is given."""
         item = self.quarantine.put(
@@ -239,6 +246,7 @@ class Intake:
             attempts=attempts,
             hold=hold,
             sender=sender,
+            message_id=message_id,
         )
         return item.id
 

@@ -1,6 +1,7 @@
 """Build `notify`'s parts from settings: renderer, transport, outbox worker and scheduler.
 
-Used by `serve` (`postdesk.serve.notify_start`), `sweep --now` and `outbox list|retry|flush`.
+Used by `serve` (`postdesk.serve.notify_start`), `sweep --now` and `outbox list|retry|flush`;
+`sweep --now` also releases the held mail whose window has passed (`postdesk.held`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from notify.scheduler import NotifyScheduler
 from notify.transport import FileTransport, SmtpTransport, Transport
 from postdesk.app import App, sla_options
 from postdesk.config.settings import Settings
+from postdesk.held import release_due
 from store.records import iso
 
 
@@ -97,6 +99,7 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
 
 def run_sweep(app: App, now: datetime) -> dict[str, Any]:
     """`postdesk sweep --now`: every job due at `now`, once."""
+    released = release_due(app, now)
     report = scheduler(app).run_due(now)
     purged = app.purge_quarantine(now)
     return {
@@ -104,4 +107,5 @@ def run_sweep(app: App, now: datetime) -> dict[str, Any]:
         "sweep": asdict(report.sweep),
         "digests": report.digests,
         "quarantine_purged": purged,
+        "held_released": len(released),
     }

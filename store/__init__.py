@@ -2,8 +2,9 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`), `records` (frozen records),
-`redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
+`inbound`, `messages` (the decision log), `outbox`, `sweeps`, `cursors`, `reply_tokens`),
+`records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
+files), `clock`."""
 
 __all__ = [
     "attachments",
@@ -18,6 +19,7 @@ __all__ = [
     "errors",
     "ids",
     "inbound",
+    "messages",
     "migrate",
     "outbox",
     "records",

@@ -17,6 +17,7 @@ from the fingerprint before decrypting and reported as ``QuarantineKeyError``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -62,12 +63,21 @@ class QuarantineItem:
     key_id: str
     hold: Hold | None = None  # held mail (flood limit, moderation), not a failure
     sender: str = ""
+    message_ref: str = ""  # `message_ref` of its Message-ID: finds its decision record
 
     @property
     def state(self) -> str:
-        """"held" (waits for its release) or "quarantined" (could not be used): the words
+        """ "held" (waits for its release) or "quarantined" (could not be used): the words
         of the ingest outcomes, used in every listing and summary."""
         return "held" if self.hold is not None else "quarantined"
+
+
+def message_ref(message_id: str | None) -> str:
+    """A digest of a Message-ID as the store keeps it, to find an item's decision record
+    without writing the header in clear ("" without one)."""
+    if not message_id:
+        return ""
+    return hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _derive(secret_key: str, info: bytes) -> bytes:
@@ -115,6 +125,7 @@ class Quarantine:
         attempts: int = 0,
         hold: Hold | None = None,
         sender: str = "",
+        message_id: str | None = None,
     ) -> QuarantineItem:
         """Encrypt and store ``raw`` durably; returns the item's metadata. With ``hold`` the
         item is held mail (waiting for its release), not a failure."""
@@ -132,6 +143,7 @@ class Quarantine:
             key_id=self.key_id,
             hold=hold,
             sender=sender.lower(),
+            message_ref=message_ref(message_id),
         )
         nonce = os.urandom(_NONCE_BYTES)
         sealed = _MAGIC + nonce + self._aead.encrypt(nonce, bytes(raw), item.id.encode())
@@ -235,6 +247,7 @@ def _meta_to_json(item: QuarantineItem) -> dict[str, Any]:
         "size": item.size,
         "key_id": item.key_id,
         "sender": item.sender,
+        "message_ref": item.message_ref,
         "hold": None
         if item.hold is None
         else {
@@ -271,4 +284,5 @@ def _meta_from_json(data: dict[str, Any]) -> QuarantineItem:
         key_id=str(data["key_id"]),
         hold=_hold_from_json(data),
         sender=str(data.get("sender", "")),
+        message_ref=str(data.get("message_ref", "")),
     )

@@ -143,12 +143,9 @@ def logs_above(progress: Progress) -> Iterator[None]:
     moved: list[tuple[logging.StreamHandler[TextIO], TextIO]] = []
     if progress.enabled:
         for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(
-                handler, logging.FileHandler
-            ):
-                if handler.stream is progress.stream:
-                    moved.append((handler, handler.stream))
-                    handler.setStream(_AboveBar(progress))  # type: ignore[arg-type]
+            if type(handler) is logging.StreamHandler and handler.stream is progress.stream:
+                moved.append((handler, handler.stream))
+                handler.setStream(_AboveBar(progress))
     try:
         yield
     finally:
