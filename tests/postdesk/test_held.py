@@ -63,7 +63,9 @@ def test_moderation_waits_for_the_operator_and_release_bypasses_it(
 ) -> None:
     desk = Desk(tmp_path, sqlite_url, desk={"unknown_senders": "hold"})
     try:
-        result = desk.send(sender="stranger@elsewhere.example", message_id="<s.1@elsewhere.example>")
+        result = desk.send(
+            sender="stranger@elsewhere.example", message_id="<s.1@elsewhere.example>"
+        )
         assert result.outcome is Outcome.HELD
         [item] = desk.app.quarantine.list()
         assert item.hold is not None and item.hold.scope == "moderation"
