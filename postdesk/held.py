@@ -28,6 +28,7 @@ from ingest.pipeline import quick_message_id
 from ingest.redact.headers import safe_message_id
 from ingest.redact.redactor import redact_text
 from ingest.spool.quarantine import QuarantineItem, message_ref
+from notify.digests import HeldSender, MailWaiting, QuarantinedMail
 from postdesk.app import App
 from store import inbound
 
@@ -238,3 +239,28 @@ def show(app: App, item_id: str) -> dict[str, Any]:
             shown[name] = str(redact_text(text[:MAX_HEADER_CHARS]).text)
     detail["headers"] = shown
     return detail
+
+
+def mail_waiting(app: App) -> MailWaiting:
+    """What waits in the quarantine, for the digest: held mail by sender (scope, next
+    release) and every quarantined mail, in arrival order."""
+    items = ordered(app.quarantine.list())
+    senders: dict[str, list[QuarantineItem]] = {}
+    for item in items:
+        if item.hold is not None:
+            senders.setdefault(item.sender or item.mail_from, []).append(item)
+    held = tuple(
+        HeldSender(
+            sender=sender,
+            count=len(group),
+            scope=group[0].hold.scope if group[0].hold else "moderation",
+            release_at=min((i.hold.until for i in group if i.hold and i.hold.until), default=None),
+        )
+        for sender, group in sorted(senders.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    )
+    quarantined = tuple(
+        QuarantinedMail(item.id, item.reason, item.received_at)
+        for item in items
+        if item.hold is None
+    )
+    return MailWaiting(held, quarantined)

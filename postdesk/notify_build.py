@@ -18,7 +18,7 @@ from notify.scheduler import NotifyScheduler
 from notify.transport import FileTransport, SmtpTransport, Transport
 from postdesk.app import App, sla_options
 from postdesk.config.settings import Settings
-from postdesk.held import release_due
+from postdesk.held import mail_waiting, release_due
 from store.records import iso
 
 
@@ -92,6 +92,7 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
         sweep_options,
         schedule,
         quarantined=app.quarantine.count,
+        waiting=lambda: mail_waiting(app),
         on_mail_queued=on_mail_queued,
         clock=app.pipeline.clock,
     )

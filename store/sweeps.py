@@ -120,3 +120,17 @@ def credential_exposures(session: Session, since: datetime) -> list[TicketRecord
         .order_by(TicketRow.id)
     )
     return [TicketRecord.from_row(r) for r in rows.unique()]
+
+
+def credential_exposures_active_since(session: Session, since: datetime) -> list[TicketRecord]:
+    """Tickets flagged credential_exposed with activity (created, a comment, a change)
+    since an instant: the exposures an hourly digest has not told yet."""
+    rows = session.scalars(
+        select(TicketRow)
+        .where(
+            TicketRow.flags["credential_exposed"].as_boolean().is_(True),
+            TicketRow.updated_at >= since,
+        )
+        .order_by(TicketRow.id)
+    )
+    return [TicketRecord.from_row(r) for r in rows.unique()]
