@@ -31,6 +31,7 @@ from ingest.spool.quarantine import QuarantineItem, message_ref
 from notify.digests import HeldSender, MailWaiting, QuarantinedMail
 from postdesk.app import App
 from store import inbound
+from store.records import iso
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,15 @@ def item_json(item: QuarantineItem) -> dict[str, Any]:
     return {
         "id": item.id,
         "state": item.state,
-        "received_at": item.received_at.isoformat(),
-        "quarantined_at": item.quarantined_at.isoformat(),
+        "received_at": iso(item.received_at),
+        "quarantined_at": iso(item.quarantined_at),
         "reason": item.reason,
         "sender": item.sender or item.mail_from,
         "source": item.source,
         "size": item.size,
         "attempts": item.attempts,
         "hold": None if hold is None else hold.scope,
-        "release_at": hold.until.isoformat() if hold and hold.until else None,
+        "release_at": iso(hold.until) if hold else None,
     }
 
 

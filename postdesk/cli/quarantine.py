@@ -27,17 +27,18 @@ def _summary(states: Counter[str]) -> str:
 
 
 def _list(app: App, as_json: bool) -> None:
-    rows = [held.item_json(item) for item in held.ordered(app.quarantine.list())]
+    items = held.ordered(app.quarantine.list())
     if as_json:
-        print_json(rows)
+        print_json([held.item_json(item) for item in items])
         return
-    for row in rows:
-        until = f" until {row['release_at']}" if row["release_at"] else ""
+    for item in items:
+        until = item.hold.until if item.hold else None
+        after = f" (released after {until:%Y-%m-%d %H:%M} UTC)" if until else ""
         print(
-            f"{row['id']}  {row['state']:<11} {row['received_at']}  {row['size']:>8}  "
-            f"{row['sender'] or '-'}  {row['reason']}{until}"
+            f"{item.id}  {item.state:<11} {item.received_at:%Y-%m-%d %H:%M}  "
+            f"{item.sender or item.mail_from or '-'}  {item.reason}{after}"
         )
-    print(_summary(Counter(row["state"] for row in rows)), file=sys.stderr)
+    print(_summary(Counter(item.state for item in items)), file=sys.stderr)
 
 
 def _show(app: App, item_id: str, as_json: bool) -> None:
