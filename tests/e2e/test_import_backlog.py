@@ -7,10 +7,14 @@ above the flood limit (30 a sender in 10 minutes): a live desk would hold most o
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
+from postdesk.app import App
+from postdesk.config.load import load_settings
+from postdesk.notify_build import run_sweep
+from store import outbox, tickets
 from tests.e2e.cli import make_cli
 from tests.e2e.test_import import import_json
 from tests.helpers import mail
@@ -20,15 +24,17 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def backlog(count: int) -> list[bytes]:
-    """`count` new requests, one a minute, the three senders in turn."""
+    """`count` new requests, one a minute, the three senders in turn (written as text: the
+    email package takes a second and a half for 1,500)."""
     return [
-        mail(
-            sender=SENDERS[index % 3],
-            subject=f"Request {index}",
-            message_id=f"<backlog.{index}@mail.example>",
-            body=f"Hello,\n\nrequest number {index} of the backlog.\n",
-            date=START + timedelta(minutes=index),
-        )
+        (
+            f"From: {SENDERS[index % 3]}\r\nTo: support@desk.example\r\n"
+            f"Subject: Request {index}\r\n"
+            f"Date: {format_datetime(START + timedelta(minutes=index))}\r\n"
+            f"Message-ID: <backlog.{index}@mail.example>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"Hello,\r\n\r\nrequest number {index} of the backlog.\r\n"
+        ).encode()
         for index in range(count)
     ]
 
@@ -46,6 +52,7 @@ def write_mbox(path: Path, messages: list[bytes]) -> Path:
 def test_a_large_backlog_becomes_tickets_quietly_with_its_own_dates(
     tmp_path: Path, sqlite_url: str
 ) -> None:
+    """The import runs as the administrator runs it; what it recorded is read in-process."""
     cli = make_cli(tmp_path, sqlite_url)
     mbox = write_mbox(tmp_path / "backlog.mbox", backlog(1500))
 
@@ -53,21 +60,26 @@ def test_a_large_backlog_becomes_tickets_quietly_with_its_own_dates(
 
     assert summary["created"] == 1500 and summary["total"] == 1500
     assert summary["held"] == 0, "the flood limit does not apply to an import"
-    assert cli.json("outbox", "list") == [], "no mail to anyone"
-    tickets = cli.json("tickets", "list")
-    assert len(tickets) == 1500
-    created = sorted(datetime.fromisoformat(t["created_at"]) for t in tickets)
-    assert created[0] == START and created[-1] == START + timedelta(minutes=1499)
-    assert {t["status"] for t in tickets} == {"open"}
-    assert all("imported" in t["flags"] for t in tickets)
-    first = next(t for t in tickets if t["subject"] == "Request 0")
-    assert datetime.fromisoformat(first["first_response_due"]) == START + timedelta(hours=24)
+    app = App.build(load_settings(cli.config))
+    try:
+        with app.db.transaction() as session:
+            assert outbox.list_rows(session) == [], "no mail to anyone"
+            found = tickets.list_tickets(session)
+        assert len(found) == 1500
+        created = sorted(t.created_at for t in found)
+        assert created[0] == START and created[-1] == START + timedelta(minutes=1499)
+        assert {t.status for t in found} == {"open"}
+        assert all("imported" in t.flags for t in found)
+        first = next(t for t in found if t.subject == "Request 0")
+        assert first.first_response_due == START + timedelta(hours=24)
 
-    report = json.loads(cli.run("sweep", "--now", "2026-12-01T00:00:00Z").stdout)
-    assert report["sweep"]["escalations"] == 0, "targets passed before the import: no escalation"
-    assert cli.json("outbox", "list") == [] or all(
-        row["to"] == "ops@desk.example" for row in cli.json("outbox", "list")
-    ), "at most the ops digest: no customer or team mail"
+        report = run_sweep(app, datetime(2026, 12, 1, tzinfo=UTC))
+        assert report["sweep"]["escalations"] == 0, "targets passed before the import: no mail"
+        with app.db.transaction() as session:
+            recipients = {row.recipient for row in outbox.list_rows(session)}
+        assert recipients <= {"ops@desk.example"}, "at most the ops digest"
+    finally:
+        app.close()
 
 
 def test_since_skips_older_mail_and_status_closed(tmp_path: Path, sqlite_url: str) -> None:
