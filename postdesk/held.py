@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ingest.errors import QuarantineItemNotFound
+from ingest.errors import QuarantineItemNotFound, QuarantineKeyError
 from ingest.model import Hold, IngestMode, RawMessage
 from ingest.parse.message import normalise_message_id
 from ingest.pipeline import quick_message_id
@@ -201,7 +201,12 @@ def release_due(app: App, now: datetime) -> list[Released]:
             app.quarantine.update(replace(item, hold=later))
             continue
         taken[group] = taken.get(group, 0) + 1
-        released.append(take_out(app, item, WINDOW_RELEASE))
+        try:
+            released.append(take_out(app, item, WINDOW_RELEASE))
+        except QuarantineItemNotFound:
+            continue  # another daemon released it meanwhile
+        except QuarantineKeyError as exc:  # kept under another secret_key: wait for it
+            log.warning("held mail %s cannot be released: %s", item.id, exc)
     if released:
         log.info("held mail: %d message(s) released after their window", len(released))
     return released
