@@ -91,7 +91,7 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
         app.db,
         sweep_options,
         schedule,
-        quarantined=app.quarantine.count,
+        quarantined=lambda: len(mail_waiting(app).quarantined),  # held mail is listed apart
         waiting=lambda: mail_waiting(app),
         on_mail_queued=on_mail_queued,
         clock=app.pipeline.clock,

@@ -40,6 +40,12 @@ def test_a_held_sender_is_released_after_the_window_in_arrival_order(desk: Desk)
     assert {i.hold.scope for i in items if i.hold} == {"address"}
 
     assert held.release_due(desk.app, desk.clock.now + timedelta(minutes=9)) == []
+    waiting = held.mail_waiting(desk.app)
+    assert [(h.sender, h.count, h.scope) for h in waiting.held] == [
+        ("carol@acme.example", 3, "address")
+    ]
+    assert waiting.held[0].release_at == desk.clock.now + timedelta(minutes=10)
+    assert waiting.quarantined == ()
 
     desk.clock.advance(minutes=11)
     first = held.release_due(desk.app, desk.clock.now)
