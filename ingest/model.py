@@ -72,7 +72,8 @@ class IngestMode:
     `notify`: queue the mails the decision causes (confirmations, notices, replies);
     `holds`: apply the flood limit and `unknown_senders = "hold"` (a release bypasses both);
     `flood_limit`: apply the flood limit alone; `dated`: the mail's Date header is its
-    received time (clamped: `ingest.dates`); `status`: what tickets it creates become.
+    received time (clamped: `ingest.decide.dates`); `status`: what tickets it creates
+    become; `note`: added to the reason of the decision (how the mail came back).
     """
 
     notify: bool = True
@@ -80,6 +81,7 @@ class IngestMode:
     flood_limit: bool = True
     dated: bool = False
     status: str | None = None
+    note: str = ""
 
 
 LIVE = IngestMode()

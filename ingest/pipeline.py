@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -195,6 +195,8 @@ class Pipeline:
         decision = Actions(context).decide()
         if mode.dated:
             decision = as_imported(context, decision, now, mode.status, dating)
+        if mode.note:
+            decision = replace(decision, reason=f"{decision.reason}; {mode.note}")
         ticket = decision.ticket
         inbound.finish_message(
             session, row_id, decision.outcome.value, decision.reason, ticket.id if ticket else None
@@ -261,6 +263,8 @@ class Pipeline:
         self, session: Session, row: _Row, outcome: Outcome, reason: str, hold: Hold | None = None
     ) -> IngestResult:
         """Record a decision taken before any content was read (nothing of the body is kept)."""
+        if row.raw.mode.note:
+            reason = f"{reason}; {row.raw.mode.note}"
         inbound.record_message(session, self._record(row, outcome, reason))
         return IngestResult(outcome, None, row.message_id, reason, {}, hold=hold, sender=row.sender)
 

@@ -36,9 +36,9 @@ from store.records import iso
 log = logging.getLogger(__name__)
 
 # An operator's release: no flood limit, no moderation hold.
-OPERATOR_RELEASE = IngestMode(holds=False)
+OPERATOR_RELEASE = IngestMode(holds=False, note="taken out of the quarantine by an operator")
 # A flood hold whose window passed: no flood limit, but `unknown_senders = "hold"` applies.
-WINDOW_RELEASE = IngestMode(flood_limit=False)
+WINDOW_RELEASE = IngestMode(flood_limit=False, note="released after its flood window")
 SHOWN_HEADERS = (
     "From",
     "Sender",

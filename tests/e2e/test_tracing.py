@@ -79,7 +79,9 @@ def test_held_sender_released_after_the_window_and_by_hand(tmp_path: Path, sqlit
     report = json.loads(cli.run("sweep", "--now", later).stdout)
     assert report["held_released"] == 1
     assert cli.json("quarantine", "list") == []
-    assert cli.json("messages", "show", "<r.1@acme.example>")["outcome"] == "created"
+    released = cli.json("messages", "show", "<r.1@acme.example>")
+    assert released["outcome"] == "created"
+    assert released["reason"] == "created: new ticket; released after its flood window"
 
     unknown = cli.run("quarantine", "show", "20260101000000-0000000000000000", check=False)
     assert unknown.returncode == 1 and b"quarantine list" in unknown.stderr
