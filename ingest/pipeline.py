@@ -28,7 +28,7 @@ from ingest.model import Hold, IngestResult, Outcome, ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import normalise_message_id
 from ingest.prepare import stored_message_id
-from store import comments, directory, inbound, tickets
+from store import comments, directory, inbound, tickets, webhooks
 from store.blobs import BlobStore
 from store.clock import utcnow
 from store.inbound import NewMessage
@@ -190,6 +190,7 @@ class Pipeline:
             message_row_id=row_id,
             notices=notices,
             automated=automated,
+            language=analysis.language,
             holds=mode.holds,
         )
         decision = Actions(context).decide()
@@ -266,6 +267,17 @@ class Pipeline:
         if row.raw.mode.note:
             reason = f"{reason}; {row.raw.mode.note}"
         inbound.record_message(session, self._record(row, outcome, reason))
+        if outcome is Outcome.QUARANTINED:
+            webhooks.message_quarantined(
+                session,
+                self.options.webhooks,
+                now=row.now,
+                message_id=row.message_id,
+                sender=row.sender,
+                reason=reason,
+                source=row.raw.source,
+                received_at=row.received,
+            )
         return IngestResult(outcome, None, row.message_id, reason, {}, hold=hold, sender=row.sender)
 
 

@@ -1,8 +1,11 @@
 """Recorded events into mail out, and time-driven work: `render` (templates into mail),
-`message` (MIME), `transport` (relay or files), `outbox` (claim, send, retry), `sla` and
-`jobs` (what is due when), `digests`, `scheduler` (APScheduler wiring)."""
+`message` (MIME), `attachments` (attached or linked files), `transport` (relay or files),
+`outbox` (claim, send, retry), `sla` and `jobs` (what is due when), `digests`, `scheduler`
+(APScheduler wiring), `webhooks` (signed HTTP POSTs of webhook rows) and `slack` (their chat
+text)."""
 
 __all__ = [
+    "attachments",
     "context",
     "digests",
     "errors",
@@ -13,5 +16,7 @@ __all__ = [
     "render",
     "scheduler",
     "sla",
+    "slack",
     "transport",
+    "webhooks",
 ]

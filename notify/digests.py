@@ -4,9 +4,9 @@ Both are outbox rows to every `digest_to` address with a dedupe key per period (
 fire time they stand for), so a digest re-run or caught up after downtime goes out once.
 The escalation digest (hourly by default) lists escalated tickets, SLA breaches and near
 breaches, dead outbox rows, the mail waiting in the quarantine (held, by sender, and
-quarantined) and the credential exposures since the previous digest; it is sent when any of
-these is non-empty. The daily summary adds open tickets by status, held senders of the day
-and every credential exposure still open.
+quarantined), the credential exposures since the previous digest and the OAuth2 mailboxes
+that cannot log in; it is sent when any of these is non-empty. The daily summary adds open
+tickets by status, held senders of the day and every credential exposure still open.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from notify.context import dead_line, digest_line, sla_states
 from notify.options import SweepOptions
 from store import sweeps
+from store.imap_credentials import login_problems
 from store.outbox import NewMail, count_by_status, enqueue, list_rows
 from store.records import TicketRecord, iso
 
@@ -110,7 +111,22 @@ def _overview(session: Session, now: datetime, options: SweepOptions) -> dict[st
         "near_breach": near,
         "dead_outbox": dead,
         "dead_outbox_count": dead_count,
+        "mailbox_logins": _mailbox_logins(session),
     }
+
+
+def _mailbox_logins(session: Session) -> list[dict[str, Any]]:
+    """OAuth2 mailboxes that cannot log in: no mail comes in from them until fixed."""
+    return [
+        {
+            "account": p.account,
+            "since": iso(p.since),
+            "failures": p.failures,
+            "error": p.error,
+            "command": f"postdesk imap login {p.account}",
+        }
+        for p in login_problems(session)
+    ]
 
 
 def _send(
@@ -158,6 +174,7 @@ def escalation_digest_in(
         "escalated",
         "breached",
         "near_breach",
+        "mailbox_logins",
         "dead_outbox",
         "held",
         "quarantined_mails",

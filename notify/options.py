@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notify.sla import SlaOptions
+from store.webhooks import WebhookTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,7 @@ class DeliveryOptions:
     backoff_seconds: tuple[int, ...] = (60, 300, 900, 3600, 7200)
     per_ticket_hourly_limit: int = 10
     per_address_daily_limit: int = 50
-    # Our own addresses (ops digest_to, team address): never rate limited.
+    # Our own addresses (ops digest_to, team address, staff): never rate limited.
     exempt_recipients: frozenset[str] = frozenset()
     lease_seconds: int = 300
     batch_size: int = 20
@@ -52,6 +53,10 @@ class SweepOptions:
     digest_to: tuple[str, ...] = ()
     team_address: str | None = None
     desk_name: str = "Support"
+    # [notify]: the requester's "escalated" mail at a breach, and "waiting for your reply".
+    customer_escalation_mail: bool = True
+    customer_reminder_mail: bool = True
+    webhooks: tuple[WebhookTarget, ...] = ()  # subscribers to sla.breached, ticket.escalated, ...
 
 
 @dataclass(frozen=True, slots=True)

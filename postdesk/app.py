@@ -24,6 +24,7 @@ from store.blobs import BlobStore
 from store.clock import utcnow
 from store.db import Database
 from store.directory import OrganisationSpec, StaffSpec
+from store.webhooks import WebhookTarget
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,17 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         ops_addresses=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         from_address=settings.outbound.from_address,
+        customer_max_priority=desk.customer_max_priority,
+        language=desk.language,
+        organisation_languages={o.name: o.language for o in settings.organisations if o.language},
+        webhooks=webhook_targets(settings),
     )
+
+
+def webhook_targets(settings: Settings) -> tuple[WebhookTarget, ...]:
+    """The configured webhooks as event emitters see them: pass to `store.webhooks.emit`
+    (or its per-event helpers) in the transaction of the change."""
+    return tuple(WebhookTarget(h.name, frozenset(h.events)) for h in settings.webhooks)
 
 
 @dataclass
@@ -116,11 +127,17 @@ class App:
         """Write organisations, contacts and staff from the configuration into the database."""
         orgs = [
             OrganisationSpec(
-                o.name, o.domains, tuple((c.name, c.email) for c in o.contacts), o.partner_of
+                o.name,
+                o.domains,
+                tuple((c.name, c.email) for c in o.contacts),
+                o.partner_of,
+                o.max_priority,
             )
             for o in self.settings.organisations
         ]
-        staff = [StaffSpec(s.name, s.email) for s in self.settings.staff]
+        staff = [
+            StaffSpec(s.name, s.email, s.display_name, s.signature) for s in self.settings.staff
+        ]
         with self.db.transaction() as session:
             directory.sync_directory(session, orgs, staff, utcnow())
 

@@ -8,22 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from notify.attachments import AttachmentOptions, Attachments
 from notify.options import DeliveryOptions, ScheduleOptions, SmtpRelayOptions, SweepOptions
 from notify.outbox import OutboxWorker
 from notify.render import Renderer
 from notify.scheduler import NotifyScheduler
 from notify.transport import FileTransport, SmtpTransport, Transport
-from postdesk.app import App, sla_options
+from notify.webhooks import WebhookEndpoint, WebhookSender
+from postdesk.app import App, sla_options, webhook_targets
 from postdesk.config.settings import Settings
 from postdesk.held import mail_waiting, release_due
 from store.records import iso
 
 
 def renderer(settings: Settings) -> Renderer:
-    return Renderer(desk_name=settings.desk.name, templates_dir=settings.templates_dir)
+    return Renderer(
+        desk_name=settings.desk.name,
+        templates_dir=settings.templates_dir,
+        language=settings.desk.language,
+        staff_language=settings.desk.staff_language,
+    )
 
 
 def transport(settings: Settings) -> Transport:
@@ -45,6 +52,7 @@ def transport(settings: Settings) -> Transport:
 def delivery_options(settings: Settings) -> DeliveryOptions:
     out, ops = settings.outbound, settings.ops
     exempt = {*ops.digest_to, *([ops.team_address] if ops.team_address else [])}
+    exempt |= {member.email for member in settings.staff}  # notices and team copies
     return DeliveryOptions(
         from_address=out.from_address,
         secret_key=settings.desk.secret_key,
@@ -57,6 +65,18 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
     )
 
 
+def attachments(app: App) -> Attachments:
+    """What staff notices and relayed replies attach, and the download links of the rest."""
+    settings = app.settings
+    options = AttachmentOptions(
+        secret_key=settings.desk.secret_key,
+        base_url=settings.http.base_url,
+        attach_max_bytes=settings.notify.attach_max_bytes,
+        link_lifetime=timedelta(days=settings.notify.link_expiry_days),
+    )
+    return Attachments(app.blobs.read, options)
+
+
 def outbox_worker(app: App, on_outcome: Callable[[str], None] | None = None) -> OutboxWorker:
     settings = app.settings
     return OutboxWorker(
@@ -66,6 +86,16 @@ def outbox_worker(app: App, on_outcome: Callable[[str], None] | None = None) -> 
         delivery_options(settings),
         clock=app.pipeline.clock,
         on_outcome=on_outcome,
+        attachments=attachments(app),
+        webhooks=webhook_sender(settings),
+    )
+
+
+def webhook_sender(settings: Settings) -> WebhookSender:
+    """Delivers the outbox's webhook rows to the configured [[webhooks]] (signed with the
+    real clock's time, whatever clock the worker runs on: receivers check it)."""
+    return WebhookSender(
+        WebhookEndpoint(h.name, h.url, h.format, h.secret) for h in settings.webhooks
     )
 
 
@@ -80,6 +110,9 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
         digest_to=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         desk_name=settings.desk.name,
+        customer_escalation_mail=settings.notify.customer_escalation_mail,
+        customer_reminder_mail=settings.notify.customer_reminder_mail,
+        webhooks=webhook_targets(settings),
     )
     schedule = ScheduleOptions(
         sweep_interval_seconds=settings.schedule.sweep_interval_seconds,

@@ -2,11 +2,13 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `messages` (the decision log), `outbox`, `sweeps`, `cursors`, `reply_tokens`),
+`inbound`, `messages` (the decision log), `outbox`, `webhooks`, `sweeps`, `cursors`,
+`reply_tokens`, `attachment_links`),
 `records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
 files), `clock`."""
 
 __all__ = [
+    "attachment_links",
     "attachments",
     "audit",
     "blobs",
@@ -29,5 +31,6 @@ __all__ = [
     "subscribers",
     "sweeps",
     "tickets",
+    "webhooks",
     "writebehind",
 ]

@@ -43,6 +43,7 @@ def ticket_summary(session: Session, ticket: TicketRecord) -> dict[str, Any]:
 def ticket_detail(session: Session, ticket: TicketRecord) -> dict[str, Any]:
     """`tickets show --json`: the summary plus comments, attachments and decision records."""
     detail = ticket_summary(session, ticket)
+    detail["language"] = ticket.language  # of mail to the customer; None: the desk's default
     detail["comments"] = [
         {
             "author": c.author,
@@ -65,6 +66,7 @@ def ticket_detail(session: Session, ticket: TicketRecord) -> dict[str, Any]:
             "outcome": m.outcome,
             "reason": m.reason,
             "received_at": iso(m.received_at),
+            "source": m.source,  # the intake path the message came in on
         }
         for m in inbound.messages_for_ticket(session, ticket.id)
     ]
@@ -98,6 +100,8 @@ def detail_text(detail: dict[str, Any]) -> str:
         if detail["call_reference"]:
             fields["Call reference"] = detail["call_reference"]
         lines.append("  fields: " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
+    if detail.get("language"):
+        lines.append(f"  language of mail to the customer: {detail['language']}")
     for comment in detail["comments"]:
         kind = "public" if comment["public"] else "internal"
         lines += [
@@ -116,7 +120,8 @@ def detail_text(detail: dict[str, Any]) -> str:
         ]
     lines += ["", "Messages:"]
     lines += [
-        f"  {m['received_at']} {m['outcome']:<11} {m['message_id'] or '-'}: {m['reason']}"
+        f"  {m['received_at']} {m['outcome']:<11} {m['message_id'] or '-'} "
+        f"(via {m['source'] or '-'}): {m['reason']}"
         for m in detail["messages"]
     ]
     return "\n".join(lines)

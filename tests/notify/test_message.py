@@ -49,7 +49,8 @@ def reference_compose(
     number = ticket_number(context)
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = tagged_subject(rendered.subject, number)
-    message["From"] = Address(display_name=desk_name, addr_spec=from_address)
+    shown = str(context.get("from_name") or desk_name)  # a relayed reply: "Name (Desk)"
+    message["From"] = Address(display_name=shown, addr_spec=from_address)
     message["To"] = headers.recipient
     if headers.cc:
         message["Cc"] = ", ".join(headers.cc)
@@ -74,6 +75,7 @@ def reference_compose(
     message["X-Postdesk-Kind"] = headers.kind
     message.set_content(rendered.text, cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = rendered.language
     return message.as_bytes(policy=policy.SMTP)
 
 

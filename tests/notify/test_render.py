@@ -88,7 +88,8 @@ def test_each_mail_carries_the_headers(renderer: Renderer, kind: str) -> None:
     assert msg["Message-ID"] == "<postdesk.42@desk.example>"
     assert msg["X-Loop"] == FROM
     assert msg["Date"].datetime == NOW
-    assert msg["From"].addresses[0].display_name == "Acme Support Désk"
+    shown = "Alice Agent (Acme Support)" if kind == "staff_reply" else "Acme Support Désk"
+    assert msg["From"].addresses[0].display_name == shown
     assert msg["To"].addresses[0].addr_spec == "jürgen@customer.example" or kind == "digest"
     assert "Bcc" not in msg and "audit@desk.example" not in msg.as_string()
     assert msg.get_content_type() == "multipart/alternative"
@@ -150,8 +151,8 @@ def test_confirmation_lists_secrets_attachments_fields_and_mute(renderer: Render
     assert plain is not None and rich is not None
     text, html = plain.get_content(), rich.get_content()
     for needle in (
-        "Password: 1",
-        "Api key: 2",
+        "  - a password",
+        "  - 2 API keys",
         "revoke it and replace it",
         "setup.exe",
         "blocked file type",
