@@ -173,7 +173,8 @@ class Pipeline:
         )
         context = Context(
             session=session,
-            options=self.options,
+            # a quiet import sends no webhook events either (`--notify` sends them)
+            options=self.options if mode.notify else replace(self.options, webhooks=()),
             blobs=self.blobs,
             now=received if mode.dated else now,
             received_at=received,

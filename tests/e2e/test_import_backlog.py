@@ -127,3 +127,21 @@ def test_bad_since_names_the_option(tmp_path: Path, sqlite_url: str) -> None:
     result = cli.run("import", "--since", "last tuesday", str(mbox), check=False)
     assert result.returncode == 2
     assert b"--since" in result.stderr and b"2026-01-31" in result.stderr
+
+
+def test_a_quiet_import_sends_no_webhook_events(tmp_path: Path, sqlite_url: str) -> None:
+    cli = make_cli(tmp_path, sqlite_url)
+    hook = (
+        '\n[[webhooks]]\nname = "crm"\nurl = "http://127.0.0.1:9/hooks"\n'
+        'events = ["ticket.created"]\nformat = "slack"\n'
+    )
+    cli.config.write_text(cli.config.read_text() + hook)
+    quiet = write_mbox(tmp_path / "quiet.mbox", backlog(2))
+    import_json(cli, quiet)
+    assert cli.json("outbox", "list") == [], "no webhook event from a quiet import"
+
+    loud = write_mbox(
+        tmp_path / "loud.mbox", [m.replace(b"backlog.", b"loud.") for m in backlog(1)]
+    )
+    import_json(cli, loud, "--notify")
+    assert "webhook" in {row["kind"] for row in cli.json("outbox", "list")}
