@@ -15,6 +15,7 @@ the transaction back and is never blamed on the mail.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ingest.analyse import Analysis, analyse
-from ingest.model import IngestResult, Outcome, RawMessage
+from ingest.model import Hold, IngestResult, Outcome, RawMessage
 from ingest.pipeline import KEPT_FOR_RETRY, Pipeline, quick_message_id
 from ingest.spool.quarantine import Quarantine
 from store import webhooks, writebehind
@@ -189,7 +190,13 @@ class Intake:
         if result.outcome.value not in KEPT_FOR_RETRY:
             return
         try:
-            self._quarantine_file(raw, result.reason)
+            self._quarantine_file(
+                raw,
+                result.reason,
+                hold=result.hold,
+                sender=result.sender,
+                message_id=result.message_id,
+            )
         except OSError as exc:
             if is_storage_fault(exc):
                 raise storage_fault(exc, "the quarantine") from exc
@@ -254,7 +261,17 @@ class Intake:
         except StoreError as exc:
             log.warning("message.quarantined webhook event not queued: %s", exc)
 
-    def _quarantine_file(self, raw: RawMessage, reason: str, attempts: int = 0) -> str:
+    def _quarantine_file(
+        self,
+        raw: RawMessage,
+        reason: str,
+        attempts: int = 0,
+        *,
+        hold: Hold | None = None,
+        sender: str = "",
+        message_id: str | None = None,
+    ) -> str:
+        """Keep the raw mail (encrypted): quarantined, or held when `hold` is given."""
         item = self.quarantine.put(
             raw.data,
             reason=reason,
@@ -263,17 +280,22 @@ class Intake:
             mail_from=raw.mail_from,
             received_at=raw.received_at or utcnow(),
             attempts=attempts,
+            hold=hold,
+            sender=sender,
+            message_id=message_id,
         )
         return item.id
 
 
 def log_result(result: IngestResult, source: str) -> None:
-    """The one log line per message: outcome, ticket, Message-ID, redaction counts. No body."""
+    """The one log line per message: outcome, ticket, Message-ID, redaction counts and the
+    reason of the decision (`postdesk messages show` tells the same). No body, no secret."""
     log.info(
-        "message outcome=%s ticket=%s message_id=%s source=%s redactions=%s",
+        "message outcome=%s ticket=%s message_id=%s source=%s redactions=%s reason=%s",
         result.outcome.value,
         result.ticket or "-",
         result.message_id or "-",
         source,
         ",".join(f"{k}:{v}" for k, v in sorted(result.redactions.items())) or "-",
+        json.dumps(result.reason, ensure_ascii=False),
     )

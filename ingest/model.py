@@ -67,6 +67,29 @@ class ParsedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class IngestMode:
+    """How a message is decided besides the desk's rules: the live default, or a backlog
+    import (`postdesk import`) or a release from the hold.
+
+    `notify`: queue the mails the decision causes (confirmations, notices, replies);
+    `holds`: apply the flood limit and `unknown_senders = "hold"` (a release bypasses both);
+    `flood_limit`: apply the flood limit alone; `dated`: the mail's Date header is its
+    received time (clamped: `ingest.decide.dates`); `status`: what tickets it creates
+    become; `note`: added to the reason of the decision (how the mail came back).
+    """
+
+    notify: bool = True
+    holds: bool = True
+    flood_limit: bool = True
+    dated: bool = False
+    status: str | None = None
+    note: str = ""
+
+
+LIVE = IngestMode()
+
+
+@dataclass(frozen=True, slots=True)
 class RawMessage:
     """Raw bytes as they arrived, with the envelope they arrived in."""
 
@@ -76,6 +99,7 @@ class RawMessage:
     source: str = "cli"
     received_at: datetime | None = None
     released: bool = False  # re-run from the quarantine: decide afresh, not "duplicate"
+    mode: IngestMode = LIVE
 
 
 class Outcome(StrEnum):
@@ -91,6 +115,17 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """Why and until when a held message waits: `scope` "address" or "domain" (the flood
+    limit: released by itself at `until`) or "moderation" (`unknown_senders = "hold"`:
+    released by an operator); `who` is the address or domain it counts against."""
+
+    scope: str
+    who: str
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     """The recorded decision for one message."""
 
@@ -99,6 +134,8 @@ class IngestResult:
     message_id: str | None
     reason: str
     redactions: dict[str, int] = field(default_factory=dict)
+    hold: Hold | None = None  # for `held`: what releases it
+    sender: str = ""  # the sender's address as read from the mail ("" when unknown)
 
     def as_json(self) -> dict[str, object]:
         """The object `postdesk ingest --json` prints."""

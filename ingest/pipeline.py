@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,9 +20,11 @@ from ingest.classify.kind import MessageKind
 from ingest.decide import authres, policy
 from ingest.decide.actions import Actions
 from ingest.decide.context import Context
+from ingest.decide.dates import received_from_header
+from ingest.decide.imported import as_imported
 from ingest.decide.notices import Notices
 from ingest.decide.ratelimit import flood_check
-from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
+from ingest.model import Hold, IngestResult, Outcome, ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import normalise_message_id
 from ingest.prepare import stored_message_id
@@ -128,6 +130,10 @@ class Pipeline:
             if seen is not None:
                 return self._duplicate(session, seen)
         sender = parsed.sender.email if parsed.sender else ""
+        mode = raw.mode
+        dating = None
+        if mode.dated:  # a backlog: the mail's own date, so SLA clocks stand as they were
+            received, dating = received_from_header(parsed.date, received)
         row = _Row(key, parsed.message_id, sender, raw, received, now)
         if verdict.kind is MessageKind.BOUNCE:
             since = received - BOUNCE_LOOKBACK
@@ -146,11 +152,17 @@ class Pipeline:
             return self._final(session, row, Outcome.QUARANTINED, "no sender address could be read")
         automated = verdict.kind is MessageKind.AUTOMATED
         notices = Notices(
-            session, self.options, now, parsed.message_id, quiet=(sender,) if automated else ()
+            session,
+            self.options,
+            now,
+            parsed.message_id,
+            quiet=(sender,) if automated else (),
+            silent=not mode.notify,
         )
-        held = flood_check(session, self.options, notices, sender, received)
-        if held is not None:
-            return self._final(session, row, Outcome.HELD, held)
+        if mode.holds and mode.flood_limit:
+            held = flood_check(session, self.options, notices, sender, received)
+            if held is not None:
+                return self._final(session, row, Outcome.HELD, held[0], hold=held[1])
         identity = policy.identify(session, sender, content.sender_name)
         if automated and not policy.accepts_automated(identity, self.options):
             reason = f"{verdict.reason}; sender not accepted (see accept_automated_from)"
@@ -161,9 +173,10 @@ class Pipeline:
         )
         context = Context(
             session=session,
-            options=self.options,
+            # a quiet import sends no webhook events either (`--notify` sends them)
+            options=self.options if mode.notify else replace(self.options, webhooks=()),
             blobs=self.blobs,
-            now=now,
+            now=received if mode.dated else now,
             received_at=received,
             parsed=parsed,
             content=content,
@@ -179,18 +192,26 @@ class Pipeline:
             notices=notices,
             automated=automated,
             language=analysis.language,
+            holds=mode.holds,
         )
         decision = Actions(context).decide()
+        if mode.dated:
+            decision = as_imported(context, decision, now, mode.status, dating)
+        if mode.note:
+            decision = replace(decision, reason=f"{decision.reason}; {mode.note}")
         ticket = decision.ticket
         inbound.finish_message(
             session, row_id, decision.outcome.value, decision.reason, ticket.id if ticket else None
         )
+        hold = Hold("moderation", sender) if decision.outcome is Outcome.HELD else None
         return IngestResult(
             decision.outcome,
             ticket.number if ticket else None,
             parsed.message_id,
             decision.reason,
             content.redactions,
+            hold=hold,
+            sender=sender,
         )
 
     def _quick_id(self, raw: RawMessage) -> str | None:
@@ -240,8 +261,12 @@ class Pipeline:
             redactions=redactions or {},
         )
 
-    def _final(self, session: Session, row: _Row, outcome: Outcome, reason: str) -> IngestResult:
+    def _final(
+        self, session: Session, row: _Row, outcome: Outcome, reason: str, hold: Hold | None = None
+    ) -> IngestResult:
         """Record a decision taken before any content was read (nothing of the body is kept)."""
+        if row.raw.mode.note:
+            reason = f"{reason}; {row.raw.mode.note}"
         inbound.record_message(session, self._record(row, outcome, reason))
         if outcome is Outcome.QUARANTINED:
             webhooks.message_quarantined(
@@ -254,7 +279,7 @@ class Pipeline:
                 source=row.raw.source,
                 received_at=row.received,
             )
-        return IngestResult(outcome, None, row.message_id, reason, {})
+        return IngestResult(outcome, None, row.message_id, reason, {}, hold=hold, sender=row.sender)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,16 +2,18 @@
 
 Both are outbox rows to every `digest_to` address with a dedupe key per period (the cron
 fire time they stand for), so a digest re-run or caught up after downtime goes out once.
-The escalation digest lists escalated tickets, SLA breaches and near breaches (and the
-number of undeliverable mails, and the OAuth2 mailboxes that cannot log in); the daily
-summary adds open tickets by status, dead outbox rows, quarantined mails, held senders and
-credential exposures.
+The escalation digest (hourly by default) lists escalated tickets, SLA breaches and near
+breaches, dead outbox rows, the mail waiting in the quarantine (held, by sender, and
+quarantined), the credential exposures since the previous digest and the OAuth2 mailboxes
+that cannot log in; it is sent when any of these is non-empty. The daily summary adds open
+tickets by status, held senders of the day and every credential exposure still open.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +24,69 @@ from notify.options import SweepOptions
 from store import sweeps
 from store.imap_credentials import login_problems
 from store.outbox import NewMail, count_by_status, enqueue, list_rows
-from store.records import iso
+from store.records import TicketRecord, iso
 
 log = logging.getLogger(__name__)
 MAX_DEAD_LISTED = 20
+MAX_QUARANTINED_LISTED = 20
 QuarantineCount = Callable[[], int]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSender:
+    """The held mail of one sender: how many, why (scope), when the next is released."""
+
+    sender: str
+    count: int
+    scope: str  # address | domain (the flood limit) | moderation
+    release_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedMail:
+    """One quarantined mail (it could not be used): its id, reason and arrival."""
+
+    id: str
+    reason: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MailWaiting:
+    """What waits in the quarantine, as the digest shows it (filled by `postdesk`)."""
+
+    held: tuple[HeldSender, ...] = ()
+    quarantined: tuple[QuarantinedMail, ...] = ()
+
+
+WaitingMail = Callable[[], MailWaiting]
+
+
+def _waiting_context(waiting: MailWaiting) -> dict[str, Any]:
+    return {
+        "held": [
+            {
+                "sender": h.sender,
+                "count": h.count,
+                "scope": h.scope,
+                "release_at": iso(h.release_at),
+            }
+            for h in waiting.held
+        ],
+        "held_count": sum(h.count for h in waiting.held),
+        "quarantined_mails": [
+            {"id": q.id, "reason": q.reason, "received_at": iso(q.received_at)}
+            for q in waiting.quarantined[:MAX_QUARANTINED_LISTED]
+        ],
+        "quarantined_count": len(waiting.quarantined),
+    }
+
+
+def _exposures(tickets: list[TicketRecord]) -> list[dict[str, Any]]:
+    return [
+        {"number": t.number, "subject": t.subject, "status": t.status, "requester": t.requester}
+        for t in tickets
+    ]
 
 
 def _overview(session: Session, now: datetime, options: SweepOptions) -> dict[str, Any]:
@@ -94,16 +154,33 @@ def _send(
 
 
 def escalation_digest_in(
-    session: Session, period: datetime, now: datetime, options: SweepOptions
+    session: Session,
+    period: datetime,
+    now: datetime,
+    options: SweepOptions,
+    *,
+    waiting: MailWaiting | None = None,
+    since: datetime | None = None,
 ) -> int:
-    """Queue the escalation digest for `period` when it has tickets to show; returns rows queued."""
+    """Queue the escalation digest for `period` when it has anything to show (tickets, dead
+    outbox rows, held or quarantined mail, credential exposures flagged on tickets active
+    since `since`); returns rows queued."""
     context = _overview(session, now, options)
-    if not (
-        context["escalated"]
-        or context["breached"]
-        or context["near_breach"]
-        or context["mailbox_logins"]
-    ):
+    context.update(_waiting_context(waiting or MailWaiting()))
+    context["credential_exposures"] = _exposures(
+        sweeps.credential_exposures_active_since(session, since or now - timedelta(hours=1))
+    )
+    shown = (
+        "escalated",
+        "breached",
+        "near_breach",
+        "mailbox_logins",
+        "dead_outbox",
+        "held",
+        "quarantined_mails",
+        "credential_exposures",
+    )
+    if not any(context[key] for key in shown):
         log.info("digest for %s: nothing to report", iso(period))
         return 0
     return _send(session, "digest", period=period, now=now, options=options, context=context)
@@ -125,8 +202,5 @@ def daily_digest_in(
         {"sender": sender, "count": count}
         for sender, count in sweeps.held_senders(session, day_ago)
     ]
-    context["credential_exposures"] = [
-        {"number": t.number, "subject": t.subject, "status": t.status, "requester": t.requester}
-        for t in sweeps.credential_exposures(session, day_ago)
-    ]
+    context["credential_exposures"] = _exposures(sweeps.credential_exposures(session, day_ago))
     return _send(session, "daily_digest", period=period, now=now, options=options, context=context)

@@ -107,7 +107,9 @@ class _Sweeper:
                 self.report.reminders += self.report.mails - before
 
     def escalate(self, ticket: TicketRecord, state: SlaState) -> TicketRecord:
-        if not sweeps.claim_step(self.session, f"breach:{ticket.id}:{state.target}", self.now):
+        if not sweeps.claim_step(
+            self.session, sweeps.breach_step(ticket.id, state.target), self.now
+        ):
             return ticket
         self.report.escalations += 1
         previous, before = ticket.status, ticket

@@ -26,7 +26,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from notify.digests import QuarantineCount, daily_digest_in, escalation_digest_in
+from notify.digests import (
+    MailWaiting,
+    QuarantineCount,
+    WaitingMail,
+    daily_digest_in,
+    escalation_digest_in,
+)
 from notify.errors import ScheduleProblem
 from notify.jobs import SweepReport, sweep
 from notify.options import ScheduleOptions, SweepOptions
@@ -80,6 +86,7 @@ class NotifyScheduler:
         schedule: ScheduleOptions,
         *,
         quarantined: QuarantineCount = lambda: 0,
+        waiting: WaitingMail = MailWaiting,
         on_mail_queued: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -87,6 +94,7 @@ class NotifyScheduler:
         self.options = sweep_options
         self.schedule = schedule
         self.quarantined = quarantined
+        self.waiting = waiting
         self.on_mail_queued = on_mail_queued
         self.clock = clock
         self.triggers = {
@@ -123,7 +131,14 @@ class NotifyScheduler:
                     sweeps.set_last_run(session, name, now)
                 return 0
             if name == "digest":
-                queued = escalation_digest_in(session, period, now, self.options)
+                queued = escalation_digest_in(
+                    session,
+                    period,
+                    now,
+                    self.options,
+                    waiting=self.waiting(),
+                    since=recorded or now - grace,
+                )
             else:
                 queued = daily_digest_in(session, period, now, self.options, self.quarantined)
             sweeps.set_last_run(session, name, period)

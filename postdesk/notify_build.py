@@ -1,6 +1,7 @@
 """Build `notify`'s parts from settings: renderer, transport, outbox worker and scheduler.
 
-Used by `serve` (`postdesk.serve.notify_start`), `sweep --now` and `outbox list|retry|flush`.
+Used by `serve` (`postdesk.serve.notify_start`), `sweep --now` and `outbox list|retry|flush`;
+`sweep --now` also releases the held mail whose window has passed (`postdesk.held`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from notify.transport import FileTransport, SmtpTransport, Transport
 from notify.webhooks import WebhookEndpoint, WebhookSender
 from postdesk.app import App, sla_options, webhook_targets
 from postdesk.config.settings import Settings
+from postdesk.held import mail_waiting, release_due
 from store.records import iso
 
 
@@ -122,7 +124,8 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
         app.db,
         sweep_options,
         schedule,
-        quarantined=app.quarantine.count,
+        quarantined=lambda: len(mail_waiting(app).quarantined),  # held mail is listed apart
+        waiting=lambda: mail_waiting(app),
         on_mail_queued=on_mail_queued,
         clock=app.pipeline.clock,
     )
@@ -130,6 +133,7 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
 
 def run_sweep(app: App, now: datetime) -> dict[str, Any]:
     """`postdesk sweep --now`: every job due at `now`, once."""
+    released = release_due(app, now)
     report = scheduler(app).run_due(now)
     purged = app.purge_quarantine(now)
     return {
@@ -137,4 +141,5 @@ def run_sweep(app: App, now: datetime) -> dict[str, Any]:
         "sweep": asdict(report.sweep),
         "digests": report.digests,
         "quarantine_purged": purged,
+        "held_released": len(released),
     }

@@ -2,9 +2,10 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`,
-`api_tokens`; `ticket_pages`: the REST API's pages and scopes), `records` (frozen records),
-`redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
+`inbound`, `messages` (the decision log), `outbox`, `webhooks`, `sweeps`, `cursors`,
+`reply_tokens`, `attachment_links`, `api_tokens`; `ticket_pages`: the REST API's pages and
+scopes), `records` (frozen records), `redacted` (the only text type it writes), `blobs`
+(attachment files), `clock`."""
 
 __all__ = [
     "api_tokens",
@@ -21,6 +22,7 @@ __all__ = [
     "errors",
     "ids",
     "inbound",
+    "messages",
     "migrate",
     "outbox",
     "records",

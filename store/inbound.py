@@ -174,6 +174,21 @@ def forget_message(session: Session, row_id: int) -> None:
         session.flush()
 
 
+def note_on_record(session: Session, message_id: str, note: str) -> int:
+    """Add `note` to the reason of the held or quarantined records of a Message-ID (the
+    mail was dropped); returns how many records changed."""
+    rows = session.scalars(
+        select(InboundMessageRow).where(
+            InboundMessageRow.message_id == message_id,
+            InboundMessageRow.outcome.in_(("held", "quarantined")),
+        )
+    ).all()
+    for row in rows:
+        row.reason = f"{row.reason}; {note}"
+    session.flush()
+    return len(rows)
+
+
 def complete_message(
     session: Session, row_id: int, outcome: str, reason: str, ticket_id: int | None
 ) -> None:

@@ -58,6 +58,11 @@ def tickets_in_status_since(session: Session, status: str, before: datetime) -> 
     return [TicketRecord.from_row(r) for r in rows.unique()]
 
 
+def breach_step(ticket_id: int, target: str) -> str:
+    """The one-off step key of a ticket's breach of `target` (first_response, resolution)."""
+    return f"breach:{ticket_id}:{target}"
+
+
 def claim_step(session: Session, key: str, now: datetime) -> bool:
     """Record that the one-off step `key` happened; False when it already had."""
     if session.scalar(select(NoticeRow.id).where(NoticeRow.key == key)) is not None:
@@ -111,6 +116,20 @@ def credential_exposures(session: Session, since: datetime) -> list[TicketRecord
         .where(
             TicketRow.flags["credential_exposed"].as_boolean().is_(True),
             (TicketRow.status != "closed") | (TicketRow.updated_at >= since),
+        )
+        .order_by(TicketRow.id)
+    )
+    return [TicketRecord.from_row(r) for r in rows.unique()]
+
+
+def credential_exposures_active_since(session: Session, since: datetime) -> list[TicketRecord]:
+    """Tickets flagged credential_exposed with activity (created, a comment, a change)
+    since an instant: the exposures an hourly digest has not told yet."""
+    rows = session.scalars(
+        select(TicketRow)
+        .where(
+            TicketRow.flags["credential_exposed"].as_boolean().is_(True),
+            TicketRow.updated_at >= since,
         )
         .order_by(TicketRow.id)
     )

@@ -82,8 +82,11 @@ class Actions:
                     ctx.content.subject,
                     language_of_mail(ctx, ctx.sender.organisation_id),
                 )
-                note = "told how to get access" if sent else "already told within 24 hours"
+                if ctx.notices.silent:
+                    note = "not told: no mail during a quiet import"
+                else:
+                    note = "told how to get access" if sent else "already told within 24 hours"
                 return Decision(Outcome.REJECTED, None, f"rejected: unknown sender ({note})")
-            if policy == "hold":
+            if policy == "hold" and ctx.holds:
                 return Decision(Outcome.HELD, None, "held for moderation: unknown sender")
         return create_ticket(ctx)

@@ -47,6 +47,7 @@ class Context:
     notices: Notices
     automated: bool = False  # alerts and notifications: may open a ticket, never answered
     language: str | None = None  # of the mail's text, when the analysis' detector was sure
+    holds: bool = True  # False: released by an operator, `unknown_senders = "hold"` passed
 
     def message_ids(self) -> list[str]:
         ids = [*self.parsed.references]

@@ -60,8 +60,11 @@ class Notices:
         in_reply_to: str | None,
         *,
         quiet: tuple[str, ...] = (),
+        silent: bool = False,
     ) -> None:
-        """`quiet`: addresses that get no automatic mail (the sender of automated mail)."""
+        """`quiet`: addresses that get no automatic mail (the sender of automated mail);
+        `silent`: no mail to anyone (a backlog import)."""
+        self.silent = silent
         self.session = session
         self.options = options
         self.now = now
@@ -78,7 +81,7 @@ class Notices:
         automatic: bool = True,
         dedupe_key: str | None = None,
     ) -> None:
-        if automatic and never_answered(recipient, ticket, self.quiet):
+        if self.silent or (automatic and never_answered(recipient, ticket, self.quiet)):
             return
         outbox.queue(
             self.session,
@@ -260,6 +263,8 @@ class Notices:
         self, recipient: str, support_address: str, subject: str, language: str
     ) -> bool:
         """The polite reply to a stranger, at most once per address per 24 hours."""
+        if self.silent:
+            return False
         since = self.now - UNKNOWN_SENDER_INTERVAL
         if outbox.recent_to(self.session, kind="unknown_sender", recipient=recipient, since=since):
             return False

@@ -1,7 +1,9 @@
 """Flood protection: a sender or sending domain over its rate is held, and ops is told once.
 
 The counts come from the decision records themselves (every inbound message is one), so
-nothing extra is stored and several daemons sharing a database agree.
+nothing extra is stored and several daemons sharing a database agree. A held message
+waits until its window has passed (`Hold.until`); then it is released and decided again,
+in arrival order, at most the limit's count a window (`postdesk.held`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ingest.decide.notices import Notices
+from ingest.model import Hold
 from ingest.options import PipelineOptions, RateWindow
 from store import inbound
 
@@ -26,8 +29,9 @@ def _bucket(now: datetime, window: timedelta) -> int:
 
 def flood_check(
     session: Session, options: PipelineOptions, notices: Notices, sender: str, now: datetime
-) -> str | None:
-    """The reason to hold this sender's message, or None when it is within the limits."""
+) -> tuple[str, Hold] | None:
+    """The reason to hold this sender's message and its hold, or None when it is within the
+    limits. `now` is when the message was received."""
     domain = sender.rpartition("@")[2]
     checks: list[tuple[str, str, RateWindow | None]] = [
         ("address", sender, options.sender_rate),
@@ -45,7 +49,8 @@ def flood_check(
             window = _window_text(limit.window)
             key = f"flood:{scope}:{who}:{_bucket(now, limit.window)}"
             notices.flood_held(who, scope, count, window, key)
-            return (
+            reason = (
                 f"held: {scope} {who} sent {count} messages within {window} (limit {limit.count})"
             )
+            return reason, Hold(scope, who, now + limit.window)
     return None

@@ -7,7 +7,9 @@ files in a 0700 directory, both mode 0600:
 
     <id>.bin   b"PDQ1" + 12-byte nonce + ciphertext (the item id is bound in as associated data)
     <id>.json  metadata, plain text but free of content: ids, times, the operator-readable
-               reason, source, envelope addresses, attempts, size and the key's fingerprint
+               reason, source, envelope addresses, attempts, size and the key's fingerprint;
+               for held mail also the hold (its scope, the address or domain it counts
+               against, when it is released) and the sender's address
 
 No subject, body or header value is ever written in clear. A wrong ``secret_key`` is detected
 from the fingerprint before decrypting and reported as ``QuarantineKeyError``.
@@ -15,6 +17,7 @@ from the fingerprint before decrypting and reported as ``QuarantineKeyError``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -31,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ingest.errors import QuarantineError, QuarantineItemNotFound, QuarantineKeyError
+from ingest.model import Hold
 from ingest.spool.queue import ensure_private_dir, write_file_durably
 from store.clock import utcnow
 from store.durable import fsync_directory
@@ -57,6 +61,23 @@ class QuarantineItem:
     attempts: int
     size: int
     key_id: str
+    hold: Hold | None = None  # held mail (flood limit, moderation), not a failure
+    sender: str = ""
+    message_ref: str = ""  # `message_ref` of its Message-ID: finds its decision record
+
+    @property
+    def state(self) -> str:
+        """ "held" (waits for its release) or "quarantined" (could not be used): the words
+        of the ingest outcomes, used in every listing and summary."""
+        return "held" if self.hold is not None else "quarantined"
+
+
+def message_ref(message_id: str | None) -> str:
+    """A digest of a Message-ID as the store keeps it, to find an item's decision record
+    without writing the header in clear ("" without one)."""
+    if not message_id:
+        return ""
+    return hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _derive(secret_key: str, info: bytes) -> bytes:
@@ -102,8 +123,12 @@ class Quarantine:
         mail_from: str,
         received_at: datetime,
         attempts: int = 0,
+        hold: Hold | None = None,
+        sender: str = "",
+        message_id: str | None = None,
     ) -> QuarantineItem:
-        """Encrypt and store ``raw`` durably; returns the item's metadata."""
+        """Encrypt and store ``raw`` durably; returns the item's metadata. With ``hold`` the
+        item is held mail (waiting for its release), not a failure."""
         now = self._clock().astimezone(UTC)
         item = QuarantineItem(
             id=f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(8)}",
@@ -116,6 +141,9 @@ class Quarantine:
             attempts=attempts,
             size=len(raw),
             key_id=self.key_id,
+            hold=hold,
+            sender=sender.lower(),
+            message_ref=message_ref(message_id),
         )
         nonce = os.urandom(_NONCE_BYTES)
         sealed = _MAGIC + nonce + self._aead.encrypt(nonce, bytes(raw), item.id.encode())
@@ -160,6 +188,12 @@ class Quarantine:
                 f"quarantined message {item_id} failed authentication: the file was altered "
                 "or the secret_key differs from the one used to store it"
             ) from None
+
+    def update(self, item: QuarantineItem) -> None:
+        """Rewrite an item's metadata (its attempts, or when its hold ends)."""
+        self.get(item.id)
+        self._write(self._meta_path(item.id), json.dumps(_meta_to_json(item)).encode())
+        fsync_directory(self.root)
 
     def remove(self, item_id: str) -> None:
         """Delete one item (metadata first, so a half-removed item is never listed)."""
@@ -212,7 +246,28 @@ def _meta_to_json(item: QuarantineItem) -> dict[str, Any]:
         "attempts": item.attempts,
         "size": item.size,
         "key_id": item.key_id,
+        "sender": item.sender,
+        "message_ref": item.message_ref,
+        "hold": None
+        if item.hold is None
+        else {
+            "scope": item.hold.scope,
+            "who": item.hold.who,
+            "until": item.hold.until.isoformat() if item.hold.until else None,
+        },
     }
+
+
+def _hold_from_json(data: dict[str, Any]) -> Hold | None:
+    hold = data.get("hold")
+    if isinstance(hold, dict):
+        until = hold.get("until")
+        return Hold(
+            str(hold["scope"]), str(hold["who"]), datetime.fromisoformat(until) if until else None
+        )
+    if str(data["reason"]).startswith("held"):  # an item kept before holds were recorded
+        return Hold("moderation", str(data.get("mail_from", "")))
+    return None
 
 
 def _meta_from_json(data: dict[str, Any]) -> QuarantineItem:
@@ -227,4 +282,7 @@ def _meta_from_json(data: dict[str, Any]) -> QuarantineItem:
         attempts=int(data["attempts"]),
         size=int(data["size"]),
         key_id=str(data["key_id"]),
+        hold=_hold_from_json(data),
+        sender=str(data.get("sender", "")),
+        message_ref=str(data.get("message_ref", "")),
     )

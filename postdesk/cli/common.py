@@ -22,6 +22,10 @@ class CommandError(Exception):
     """A command could not do its work; the message tells the operator what to do."""
 
 
+class UsageError(Exception):
+    """A command was called wrongly (a bad option value): exit 2, with the valid values."""
+
+
 def parse_now(value: str | None) -> datetime:
     """`--now` as an aware UTC datetime (default: the current time)."""
     if not value:
@@ -31,6 +35,19 @@ def parse_now(value: str | None) -> datetime:
     except ValueError as exc:
         raise ConfigError(
             f"--now: expected an ISO-8601 time like 2026-01-31T09:00:00Z, got {value!r}"
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_since(value: str, option: str = "--since") -> datetime:
+    """A date (2026-01-31, midnight UTC) or an ISO-8601 time as an aware UTC datetime;
+    `UsageError` naming the option when it is neither."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"{option}: expected a date like 2026-01-31 or a time like 2026-01-31T09:00:00Z, "
+            f"got {value!r}"
         ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

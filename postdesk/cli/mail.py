@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.model import IngestResult, Outcome, RawMessage
 from postdesk.app import App
-from postdesk.cli.common import EXIT_OK, CommandError, open_app, print_json
+from postdesk.cli.common import EXIT_OK, CommandError, open_app, parse_since, print_json
 from store import intake_counts
 from store.clock import utcnow
 from store.errors import SchemaOutOfDate, StorageFault, StoreError, StoreUnavailable
@@ -89,17 +89,22 @@ def count_intake(app: App, source: str, messages: int = 1) -> None:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from postdesk.cli.importer import ImportSourceError, import_path
+    from dataclasses import replace
 
+    from postdesk.cli.importer import IMPORT_MODE, SKIPPED, ImportSourceError, import_path
+
+    since = parse_since(args.since) if args.since else None
+    mode = replace(IMPORT_MODE, notify=args.notify, status=args.status)
     app = open_app(args)
     try:
-        counts = import_path(app, Path(args.path), jobs=args.jobs)
-        count_intake(app, "import", sum(counts.values()))
+        counts = import_path(app, Path(args.path), jobs=args.jobs, mode=mode, since=since)
+        count_intake(app, "import", sum(counts.values()) - counts.get(SKIPPED, 0))
     except ImportSourceError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         app.close()
     summary = {outcome.value: counts.get(outcome.value, 0) for outcome in Outcome}
+    summary[SKIPPED] = counts.get(SKIPPED, 0)
     summary["total"] = sum(counts.values())
     if args.json:
         print_json(summary)

@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the application's modules are imported where a command needs them
     from postdesk.config.settings import Settings
@@ -34,6 +34,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "tickets": ("tickets", "tickets"),
     "outbox": ("outbox", "outbox"),
     "quarantine": ("quarantine", "quarantine"),
+    "messages": ("messages", "messages"),
     "db": ("database", "db"),
     "check-config": ("database", "check_config"),
     "redact": ("redact", "redact"),
@@ -99,7 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that parse and redact ahead of the database "
         "(default for large mailboxes: one per CPU but one; 0: all in this process)",
     )
-    imp.add_argument("path")
+    imp.add_argument(
+        "--notify",
+        action="store_true",
+        help="queue the mails a live message would cause (confirmations, notices, replies); "
+        "by default an import mails nobody",
+    )
+    imp.add_argument(
+        "--since", metavar="DATE", help="skip mail dated before DATE (2026-01-31 or ISO-8601)"
+    )
+    imp.add_argument(
+        "--status",
+        choices=("open", "closed"),
+        default="open",
+        help="the status of the tickets the import creates (default: open)",
+    )
+    imp.add_argument("path", help="an mbox file or a Maildir folder")
     sub.add_parser("redact", help="redact secrets: text on stdin -> stdout")
 
     tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(
@@ -126,11 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     flush = outbox.add_parser("flush")
     flush.add_argument("--now")
     flush.add_argument("--json", action="store_true")
-    quarantine = sub.add_parser(
-        "quarantine", help="mail that could not be processed"
-    ).add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name in ("list", "retry"):
-        quarantine.add_parser(name).add_argument("--json", action="store_true")
+    _quarantine_parser(sub)
+    _messages_parser(sub)
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -171,6 +184,60 @@ def _add_tokens(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     revoke.add_argument("token", metavar="NAME|ID")
 
 
+def _quarantine_parser(sub: Any) -> None:
+    quarantine = sub.add_parser(
+        "quarantine",
+        help="held mail (flood limit, moderation) and mail that could not be processed",
+        description="Held mail waits for its release (by itself after the flood window, or "
+        "`release`); quarantined mail could not be used (`retry`). Both are kept encrypted.",
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = quarantine.add_parser("list", help="every held and quarantined mail, oldest first")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    show = quarantine.add_parser("show", help="one item: reason, attempts, headers (no body)")
+    show.add_argument("id", help="the item's id (from `quarantine list`)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    release = quarantine.add_parser(
+        "release", help="decide held mail now, bypassing the hold (one item, or one sender's)"
+    )
+    release.add_argument("id", nargs="?", help="the item's id (from `quarantine list`)")
+    release.add_argument("--sender", metavar="ADDRESS", help="every held mail from ADDRESS")
+    release.add_argument("--json", action="store_true", help="print JSON")
+    drop = quarantine.add_parser("drop", help="delete one item for good")
+    drop.add_argument("id", help="the item's id (from `quarantine list`)")
+    drop.add_argument("--json", action="store_true", help="print JSON")
+    retry = quarantine.add_parser(
+        "retry", help="run one item (or every item) through the pipeline again; holds bypassed"
+    )
+    retry.add_argument("id", nargs="?", help="the item's id (default: every item)")
+    retry.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _messages_parser(sub: Any) -> None:
+    messages = sub.add_parser(
+        "messages",
+        help="what became of each inbound mail, and why",
+        description="The decision record of every inbound mail, whatever its outcome "
+        "(created, commented, ignored, rejected, held, quarantined).",
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = messages.add_parser("list", help="decision records, oldest first")
+    listing.add_argument(
+        "--from", dest="sender", metavar="ADDRESS", help="only mail from this address"
+    )
+    listing.add_argument(
+        "--outcome",
+        metavar="O",
+        help="only this outcome: created, commented, ignored, rejected, held, quarantined",
+    )
+    listing.add_argument(
+        "--since", metavar="T", help="only mail received at or after T (2026-01-31 or ISO-8601)"
+    )
+    listing.add_argument("--limit", type=int, metavar="N", help="at most N records")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    show = messages.add_parser("show", help="the decision record of one mail")
+    show.add_argument("message_id", metavar="MESSAGE-ID", help="its Message-ID (<> optional)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:
     module, name = HANDLERS[command]
     handler: Callable[[argparse.Namespace], int] = getattr(
@@ -192,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _handler(args.command)(args)
         except KeyboardInterrupt:
             return 130
-    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError
+    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError, UsageError
     from postdesk.config.load import ConfigError
     from postdesk.serve.logs import configure_logging
     from store.errors import StoreError
@@ -202,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.logging, verbose=args.verbose)
         args.settings = settings
         return _handler(args.command)(args)
+    except UsageError as exc:
+        print(f"postdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         print(f"postdesk: configuration error: {exc}", file=sys.stderr)
         if args.command == "ingest" and args.file == "-":

@@ -1,4 +1,5 @@
-"""Notify inside `serve`: the outbox worker process, the scheduler, the quarantine purge."""
+"""Notify inside `serve`: the outbox worker process, the scheduler, the quarantine purge and
+the release of held mail whose flood window has passed."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
+from ingest.errors import QuarantineError
 from postdesk.app import App
 from postdesk.config.settings import Settings
+from postdesk.held import release_due
 from postdesk.notify_build import outbox_worker, scheduler
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.workers import WorkerProcess, bridge, child_setup, yield_cpu
+from store.errors import StoreError
 
 __all__ = ["NotifyProcesses", "outbox_worker_main", "start_notify"]
 
 log = logging.getLogger(__name__)
 PURGE_INTERVAL_SECONDS = 3600
+RELEASE_INTERVAL_SECONDS = 60  # how often held mail whose window passed is looked for
 OUTBOX_STOP_SECONDS = 10.0
 ThreadStarter = Callable[[str, Callable[[threading.Event], None]], None]
 
@@ -64,6 +69,7 @@ def start_notify(
     jobs = scheduler(app, on_mail_queued=outbox.wakeup)
     jobs.start()
     start_thread("quarantine-purge", lambda stop: _purge_loop(app, stop))
+    start_thread("held-release", lambda stop: _release_loop(app, stop, outbox.wakeup))
     return NotifyProcesses(
         wake_outbox=outbox.wakeup,
         closers=[lambda: jobs.shutdown(wait=True), lambda: outbox.shutdown(OUTBOX_STOP_SECONDS)],
@@ -78,3 +84,13 @@ def _purge_loop(app: App, stop: threading.Event) -> None:
         except OSError as exc:
             log.warning("quarantine purge failed (%s); will try again", type(exc).__name__)
         stop.wait(PURGE_INTERVAL_SECONDS)
+
+
+def _release_loop(app: App, stop: threading.Event, wake_outbox: Callable[[], None]) -> None:
+    """Release held mail whose flood window has passed, every minute, until `stop`."""
+    while not stop.wait(RELEASE_INTERVAL_SECONDS):
+        try:
+            if release_due(app, app.pipeline.clock()):
+                wake_outbox()
+        except (OSError, StoreError, QuarantineError) as exc:
+            log.warning("held mail release failed (%s); will try again", type(exc).__name__)

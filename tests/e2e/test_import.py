@@ -31,6 +31,7 @@ EXPECTED = {
     "rejected": 1,
     "held": 0,
     "quarantined": 1,
+    "skipped": 0,
     "total": 9,
 }
 ALL_DUPLICATE = {key: 0 for key in EXPECTED} | {"duplicate": 9, "total": 9}
@@ -207,7 +208,7 @@ def test_import_without_json_prints_a_one_line_summary(tmp_path: Path, sqlite_ur
     result = cli.run("import", str(mbox))
     assert result.stdout.decode().strip() == (
         "created: 2, commented: 0, duplicate: 0, ignored: 0, rejected: 0, held: 0, "
-        "quarantined: 0, total: 2"
+        "quarantined: 0, skipped: 0, total: 2"
     )
 
 

@@ -225,7 +225,40 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "previous_status": "waiting_on_customer",
         "closed_after_days": 10,
     },
-    "digest": DIGEST,
+    "digest": {
+        **DIGEST,
+        "held": [
+            {
+                "sender": "bot@flood.example",
+                "count": 31,
+                "scope": "address",
+                "release_at": "2024-06-03T10:10:00Z",
+            },
+            {
+                "sender": "new@elsewhere.example",
+                "count": 1,
+                "scope": "moderation",
+                "release_at": None,
+            },
+        ],
+        "held_count": 32,
+        "quarantined_mails": [
+            {
+                "id": "20240603095900-0123456789abcdef",
+                "reason": "processing failed 5 times: ValueError",
+                "received_at": "2024-06-03T09:59:00Z",
+            }
+        ],
+        "quarantined_count": 1,
+        "credential_exposures": [
+            {
+                "number": "SUP-1041",
+                "subject": "Login broken",
+                "status": "open",
+                "requester": "bob@customer.example",
+            }
+        ],
+    },
     "daily_digest": {
         **DIGEST,
         "status_counts": {"open": 4, "escalated": 1},

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
+from notify.digests import HeldSender, MailWaiting, QuarantinedMail
 from notify.errors import ScheduleProblem
 from notify.options import ScheduleOptions, SweepOptions
 from notify.scheduler import NotifyScheduler, latest_fire_time
@@ -140,3 +141,46 @@ def test_background_scheduler_catches_up_on_start(sqlite_db: Database) -> None:
         kinds = {r.kind for r in list_rows(s)}
         assert sweeps.last_run(s, "sweep") == _at(2)
     assert {"escalation_notice", "escalation_customer"} <= kinds
+
+
+def test_hourly_digest_is_sent_for_waiting_mail_dead_rows_and_exposures(db: Database) -> None:
+    """No ticket near its SLA: the hourly digest still goes out while mail is held or
+    quarantined, an outbox row is dead or a credential was exposed, and lists them."""
+    held = HeldSender("bot@flood.example", 12, "address", _at(0.2))
+    quarantined = QuarantinedMail("20240603090000-0123456789abcdef", "unparseable", _at(0))
+    waiting = MailWaiting(held=(held,), quarantined=(quarantined,))
+    scheduler = _scheduler(db, waiting=lambda: waiting)
+    assert scheduler.run_digest("digest", _at(0.5)) == 1  # for 09:00
+    [digest] = _digests(db)
+    assert digest.context["held"] == [
+        {
+            "sender": "bot@flood.example",
+            "count": 12,
+            "scope": "address",
+            "release_at": "2024-06-03T09:12:00Z",
+        }
+    ]
+    assert digest.context["quarantined_count"] == 1
+    assert digest.context["quarantined_mails"][0]["reason"] == "unparseable"
+
+    quiet = _scheduler(db)  # nothing waits any more
+    assert quiet.run_digest("digest", _at(1.5)) == 0
+
+    exposed = make_ticket(db, priority="low", first_response=timedelta(hours=48))
+    with db.transaction() as s:
+        set_flag(s, exposed.id, "credential_exposed", _at(3.2))
+    assert quiet.run_digest("digest", _at(4)) == 1  # 13:00, on time
+    last = _digests(db)[-1]
+    assert [c["number"] for c in last.context["credential_exposures"]] == [exposed.number]
+    assert quiet.run_digest("digest", _at(5)) == 0, "an exposure is told once, not hourly"
+
+
+def test_hourly_digest_is_sent_for_a_dead_outbox_row(sqlite_db: Database) -> None:
+    with sqlite_db.transaction() as s:
+        enqueue(
+            s,
+            NewMail(kind="confirmation", recipient="gone@x.example", context={}, status="dead"),
+            now=T0,
+            message_id_domain="desk.example",
+        )
+    assert _scheduler(sqlite_db).run_digest("digest", _at(0.5)) == 1
