@@ -1,7 +1,7 @@
 """The language of a ticket's mail to its customer (`tickets.language`).
 
-Revision ID: 0010
-Revises: 0002
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07
 
 """
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
