@@ -33,7 +33,7 @@ from ingest.redact.views import TextViews
 MIN_PARALLEL_CHARS = 1_000_000
 """Below this a fork costs more than it saves."""
 
-CHILD_SHARE = 0.45
+CHILD_SHARE = 0.41
 """The part of the keyword scan the child takes: this process also runs the other scans."""
 
 _Hits = list[tuple[int, list[Span]]]
@@ -53,9 +53,9 @@ def redact_text_parallel(text: str) -> Redaction:
 
 def find_spans_split(text: str, split: int) -> list[Span]:
     """find_spans(text), the keyword hits from `split` on scanned by a forked child."""
+    child = _fork_keyword_scan(text, split)  # first: the child makes its own views meanwhile
     views = TextViews.of(text)
     words = keyword_words(views)
-    child = _fork_keyword_scan(views, words, split)
     cards = find_cards(views)
     camel = camel_secrets(views)
     keywords, rest = scan_until(views, words, split)
@@ -94,8 +94,10 @@ def join_hits(scan: _Scan, later: _Hits | None) -> list[Span]:
     return spans
 
 
-def _fork_keyword_scan(views: TextViews, words: bytes, split: int) -> tuple[int, int] | None:
-    """Start a child that sends back the keyword hits from `split` on; None if fork fails."""
+def _fork_keyword_scan(text: str, split: int) -> tuple[int, int] | None:
+    """Start a child that sends back the keyword hits from `split` on (and the token scans);
+    None if fork fails. The child makes the text's views itself, while this process makes
+    its own: the fork comes first, so nothing of the work waits for it."""
     reader, writer = os.pipe()
     try:
         pid = os.fork()
@@ -107,6 +109,8 @@ def _fork_keyword_scan(views: TextViews, words: bytes, split: int) -> tuple[int,
         status = 1
         try:
             os.close(reader)
+            views = TextViews.of(text)
+            words = keyword_words(views)
             hits = [(start, _fields(found)) for start, found in keyword_hits(views, words, split)]
             data = marshal.dumps((hits, _fields(_token_scans(views))))
             with os.fdopen(writer, "wb") as pipe:
