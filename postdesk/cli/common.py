@@ -22,6 +22,10 @@ class CommandError(Exception):
     """A command could not do its work; the message tells the operator what to do."""
 
 
+class UsageError(Exception):
+    """A command was given a value it cannot use (exit 2); the message lists the valid ones."""
+
+
 def parse_now(value: str | None) -> datetime:
     """`--now` as an aware UTC datetime (default: the current time)."""
     if not value:

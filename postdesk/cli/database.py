@@ -25,6 +25,12 @@ def db(args: argparse.Namespace) -> int:
 
 
 def check_config(args: argparse.Namespace) -> int:
-    pipeline_options(command_settings(args))
+    """Loading validated every key; then what `serve` builds from them (not the ports: a
+    running daemon holds them)."""
+    from postdesk.serve.preflight import check_values
+
+    settings = command_settings(args)
+    pipeline_options(settings)
+    check_values(settings)
     print("ok")
     return EXIT_OK

@@ -34,7 +34,10 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "db": ("database", "db"),
     "check-config": ("database", "check_config"),
     "redact": ("redact", "redact"),
+    "contacts": ("contacts", "contacts"),
 }
+# The ticket statuses (store.schema.TICKET_STATUSES; not imported, so that `--help` stays fast).
+TICKET_STATUSES = ("open", "in_progress", "waiting_on_customer", "escalated", "resolved", "closed")
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -59,28 +62,54 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _non_negative(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
     return number
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+NOW_HELP = "the instant to act at, ISO-8601 like 2026-01-31T09:00:00Z (default: now)"
+JSON_HELP = "print JSON instead of text"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # Every command, action and option has a help text (tests/postdesk/cli/test_help.py).
     parser = argparse.ArgumentParser(prog="postdesk", description="Email-to-ticket daemon.")
     parser.add_argument(
         "--config", help="configuration file (default: $POSTDESK_CONFIG, ./config.toml)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error here (else it goes to the log)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("serve", help="run the daemon until SIGTERM")
+    sub.add_parser(
+        "serve",
+        help="run the daemon until SIGTERM (SIGHUP: reload the directory, reopen the log)",
+    )
     ingest = sub.add_parser("ingest", help="process one raw message (FILE or - for stdin)")
-    ingest.add_argument("--json", action="store_true")
+    ingest.add_argument("--json", action="store_true", help=JSON_HELP)
     ingest.add_argument("--dry-run", action="store_true", help="print the decision, record nothing")
     ingest.add_argument("--rcpt", action="append", default=[], help="envelope recipient")
-    ingest.add_argument("file", nargs="?", default="-")
+    ingest.add_argument("file", nargs="?", default="-", help="the message file (default: stdin)")
     imp = sub.add_parser("import", help="import an mbox file or a Maildir folder")
-    imp.add_argument("--json", action="store_true")
+    imp.add_argument("--json", action="store_true", help=JSON_HELP)
     imp.add_argument(
         "--jobs",
         type=_non_negative,
@@ -88,43 +117,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that parse and redact ahead of the database "
         "(default for large mailboxes: one per CPU but one; 0: all in this process)",
     )
-    imp.add_argument("path")
+    imp.add_argument("path", help="an mbox file or a Maildir folder")
     sub.add_parser("redact", help="redact secrets: text on stdin -> stdout")
 
     tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    listing = tickets.add_parser("list")
-    listing.add_argument("--status")
-    listing.add_argument("--org")
-    listing.add_argument("--requester")
-    listing.add_argument("--search")
-    listing.add_argument("--limit", type=int)
-    listing.add_argument("--json", action="store_true")
-    show = tickets.add_parser("show")
-    show.add_argument("number")
-    show.add_argument("--json", action="store_true")
+    listing = tickets.add_parser("list", help="tickets matching every filter, newest first")
+    listing.add_argument("--status", choices=TICKET_STATUSES, help="only tickets in this status")
+    listing.add_argument("--org", help="only tickets of this organisation (its configured name)")
+    listing.add_argument("--requester", help="only tickets this address opened")
+    listing.add_argument("--search", help="only tickets whose subject or comments contain TEXT")
+    listing.add_argument("--limit", type=_positive, help="at most N tickets")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
+    show = tickets.add_parser("show", help="one ticket: comments, attachments, messages")
+    show.add_argument("number", help="the ticket number, e.g. SUP-1001")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
 
     sweep = sub.add_parser("sweep", help="run every scheduler job due at an instant, once")
-    sweep.add_argument("--now")
+    sweep.add_argument("--now", help=NOW_HELP + "; mail it queues is due at once")
     outbox = sub.add_parser("outbox", help="outgoing mail").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    for name in ("list", "retry"):
-        outbox.add_parser(name).add_argument("--json", action="store_true")
-    flush = outbox.add_parser("flush")
-    flush.add_argument("--now")
-    flush.add_argument("--json", action="store_true")
+    for name, text in (("list", "every outbox row"), ("retry", "queue dead rows again")):
+        outbox.add_parser(name, help=text).add_argument("--json", action="store_true", help=JSON_HELP)
+    flush = outbox.add_parser("flush", help="send every row due now (or at --now), once")
+    flush.add_argument("--now", help=NOW_HELP)
+    flush.add_argument("--json", action="store_true", help=JSON_HELP)
     quarantine = sub.add_parser(
         "quarantine", help="mail that could not be processed"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name in ("list", "retry"):
-        quarantine.add_parser(name).add_argument("--json", action="store_true")
+    for name, text in (
+        ("list", "every quarantined message (never its content)"),
+        ("retry", "process every quarantined message again"),
+    ):
+        quarantine.add_parser(name, help=text).add_argument(
+            "--json", action="store_true", help=JSON_HELP
+        )
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    db.add_parser("upgrade")
+    db.add_parser("upgrade", help="create or upgrade the schema to this version's")
     sub.add_parser("check-config", help="validate the configuration file")
+    contacts = sub.add_parser("contacts", help="a contact's data").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    forget = contacts.add_parser(
+        "forget",
+        help="erase a contact's mail text, attachments and decision records "
+        "(data-protection requests)",
+    )
+    forget.add_argument("address", help="the contact's email address")
+    forget.add_argument(
+        "--yes", action="store_true", help="erase without asking (needed without a terminal)"
+    )
+    forget.add_argument("--json", action="store_true", help=JSON_HELP)
     return parser
 
 
@@ -149,24 +196,63 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _handler(args.command)(args)
         except KeyboardInterrupt:
             return 130
-    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError
+        except BrokenPipeError:
+            return _reader_gone()
+    from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError, UsageError
     from postdesk.config.load import ConfigError
     from postdesk.serve.logs import configure_logging
-    from store.errors import StoreError
+    from store.errors import StoreError, StoreMisconfigured
 
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         configure_logging(settings.logging, verbose=args.verbose)
         args.settings = settings
         return _handler(args.command)(args)
-    except ConfigError as exc:
-        print(f"postdesk: configuration error: {exc}", file=sys.stderr)
+    except (ConfigError, UsageError, StoreMisconfigured) as exc:
+        kind = exc.label if isinstance(exc, ConfigError) else ""
+        print(f"postdesk: {kind}{exc}", file=sys.stderr)
         return EXIT_USAGE
     except (CommandError, StoreError) as exc:
         print(f"postdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `postdesk tickets show ... | head`: the reader has enough
+        return _reader_gone()
+    except Exception as exc:
+        if args.debug:
+            raise
+        return _unexpected(args.command, exc, settings)
+
+
+def _reader_gone() -> int:
+    """The reader of standard output went away: stop quietly (no error, no traceback)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit does not fail again
+    return 0
+
+
+def _unexpected(command: str, exc: Exception, settings: Settings | None) -> int:
+    """A bug or an unforeseen failure: one line here, the traceback in the log file."""
+    import logging
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    log_file = settings.logging.file if settings is not None else None
+    if log_file is not None:
+        logging.getLogger(__name__).error(
+            "unexpected error in `postdesk %s`", command, exc_info=exc
+        )
+        detail = f"the traceback is in the log {log_file}"
+    else:
+        detail = "run it again with --debug for the traceback"
+    print(
+        f"postdesk: unexpected error in `{command}` ({type(exc).__name__}{where}); {detail}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

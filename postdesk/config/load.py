@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+
 from postdesk.config.reader import ConfigError, Table
 from postdesk.config.settings import (
     DEFAULT_BLOCKED_EXTENSIONS,
@@ -303,10 +305,32 @@ def _schedule(t: Table) -> ScheduleSettings:
         ("digest", settings.digest_cron),
         ("daily_digest", settings.daily_digest_cron),
     ):
-        if len(value.split()) != 5:
-            raise t.fail(key, 'a cron expression with 5 fields like "0 * * * *"', value)
+        _check_cron(t, key, value)
     t.finish()
     return settings
+
+
+CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
+
+def _check_cron(t: Table, key: str, value: str) -> None:
+    """A 5-field crontab that the scheduler (APScheduler's CronTrigger) accepts; else an error
+    naming the key and the bad field."""
+    parts = value.split()
+    if len(parts) != len(CRON_FIELDS):
+        raise t.fail(key, 'a cron expression with 5 fields like "0 * * * *"', value)
+    for name, part in zip(CRON_FIELDS, parts, strict=True):
+        try:
+            CronTrigger(**{name: part}, timezone="UTC")
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{t.key(key)}: the {name.replace('_', ' ')} field {part!r} of {value!r} is "
+                f"invalid ({exc}); fields are minute hour day month day-of-week"
+            ) from None
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except (ValueError, TypeError) as exc:
+        raise t.fail(key, f"a valid cron expression ({exc})", value) from None
 
 
 def _ops(t: Table) -> OpsSettings:
@@ -388,7 +412,55 @@ def _organisation(t: Table) -> Organisation:
     return org
 
 
+def _first_duplicate(values: list[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value.lower() in seen:
+            return value
+        seen.add(value.lower())
+    return None
+
+
+def _check_duplicates(settings: Settings) -> None:
+    """The directory must say one thing about each address, name and domain."""
+    staff = _first_duplicate([s.email for s in settings.staff])
+    if staff is not None:
+        raise ConfigError(
+            f"staff: {staff!r} is listed twice; keep one [[staff]] entry per address"
+        )
+    org = _first_duplicate([o.name for o in settings.organisations])
+    if org is not None:
+        raise ConfigError(
+            f"organisations: two organisations are named {org!r}; names must be unique"
+        )
+    owner: dict[str, str] = {}
+    for o in settings.organisations:
+        for domain in o.domains:
+            if domain in owner and owner[domain] != o.name:
+                raise ConfigError(
+                    f"organisations: the domain {domain!r} belongs to both {owner[domain]!r} "
+                    f"and {o.name!r}; a domain may name one organisation only"
+                )
+            owner[domain] = o.name
+    contact_owner: dict[str, str] = {}
+    for o in settings.organisations:
+        for c in o.contacts:
+            if c.email in contact_owner and contact_owner[c.email] != o.name:
+                raise ConfigError(
+                    f"organisations: the contact {c.email!r} is listed in both "
+                    f"{contact_owner[c.email]!r} and {o.name!r}; list it in one"
+                )
+            contact_owner[c.email] = o.name
+    if settings.smtp.enabled and settings.http.enabled:
+        if (settings.smtp.host, settings.smtp.port) == (settings.http.host, settings.http.port):
+            raise ConfigError(
+                f"http.listen: {settings.http.host}:{settings.http.port} is also smtp.listen; "
+                "give each its own port"
+            )
+
+
 def _cross_check(settings: Settings) -> None:
+    _check_duplicates(settings)
     names = [o.name for o in settings.organisations]
     for i, org in enumerate(settings.organisations):
         for client in org.partner_of:

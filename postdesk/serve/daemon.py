@@ -34,6 +34,7 @@ from postdesk.config.settings import Settings
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
+from postdesk.serve.preflight import check_ports, check_values
 from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import migrate
@@ -229,7 +230,10 @@ async def _serve(daemon: Daemon) -> None:
 
 
 def run_daemon(settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema."""
+    """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema, on a value it
+    cannot use or on a busy listen address (checked all before anything is opened)."""
+    check_values(settings)
+    check_ports(settings)
     app = App.build(settings)
     migrate.ensure_current(app.db.engine, busy_timeout_seconds=app.db.busy_timeout_seconds)
     app.sync_directory()
