@@ -17,6 +17,8 @@ from notify.scheduler import NotifyScheduler
 from notify.transport import FileTransport, SmtpTransport, Transport
 from postdesk.app import App, sla_options
 from postdesk.config.settings import Settings
+from store import outbox as store_outbox
+from store.clock import utcnow
 from store.records import iso
 
 
@@ -96,9 +98,14 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
 
 
 def run_sweep(app: App, now: datetime) -> dict[str, Any]:
-    """`postdesk sweep --now`: every job due at `now`, once."""
+    """`postdesk sweep --now`: every job due at `now`, once. Mail it queues is due at once,
+    even when `now` is later than the clock: a plain `outbox flush` then sends it."""
     report = scheduler(app).run_due(now)
     purged = app.purge_quarantine(now)
+    real_now = utcnow()
+    if now > real_now:
+        with app.db.transaction() as session:
+            store_outbox.make_due(session, queued_until=now, now=real_now)
     return {
         "now": iso(now),
         "sweep": asdict(report.sweep),

@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True, metavar="ACTION"
     )
     for name, text in (("list", "every outbox row"), ("retry", "queue dead rows again")):
-        outbox.add_parser(name, help=text).add_argument("--json", action="store_true", help=JSON_HELP)
+        outbox.add_parser(name, help=text).add_argument(
+            "--json", action="store_true", help=JSON_HELP
+        )
     flush = outbox.add_parser("flush", help="send every row due now (or at --now), once")
     flush.add_argument("--now", help=NOW_HELP)
     flush.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -193,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "redact":  # text in, text out: needs neither configuration nor logging
         try:
-            return _handler(args.command)(args)
+            code = _handler(args.command)(args)
+            sys.stdout.flush()
+            return code
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:
@@ -208,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         configure_logging(settings.logging, verbose=args.verbose)
         args.settings = settings
-        return _handler(args.command)(args)
+        code = _handler(args.command)(args)
+        sys.stdout.flush()  # here, where a reader that went away is caught, not at exit
+        return code
     except (ConfigError, UsageError, StoreMisconfigured) as exc:
         kind = exc.label if isinstance(exc, ConfigError) else ""
         print(f"postdesk: {kind}{exc}", file=sys.stderr)

@@ -425,9 +425,7 @@ def _check_duplicates(settings: Settings) -> None:
     """The directory must say one thing about each address, name and domain."""
     staff = _first_duplicate([s.email for s in settings.staff])
     if staff is not None:
-        raise ConfigError(
-            f"staff: {staff!r} is listed twice; keep one [[staff]] entry per address"
-        )
+        raise ConfigError(f"staff: {staff!r} is listed twice; keep one [[staff]] entry per address")
     org = _first_duplicate([o.name for o in settings.organisations])
     if org is not None:
         raise ConfigError(
@@ -451,12 +449,12 @@ def _check_duplicates(settings: Settings) -> None:
                     f"{contact_owner[c.email]!r} and {o.name!r}; list it in one"
                 )
             contact_owner[c.email] = o.name
-    if settings.smtp.enabled and settings.http.enabled:
-        if (settings.smtp.host, settings.smtp.port) == (settings.http.host, settings.http.port):
-            raise ConfigError(
-                f"http.listen: {settings.http.host}:{settings.http.port} is also smtp.listen; "
-                "give each its own port"
-            )
+    smtp, http = settings.smtp, settings.http
+    if smtp.enabled and http.enabled and (smtp.host, smtp.port) == (http.host, http.port):
+        raise ConfigError(
+            f"http.listen: {settings.http.host}:{settings.http.port} is also smtp.listen; "
+            "give each its own port"
+        )
 
 
 def _cross_check(settings: Settings) -> None:
