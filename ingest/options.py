@@ -43,6 +43,8 @@ class PipelineOptions:
     ops_addresses: tuple[str, ...] = ()
     team_address: str | None = None
     from_address: str = ""
+    # Keys replaced by `secret_key` in a rotation: reply tokens made under them still count.
+    previous_secret_keys: tuple[str, ...] = ()
 
     @property
     def support_set(self) -> frozenset[str]:

@@ -70,6 +70,7 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         ops_addresses=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         from_address=settings.outbound.from_address,
+        previous_secret_keys=desk.previous_secret_keys,
     )
 
 
@@ -101,7 +102,11 @@ class App:
             settings.database.url, busy_timeout_seconds=settings.database.busy_timeout_seconds
         )
         pipeline = Pipeline(pipeline_options(settings), blobs, clock)
-        quarantine = Quarantine(data / "quarantine", settings.desk.secret_key)
+        quarantine = Quarantine(
+            data / "quarantine",
+            settings.desk.secret_key,
+            previous_keys=settings.desk.previous_secret_keys,
+        )
         return cls(
             settings=settings,
             db=db,

@@ -136,9 +136,26 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         trust_staff_from=t.flag("trust_staff_from", False),
         categories=categories,
         default_category=default_category,
+        previous_secret_keys=_previous_keys(t, env, secret),
+        retention_days=t.whole("retention_days", 0, minimum=0) or None,
     )
     t.finish()
     return settings
+
+
+def _previous_keys(t: Table, env: Mapping[str, str], secret: str) -> tuple[str, ...]:
+    """`[desk] previous_secret_keys`, or POSTDESK_PREVIOUS_SECRET_KEYS (comma-separated)."""
+    from_env = env.get("POSTDESK_PREVIOUS_SECRET_KEYS", "")
+    keys = t.str_list("previous_secret_keys")
+    if from_env:
+        keys = tuple(k.strip() for k in from_env.split(",") if k.strip())
+    for key in keys:
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                "desk.previous_secret_keys: every key at least 16 characters (a key that "
+                "secret_key used to be)"
+            )
+    return tuple(k for k in dict.fromkeys(keys) if k != secret)
 
 
 def _support_addresses(t: Table) -> tuple[SupportAddress, ...]:

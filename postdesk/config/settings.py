@@ -80,6 +80,9 @@ class DeskSettings:
     trust_staff_from: bool
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     default_category: str = "general"
+    # Keys a rotation replaced: reply tokens and quarantine made under them still work.
+    previous_secret_keys: tuple[str, ...] = ()
+    retention_days: int | None = None  # closed tickets erased after this many days (None: off)
 
 
 @dataclass(frozen=True, slots=True)
