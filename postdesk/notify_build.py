@@ -102,6 +102,7 @@ def run_sweep(app: App, now: datetime) -> dict[str, Any]:
     even when `now` is later than the clock: a plain `outbox flush` then sends it."""
     report = scheduler(app).run_due(now)
     purged = app.purge_quarantine(now)
+    retention = app.erase_expired(now)
     real_now = utcnow()
     if now > real_now:
         with app.db.transaction() as session:
@@ -111,4 +112,5 @@ def run_sweep(app: App, now: datetime) -> dict[str, Any]:
         "sweep": asdict(report.sweep),
         "digests": report.digests,
         "quarantine_purged": purged,
+        "retention_erased": None if retention is None else retention.tickets,
     }

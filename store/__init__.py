@@ -2,7 +2,7 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`), `records` (frozen records),
+`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`, `erasure`), `records` (frozen records),
 `redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "db",
     "directory",
     "durable",
+    "erasure",
     "errors",
     "ids",
     "inbound",

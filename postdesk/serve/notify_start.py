@@ -15,6 +15,7 @@ from postdesk.config.settings import Settings
 from postdesk.notify_build import outbox_worker, scheduler
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.workers import WorkerProcess, bridge, child_setup, yield_cpu
+from store.errors import StoreError
 
 __all__ = ["NotifyProcesses", "outbox_worker_main", "start_notify"]
 
@@ -71,10 +72,15 @@ def start_notify(
 
 
 def _purge_loop(app: App, stop: threading.Event) -> None:
-    """Purge expired quarantine entries at start and then hourly, until `stop`."""
+    """Purge expired quarantine entries, and erase closed tickets past `[desk]
+    retention_days`, at start and then hourly, until `stop`."""
     while not stop.is_set():
         try:
             app.purge_quarantine(app.pipeline.clock())
         except OSError as exc:
             log.warning("quarantine purge failed (%s); will try again", type(exc).__name__)
+        try:
+            app.erase_expired(app.pipeline.clock())
+        except (OSError, StoreError) as exc:
+            log.warning("retention erasure failed (%s); will try again", type(exc).__name__)
         stop.wait(PURGE_INTERVAL_SECONDS)
