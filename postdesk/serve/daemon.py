@@ -32,9 +32,11 @@ from ingest.spool import writer as spool_writer
 from postdesk.app import App
 from postdesk.config.settings import Settings
 from postdesk.serve.http import HttpEndpoint
+from postdesk.serve.logs import configure_logging
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
 from postdesk.serve.preflight import check_ports, check_values
+from postdesk.serve.reload import reloaded_settings
 from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import migrate
@@ -59,6 +61,9 @@ class Daemon:
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
     storage: StorageCheck | None = None
+    restart_outbox: Callable[[Settings], None] | None = None
+    verbose: bool = False
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.storage is None:
@@ -149,6 +154,7 @@ class Daemon:
             self._thread(f"imap-{account.name}", poller.run)
         notify = start_notify(app, self.metrics, self.stop_event, self._thread)
         self.wake_outbox = notify.wake_outbox
+        self.restart_outbox = notify.restart_outbox
         self.closers += notify.closers
         if settings.http.enabled:
             self.http = HttpEndpoint(
@@ -156,6 +162,37 @@ class Daemon:
             )
             self.http.start()
             log.info("http: /healthz and /metrics on %s:%d", settings.http.host, self.http.port)
+
+    def reload(self) -> bool:
+        """SIGHUP (postdesk.serve.reload): reopen the log, write the directory, start the
+        workers again on the new organisations, staff, fields and templates. Whether the
+        new configuration was applied."""
+        with self.reload_lock:
+            # First, so that the lines of this reload go to the file the operator expects.
+            configure_logging(self.app.settings.logging, verbose=self.verbose)
+            loaded = reloaded_settings(self.app.settings)
+            if loaded is None:
+                return False
+            settings, restart_needed = loaded
+            configure_logging(settings.logging, verbose=self.verbose)
+            self.app.settings = settings
+            self.app.sync_directory()
+            if self.spool_process is not None:
+                self.spool_process.restart(settings, STOP_TIMEOUT_SECONDS)
+            if self.restart_outbox is not None:
+                self.restart_outbox(settings)
+            log.info(
+                "reloaded: organisations %d, staff %d, fields %d, templates, log file",
+                len(settings.organisations),
+                len(settings.staff),
+                len(settings.fields),
+            )
+            if restart_needed:
+                log.warning(
+                    "reload: changes to %s apply only after a restart of postdesk serve",
+                    ", ".join(restart_needed),
+                )
+            return True
 
     def _thread(self, name: str, target: Callable[[threading.Event], None]) -> None:
         thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
@@ -195,6 +232,8 @@ async def _serve(daemon: Daemon) -> None:
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    # A reload waits for the workers to finish their step: off the loop, which keeps serving.
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, daemon.reload))
     daemon.start_threads()
     server = None
     # Spool writes (fsync) get their own threads, so other work can never stall acceptance.
@@ -229,7 +268,7 @@ async def _serve(daemon: Daemon) -> None:
         await asyncio.wait_for(server.wait_closed(), timeout=STOP_TIMEOUT_SECONDS)
 
 
-def run_daemon(settings: Settings) -> int:
+def run_daemon(settings: Settings, *, verbose: bool = False) -> int:
     """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema, on a value it
     cannot use or on a busy listen address (checked all before anything is opened)."""
     check_values(settings)
@@ -237,7 +276,7 @@ def run_daemon(settings: Settings) -> int:
     app = App.build(settings)
     migrate.ensure_current(app.db.engine, busy_timeout_seconds=app.db.busy_timeout_seconds)
     app.sync_directory()
-    daemon = Daemon(app)
+    daemon = Daemon(app, verbose=verbose)
     try:
         asyncio.run(_serve(daemon))
     except TimeoutError:

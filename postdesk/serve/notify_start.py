@@ -31,6 +31,8 @@ class NotifyProcesses:
 
     wake_outbox: Callable[[], None]
     closers: list[Callable[[], None]]
+    # A reload: the outbox worker started again on new settings (templates read afresh).
+    restart_outbox: Callable[[Settings], None] = lambda _settings: None
 
 
 def outbox_worker_main(
@@ -67,6 +69,7 @@ def start_notify(
     start_thread("quarantine-purge", lambda stop: _purge_loop(app, stop))
     return NotifyProcesses(
         wake_outbox=outbox.wakeup,
+        restart_outbox=lambda settings: outbox.restart(settings, OUTBOX_STOP_SECONDS),
         closers=[lambda: jobs.shutdown(wait=True), lambda: outbox.shutdown(OUTBOX_STOP_SECONDS)],
     )
 
