@@ -36,6 +36,7 @@ def transport(settings: Settings) -> Transport:
             host=out.host,
             port=out.port,
             starttls=out.starttls,
+            implicit_tls=out.implicit_tls,
             username=out.username,
             password=out.password,
         )

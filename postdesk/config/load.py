@@ -250,11 +250,16 @@ def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) 
         isinstance(backoff, list) and backoff and all(isinstance(b, int) and b > 0 for b in backoff)
     ):
         raise t.fail("backoff_seconds", "a non-empty list of positive whole seconds", backoff)
+    tls = t.choice("tls", ("none", "starttls", "implicit"), "none")
+    starttls = t.flag("starttls", False)
+    if starttls and tls == "implicit":
+        raise t.fail("starttls", 'false with tls = "implicit" (one or the other)', starttls)
     settings = OutboundSettings(
         transport=t.choice("transport", ("smtp", "file"), "file"),
         host=t.text("host", "127.0.0.1"),
         port=t.whole("port", 25, minimum=1),
-        starttls=t.flag("starttls", False),
+        starttls=starttls or tls == "starttls",
+        implicit_tls=tls == "implicit",
         username=t.text("username", ""),
         password=env.get("POSTDESK_OUTBOUND_PASSWORD") or file_password,
         from_address=t.email("from_address", desk.support_addresses[0].address),

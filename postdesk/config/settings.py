@@ -130,6 +130,7 @@ class OutboundSettings:
     backoff_seconds: tuple[int, ...]
     per_ticket_hourly_limit: int
     per_address_daily_limit: int
+    implicit_tls: bool = False  # [outbound] tls = "implicit": SMTPS (port 465)
 
 
 @dataclass(frozen=True, slots=True)
