@@ -39,6 +39,7 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 # What a PostgreSQL server says when it answers but will not let this url in (its messages
 # name the role or database, never a password).
 _PG_MISSING = re.compile(r'FATAL:\s+(role|database) "([^"]*)" does not exist')
+_PG_TLS = re.compile(r".*failed: ([^\n]*(?:SSL|certificate)[^\n]*)")
 _PG_LOGIN = re.compile(r'FATAL:\s+password authentication failed for user "([^"]*)"')
 
 
@@ -170,6 +171,12 @@ def _pg_misconfigured(text: str, engine: Engine) -> StoreMisconfigured | None:
         return StoreMisconfigured(
             f"the PostgreSQL server at {host} refused the password of role {login.group(1)!r}: "
             "check the password in [database] url (or POSTDESK_DATABASE_URL)"
+        )
+    tls = _PG_TLS.search(text)
+    if tls:
+        return StoreMisconfigured(
+            f"the PostgreSQL server at {host} answered, but TLS failed ({tls.group(1)}): check "
+            "sslmode and sslrootcert in [database] url against the server's ssl settings"
         )
     return None
 

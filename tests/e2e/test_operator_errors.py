@@ -84,6 +84,19 @@ def test_missing_postgresql_role_and_database_are_named(tmp_path: Path, pg_url: 
     assert "has no database 'postdesk_no_such_db'" in line and "createdb" in line
 
 
+def test_tls_the_server_does_not_offer_names_sslmode(tmp_path: Path, pg_url: str) -> None:
+    url = make_url(pg_url)
+    if url.host not in ("127.0.0.1", "localhost"):
+        return  # only the local test server is known to run without TLS
+    required = url.update_query_dict({"sslmode": "require"}).render_as_string(hide_password=False)
+    result = _run(_config(tmp_path, database={"url": required}), "tickets", "list")
+    line = _one_line(result)
+    if "TLS failed" not in line:
+        return  # this server offers TLS: nothing to refuse
+    assert result.returncode == 2
+    assert "check sslmode and sslrootcert in [database] url" in line
+
+
 def test_unreachable_database_is_work_not_done(tmp_path: Path) -> None:
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
     result = _run(_config(tmp_path, database={"url": closed}), "tickets", "list")
