@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, StoreMisconfigured) as exc:
         kind = exc.label if isinstance(exc, ConfigError) else ""
         print(f"postdesk: {kind}{exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code if isinstance(exc, ConfigError) else EXIT_USAGE
     except (CommandError, StoreError) as exc:
         print(f"postdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED

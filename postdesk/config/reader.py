@@ -23,6 +23,7 @@ class ConfigError(Exception):
     """The configuration is invalid; the message names the key and the bad value."""
 
     label = "configuration error: "  # how the command line introduces the message
+    exit_code = 2
 
 
 def _show(value: object) -> str:

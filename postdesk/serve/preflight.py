@@ -21,9 +21,11 @@ __all__ = ["ListenAddress", "PortsBusy", "check_ports", "check_values", "listen_
 
 
 class PortsBusy(ConfigError):
-    """A listen address of the configuration cannot be opened now."""
+    """A listen address of the configuration cannot be opened now: the work is not done (exit
+    1, so a supervisor tries again), the configuration may well be right."""
 
     label = ""
+    exit_code = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def test_busy_ports_are_all_named_before_any_opens(tmp_path: Path, sqlite_url: s
         http.listen()
         result = config.cli("serve")
     line = _one_line(result)
-    assert result.returncode == 2
+    assert result.returncode == 1  # work not done: a supervisor may try again
     assert f"smtp.listen 127.0.0.1:{config.smtp_port} is in use" in line
     assert f"http.listen 127.0.0.1:{config.http_port} is in use" in line
     assert "configuration error" not in line
