@@ -8,8 +8,11 @@ instead of a traceback from deep in the start-up; all busy addresses are named a
 from __future__ import annotations
 
 import errno
+import os
+import pwd
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest.listen.smtp import build_tls_context
 from notify.errors import TemplateProblem
@@ -88,9 +91,48 @@ def check_ports(settings: Settings) -> None:
     )
 
 
+def _writable(key: str, path: Path, *, folder: bool) -> None:
+    """`path` (a folder, or a file's folder) exists and can be written by this user, or can
+    be created: its nearest existing parent can."""
+    target = path if folder else path.parent
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{key}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "write in" if existing == target else f"create {target} in"
+        raise ConfigError(
+            f"{key}: this user ({_user()}) cannot {what} {existing}; run postdesk as the user "
+            "that owns it, or change the key"
+        )
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{key}: this user ({_user()}) cannot write {path}")
+
+
+def _user() -> str:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def check_paths(settings: Settings) -> None:
+    """The folders and files `serve` writes can be written (or created) by this user."""
+    _writable("ingest.data_dir", settings.ingest.data_dir, folder=True)
+    if settings.logging.file is not None:
+        _writable("logging.file", settings.logging.file, folder=False)
+    if settings.outbound.transport == "file":
+        _writable("outbound.file_dir", settings.outbound.file_dir, folder=True)
+    url = settings.database.url
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        _writable("database.url", Path(url.removeprefix("sqlite:///")), folder=False)
+
+
 def check_values(settings: Settings) -> None:
-    """Every value `serve` uses beyond what loading checked: the SMTP TLS files load, the
-    templates folder is usable."""
+    """Every value `serve` uses beyond what loading checked: the paths it writes, the SMTP
+    TLS files load, the templates folder is usable."""
+    check_paths(settings)
     if settings.smtp.tls_cert is not None and settings.smtp.tls_key is not None:
         try:
             build_tls_context(settings.smtp.tls_cert, settings.smtp.tls_key)

@@ -77,12 +77,44 @@ def test_smtp_and_http_on_one_port() -> None:
         _load(data)
 
 
-def test_values_serve_uses_are_checked(tmp_path: Path) -> None:
+def _local(tmp_path: Path) -> dict[str, Any]:
+    """The example configuration with every path it writes under `tmp_path`."""
     data = example_config()
+    data["database"]["url"] = f"sqlite:///{tmp_path / 'postdesk.db'}"
+    data["ingest"]["data_dir"] = str(tmp_path / "data")
+    data["outbound"]["file_dir"] = str(tmp_path / "outbox")
+    data["logging"]["file"] = str(tmp_path / "postdesk.log")
+    return data
+
+
+def test_values_serve_uses_are_checked(tmp_path: Path) -> None:
+    data = _local(tmp_path)
+    check_values(_load(data))
     data["smtp"].update(tls_cert=str(tmp_path / "none.pem"), tls_key=str(tmp_path / "none.key"))
     with pytest.raises(ConfigError, match=r"^smtp.tls_cert: cannot load the SMTP TLS certificate"):
         check_values(_load(data))
-    data = example_config()
+    data = _local(tmp_path)
     data["templates_dir"] = str(tmp_path / "missing")
     with pytest.raises(ConfigError, match=r"^templates_dir: .* is not a directory"):
+        check_values(_load(data))
+
+
+def test_paths_serve_writes_must_be_writable(tmp_path: Path) -> None:
+    import os
+
+    if os.getuid() == 0:
+        pytest.skip("root may write anywhere")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    data = _local(tmp_path)
+    data["ingest"]["data_dir"] = str(locked / "data")
+    with pytest.raises(ConfigError, match=r"^ingest.data_dir: this user .* cannot create"):
+        check_values(_load(data))
+
+
+def test_a_file_where_a_folder_belongs(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("")
+    data = _local(tmp_path)
+    data["logging"]["file"] = str(tmp_path / "plain" / "postdesk.log")
+    with pytest.raises(ConfigError, match=r"^logging.file: .*plain is not a folder"):
         check_values(_load(data))
