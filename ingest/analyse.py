@@ -20,6 +20,8 @@ from ingest.parse.message import UnparseableMessage, parse_message
 from ingest.prepare import Redacted, prepare, with_safe_ids
 
 TICKET_KINDS = frozenset({MessageKind.PERSON, MessageKind.AUTOMATED})
+# Paths whose MAIL FROM is the real envelope sender ("" there is the null sender of a bounce).
+ENVELOPE_SOURCES = frozenset({"smtp", "lmtp"})
 """The kinds of mail whose content may reach a ticket."""
 
 
@@ -72,7 +74,7 @@ def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
         parsed.message,
         own_addresses=options.own_addresses,
         loop_marker=options.loop_marker,
-        envelope_from=raw.mail_from if raw.source == "smtp" else None,
+        envelope_from=raw.mail_from if raw.source in ENVELOPE_SOURCES else None,
     )
     content = None
     if verdict.kind in TICKET_KINDS and parsed.sender is not None and parsed.sender.email:

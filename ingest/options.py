@@ -45,6 +45,9 @@ class PipelineOptions:
     from_address: str = ""
     # Keys replaced by `secret_key` in a rotation: reply tokens made under them still count.
     previous_secret_keys: tuple[str, ...] = ()
+    # The highest priority a customer's `Priority:` line may set, unless the customer's
+    # organisation says otherwise (`store.directory.organisation_max_priority`).
+    customer_max_priority: str = "high"
 
     @property
     def support_set(self) -> frozenset[str]:

@@ -3,9 +3,9 @@
 Parsing, classifying and redacting take about half of a message's CPU time and need no
 database, so `import` (and the spool worker) hand them to a pool of processes: while the
 main process decides and commits one batch, the pool analyses the next. Results come back
-in order. A message the pool could not analyse (an exception) comes back as None and is
-analysed again in the main process, where its failure takes the pipeline's usual road
-(quarantine).
+in order. A message whose analysis raised comes back as an Analysis without content whose
+problem names the exception (quarantined with that reason): it is never analysed again in
+the main process, where no budget would hold it.
 
 Every analysis runs in the pool, under a time budget a message (`budget` seconds; the
 `[ingest] max_processing_seconds` setting): each worker notes in shared memory which
@@ -54,6 +54,11 @@ _clock: SynchronizedArray[float] | None = None
 _slot = 0
 Work = list[tuple[list[RawMessage], Future[list[Analysis | None]]]]
 """A batch being analysed: its chunks, each with the future of its analyses."""
+
+
+def analysis_failed(exc: BaseException) -> str:
+    """The quarantine reason of a message whose analysis raised `exc`."""
+    return f"analysis failed: {type(exc).__name__}"
 
 
 def over_budget(budget: float) -> str:
@@ -143,8 +148,10 @@ def _analyse_chunk(
             _clock[base + 1], _clock[base + 2], _clock[base + 3] = chunk, index, time.monotonic()
         try:
             results.append(_analyser(raw, _options))
-        except Exception:  # analysed again by the pipeline, which quarantines it
-            results.append(None)
+        except Exception as exc:  # the input's own failure: analysing it again would fail
+            # again, and in the main process without the budget; quarantined with the reason
+            log.exception("analysis failed (%s); the message is quarantined", type(exc).__name__)
+            results.append(Analysis(None, analysis_failed(exc), None, None))
         finally:
             with _clock.get_lock():
                 _clock[base + 3] = 0.0

@@ -210,8 +210,9 @@ class SpoolWorker:
                 self._storage_fault(batch, exc)
                 return None
             log.warning("batch failed (%s); processing its messages one by one", type(exc).__name__)
-            for index, entry in enumerate(batch):
-                if self._step_one(entry) is None:
+            prepared = [*analyses[: len(batch)], *[None] * (len(batch) - len(analyses))]
+            for index, (entry, analysis) in enumerate(zip(batch, prepared, strict=True)):
+                if self._step_one(entry, analysis) is None:
                     self._retry.extend(batch[index + 1 :])  # claimed: tried first next time
                     return None
             return True
@@ -250,13 +251,18 @@ class SpoolWorker:
         if self.on_result is not None:
             self.on_result(result, entry)
 
-    def _step_one(self, entry: SpoolEntry) -> bool | None:
+    def _step_one(self, entry: SpoolEntry, analysis: Analysis | None = None) -> bool | None:
+        """One entry in its own transaction; with the pre-stage's `analysis` when there is
+        one (never analysed again here, where no processing budget holds it)."""
         raws = self._raws([entry])
         if raws is None:
             return None
         raw = raws[0]
         try:
-            result = self.process(raw)
+            if analysis is not None and self.process_batch is not None:
+                result = self.process_batch([raw], [analysis])[0]
+            else:
+                result = self.process(raw)
         except StoreUnavailable as exc:
             self._give_back((entry,), exc)
             self._database_down()

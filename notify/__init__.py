@@ -1,8 +1,10 @@
 """Recorded events into mail out, and time-driven work: `render` (templates into mail),
-`message` (MIME), `transport` (relay or files), `outbox` (claim, send, retry), `sla` and
-`jobs` (what is due when), `digests`, `scheduler` (APScheduler wiring)."""
+`message` (MIME), `attachments` (attached or linked files), `transport` (relay or files),
+`outbox` (claim, send, retry), `sla` and `jobs` (what is due when), `digests`, `scheduler`
+(APScheduler wiring)."""
 
 __all__ = [
+    "attachments",
     "context",
     "digests",
     "errors",

@@ -3,8 +3,9 @@
 Both are outbox rows to every `digest_to` address with a dedupe key per period (the cron
 fire time they stand for), so a digest re-run or caught up after downtime goes out once.
 The escalation digest lists escalated tickets, SLA breaches and near breaches (and the
-number of undeliverable mails); the daily summary adds open tickets by status, dead
-outbox rows, quarantined mails, held senders and credential exposures.
+number of undeliverable mails, and the OAuth2 mailboxes that cannot log in); the daily
+summary adds open tickets by status, dead outbox rows, quarantined mails, held senders and
+credential exposures.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from notify.context import dead_line, digest_line, sla_states
 from notify.options import SweepOptions
 from store import sweeps
+from store.imap_credentials import login_problems
 from store.outbox import NewMail, count_by_status, enqueue, list_rows
 from store.records import iso
 
@@ -49,7 +51,22 @@ def _overview(session: Session, now: datetime, options: SweepOptions) -> dict[st
         "near_breach": near,
         "dead_outbox": dead,
         "dead_outbox_count": dead_count,
+        "mailbox_logins": _mailbox_logins(session),
     }
+
+
+def _mailbox_logins(session: Session) -> list[dict[str, Any]]:
+    """OAuth2 mailboxes that cannot log in: no mail comes in from them until fixed."""
+    return [
+        {
+            "account": p.account,
+            "since": iso(p.since),
+            "failures": p.failures,
+            "error": p.error,
+            "command": f"postdesk imap login {p.account}",
+        }
+        for p in login_problems(session)
+    ]
 
 
 def _send(
@@ -81,7 +98,12 @@ def escalation_digest_in(
 ) -> int:
     """Queue the escalation digest for `period` when it has tickets to show; returns rows queued."""
     context = _overview(session, now, options)
-    if not (context["escalated"] or context["breached"] or context["near_breach"]):
+    if not (
+        context["escalated"]
+        or context["breached"]
+        or context["near_breach"]
+        or context["mailbox_logins"]
+    ):
         log.info("digest for %s: nothing to report", iso(period))
         return 0
     return _send(session, "digest", period=period, now=now, options=options, context=context)

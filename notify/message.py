@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.headerregistry import Address
+from email.message import MIMEPart
 from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
+from notify.attachments import FilePart
 from notify.render import RenderedMail
 from store.reply_tokens import reply_address
 
@@ -102,12 +104,16 @@ def compose(
     desk_name: str,
     secret_key: str,
     now: datetime,
+    files: Sequence[FilePart] = (),
 ) -> OutgoingMail:
-    """Build the message for one row."""
+    """Build the message for one row; `files` are attached (multipart/mixed).
+
+    The From display name is the context's `from_name` (a relayed reply: "Alice Moreau
+    (Example Support)") or else the desk's name."""
     number = ticket_number(context)
     lines = [
         _header("Subject", tagged_subject(rendered.subject, number)),
-        _from_header(desk_name, from_address),
+        _from_header(str(context.get("from_name") or desk_name), from_address),
         _address_header("To", (headers.recipient,)),
     ]
     if headers.cc:
@@ -138,7 +144,7 @@ def compose(
         kind=headers.kind,
         envelope_from=from_address,
         recipients=recipients,
-        data="".join(lines).encode("ascii") + _alternative_body(rendered.text, rendered.html),
+        data="".join(lines).encode("ascii") + _body(rendered.text, rendered.html, files),
     )
 
 
@@ -241,6 +247,43 @@ def _quoted_printable(text: str) -> bytes:
     lines = text.encode("utf-8").splitlines()
     encoded = binascii.b2a_qp(b"\n".join(lines) + b"\n", istext=True)
     return encoded.replace(b"\n", b"\r\n")
+
+
+_MIME_VERSION = b"MIME-Version: 1.0\r\n"
+_CONTENT_TYPE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
+)
+
+
+def _body(text: str, html: str, files: Sequence[FilePart]) -> bytes:
+    """The alternative body alone, or (with files) multipart/mixed: it, then each file."""
+    alternative = _alternative_body(text, html)
+    if not files:
+        return alternative
+    boundary = f"=_postdesk.{secrets.token_hex(12)}"
+    delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
+    chunks = [
+        _MIME_VERSION,
+        f'Content-Type: multipart/mixed;\r\n boundary="{boundary}"\r\n\r\n'.encode("ascii"),
+        f"--{boundary}\r\n".encode("ascii"),
+        alternative.removeprefix(_MIME_VERSION).removesuffix(b"\r\n"),
+    ]
+    for item in files:
+        chunks += [delimiter, _file_part(item)]
+    chunks.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
+    return b"".join(chunks)
+
+
+def _file_part(item: FilePart) -> bytes:
+    """One attached file: base64 (never contains the `=_` the boundaries start with), its
+    name RFC 2231-encoded where it is not plain ASCII; an odd content type goes as
+    application/octet-stream."""
+    content_type = item.content_type if _CONTENT_TYPE.match(item.content_type) else ""
+    maintype, _, subtype = (content_type or "application/octet-stream").partition("/")
+    part = MIMEPart(policy=policy.SMTP)
+    filename = " ".join(item.filename.split()) or "attachment"
+    part.set_content(item.data, maintype=maintype, subtype=subtype, filename=filename)
+    return part.as_bytes(policy=policy.SMTP).removesuffix(b"\r\n")
 
 
 def _alternative_body(text: str, html: str) -> bytes:

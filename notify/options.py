@@ -18,7 +18,7 @@ class DeliveryOptions:
     backoff_seconds: tuple[int, ...] = (60, 300, 900, 3600, 7200)
     per_ticket_hourly_limit: int = 10
     per_address_daily_limit: int = 50
-    # Our own addresses (ops digest_to, team address): never rate limited.
+    # Our own addresses (ops digest_to, team address, staff): never rate limited.
     exempt_recipients: frozenset[str] = frozenset()
     lease_seconds: int = 300
     batch_size: int = 20

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from notify.attachments import Attachments, unresolved
 from notify.errors import TemplateProblem
 from notify.message import MailHeaders, OutgoingMail, compose
 from notify.options import DeliveryOptions
@@ -98,7 +99,10 @@ class OutboxWorker:
         *,
         clock: Callable[[], datetime] = utcnow,
         on_outcome: Callable[[str], None] | None = None,
+        attachments: Attachments | None = None,
     ) -> None:
+        """`attachments` reads the files a mail carries (without it they are listed only)."""
+        self.attachments = attachments
         self.on_outcome = on_outcome  # e.g. a metrics counter: called with each delivery outcome
         self.db = db
         self.transport = transport
@@ -254,15 +258,20 @@ class OutboxWorker:
     def _send(self, item: _Prepared, now: datetime) -> Delivery:
         mail = item.mail
         try:
-            rendered = self.renderer.render(mail.kind, mail.context)
+            if self.attachments is not None:
+                context, files = self.attachments.resolve(mail.context, now)
+            else:
+                context, files = unresolved(mail.context), ()
+            rendered = self.renderer.render(mail.kind, context)
             outgoing: OutgoingMail = compose(
                 rendered,
                 item.headers,
-                mail.context,
+                context,
                 from_address=self.options.from_address,
                 desk_name=self.options.desk_name,
                 secret_key=self.options.secret_key,
                 now=now,
+                files=files,
             )
         except (TemplateProblem, ValueError, TypeError) as exc:
             return Delivery("permanent", f"cannot render: {exc}"[:500])

@@ -42,6 +42,10 @@ KINDS: tuple[str, ...] = (
     "auto_close_notice",
     "digest",
     "daily_digest",
+    "staff_reply_copy",
+    "assignment_notice",
+    "command_problems",
+    "unverified_staff_reply",
 )
 PARTS = ("subject", "txt", "html")
 REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -72,6 +72,7 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         team_address=settings.ops.team_address,
         from_address=settings.outbound.from_address,
         previous_secret_keys=desk.previous_secret_keys,
+        customer_max_priority=desk.customer_max_priority,
     )
 
 
@@ -122,11 +123,17 @@ class App:
         """Write organisations, contacts and staff from the configuration into the database."""
         orgs = [
             OrganisationSpec(
-                o.name, o.domains, tuple((c.name, c.email) for c in o.contacts), o.partner_of
+                o.name,
+                o.domains,
+                tuple((c.name, c.email) for c in o.contacts),
+                o.partner_of,
+                o.max_priority,
             )
             for o in self.settings.organisations
         ]
-        staff = [StaffSpec(s.name, s.email) for s in self.settings.staff]
+        staff = [
+            StaffSpec(s.name, s.email, s.display_name, s.signature) for s in self.settings.staff
+        ]
         with self.db.transaction() as session:
             directory.sync_directory(session, orgs, staff, utcnow())
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from notify.attachments import AttachmentOptions, Attachments
 from notify.options import DeliveryOptions, ScheduleOptions, SmtpRelayOptions, SweepOptions
 from notify.outbox import OutboxWorker
 from notify.render import Renderer
@@ -46,6 +47,7 @@ def transport(settings: Settings) -> Transport:
 def delivery_options(settings: Settings) -> DeliveryOptions:
     out, ops = settings.outbound, settings.ops
     exempt = {*ops.digest_to, *([ops.team_address] if ops.team_address else [])}
+    exempt |= {member.email for member in settings.staff}  # notices and team copies
     return DeliveryOptions(
         from_address=out.from_address,
         secret_key=settings.desk.secret_key,
@@ -58,6 +60,18 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
     )
 
 
+def attachments(app: App) -> Attachments:
+    """What staff notices and relayed replies attach, and the download links of the rest."""
+    settings = app.settings
+    options = AttachmentOptions(
+        secret_key=settings.desk.secret_key,
+        base_url=settings.http.base_url,
+        attach_max_bytes=settings.notify.attach_max_bytes,
+        link_lifetime=timedelta(days=settings.notify.link_expiry_days),
+    )
+    return Attachments(app.blobs.read, options)
+
+
 def outbox_worker(app: App, on_outcome: Callable[[str], None] | None = None) -> OutboxWorker:
     settings = app.settings
     return OutboxWorker(
@@ -67,6 +81,7 @@ def outbox_worker(app: App, on_outcome: Callable[[str], None] | None = None) -> 
         delivery_options(settings),
         clock=app.pipeline.clock,
         on_outcome=on_outcome,
+        attachments=attachments(app),
     )
 
 

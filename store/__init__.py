@@ -2,10 +2,12 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`, `erasure`), `records` (frozen records),
-`redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
+`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`, `erasure`),
+`records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
+files), `clock`."""
 
 __all__ = [
+    "attachment_links",
     "attachments",
     "audit",
     "blobs",

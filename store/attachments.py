@@ -12,7 +12,7 @@ from store.records import AttachmentRecord
 from store.redacted import RedactedText
 from store.schema import AttachmentRow, Base
 
-__all__ = ["add_attachment", "of_ticket"]
+__all__ = ["add_attachment", "get_attachment", "of_ticket"]
 
 _ATTACHMENTS = Base.metadata.tables[AttachmentRow.__tablename__]
 
@@ -53,3 +53,9 @@ def of_ticket(session: Session, ticket_id: int) -> list[AttachmentRecord]:
         select(AttachmentRow).where(AttachmentRow.ticket_id == ticket_id).order_by(AttachmentRow.id)
     )
     return [AttachmentRecord.from_row(r) for r in rows]
+
+
+def get_attachment(session: Session, attachment_id: int) -> AttachmentRecord | None:
+    """One attachment row by id, or None."""
+    row = session.get(AttachmentRow, attachment_id)
+    return AttachmentRecord.from_row(row) if row is not None else None

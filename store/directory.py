@@ -33,12 +33,15 @@ class OrganisationSpec:
     domains: tuple[str, ...]
     contacts: tuple[tuple[str, str], ...]  # (name, email)
     partner_of: tuple[str, ...]
+    max_priority: str | None = None  # the highest priority its customers may ask for
 
 
 @dataclass(frozen=True, slots=True)
 class StaffSpec:
     name: str
     email: str
+    display_name: str = ""
+    signature: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,17 @@ class StaffRecord:
     id: int
     name: str
     email: str
+    display_name: str = ""  # how relayed replies name them ("" = `name`)
+    signature: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """The name customers see: the display name, else the name."""
+        return self.display_name or self.name
+
+    @classmethod
+    def from_row(cls, row: StaffRow) -> StaffRecord:
+        return cls(row.id, row.name, row.email, row.display_name or "", row.signature or "")
 
 
 def sync_directory(
@@ -60,6 +74,7 @@ def sync_directory(
     by_name: dict[str, OrganisationRow] = {}
     for spec in orgs:
         row = existing.get(spec.name) or OrganisationRow(name=spec.name)
+        row.max_priority = spec.max_priority
         session.add(row)
         by_name[spec.name] = row
     session.flush()
@@ -100,6 +115,8 @@ def _sync_staff(session: Session, staff: list[StaffSpec]) -> None:
     for spec in staff:
         row = rows.get(spec.email) or StaffRow(email=spec.email)
         row.name = spec.name
+        row.display_name = spec.display_name
+        row.signature = spec.signature
         row.active = True
         session.add(row)
 
@@ -216,7 +233,7 @@ def staff_by_email(session: Session, email: str) -> StaffRecord | None:
     cache = _cache(session, "staff")
     if not cache:
         for row in session.scalars(select(StaffRow).where(StaffRow.active.is_(True))):
-            cache[row.email] = StaffRecord(row.id, row.name, row.email)
+            cache[row.email] = StaffRecord.from_row(row)
         cache[""] = None  # marks the cache as loaded, even with no staff
     found = cache.get(email.lower())
     assert found is None or isinstance(found, StaffRecord)
@@ -228,7 +245,7 @@ def staff_by_name(session: Session, name: str) -> StaffRecord | None:
     wanted = name.strip().lower()
     for row in session.scalars(select(StaffRow).where(StaffRow.active.is_(True))):
         if wanted in (row.name.lower(), row.email, row.email.split("@")[0]):
-            return StaffRecord(row.id, row.name, row.email)
+            return StaffRecord.from_row(row)
     return None
 
 
@@ -242,3 +259,10 @@ def partner_clients(session: Session, organisation_id: int) -> frozenset[int]:
 
 def organisation_id_by_name(session: Session, name: str) -> int | None:
     return session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name))
+
+
+def organisation_max_priority(session: Session, organisation_id: int) -> str | None:
+    """The highest priority the organisation's customers may ask for, if it sets one."""
+    return session.scalar(
+        select(OrganisationRow.max_priority).where(OrganisationRow.id == organisation_id)
+    )

@@ -256,10 +256,12 @@ class MessageRecord:
     reason: str
     received_at: datetime
     ticket_id: int | None
+    source: str = ""  # the intake path: smtp, lmtp, imap:ACCOUNT, pipe, cli, mailgun, ...
 
     @classmethod
     def from_row(cls, row: InboundMessageRow | Row[*tuple[Any, ...]]) -> MessageRecord:
-        """From an ORM row, or a Core result row with the same column names."""
+        """From an ORM row, or a Core result row with the same column names (``source``
+        may be left out of a Core query)."""
         return cls(
             id=row.id,
             message_id=row.message_id,
@@ -268,6 +270,7 @@ class MessageRecord:
             reason=row.reason,
             received_at=utc(row.received_at) or row.received_at,
             ticket_id=row.ticket_id,
+            source=getattr(row, "source", "") or "",
         )
 
 

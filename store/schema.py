@@ -24,6 +24,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -45,6 +46,8 @@ class OrganisationRow(Base):
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The highest priority its customers may ask for (None: `[desk] customer_max_priority`).
+    max_priority: Mapped[str | None] = mapped_column(String(10))
 
 
 class OrganisationDomainRow(Base):
@@ -84,6 +87,9 @@ class StaffRow(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How relayed replies name and sign for the staff member ("" = the name, no signature).
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signature: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TicketRow(Base):
@@ -266,3 +272,26 @@ class NoticeRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+
+
+class IntakeCountRow(Base):
+    """Messages recorded per intake path by commands outside the daemon (`postdesk ingest`
+    from the MTA's pipe, `ingest FILE`, `import`), for the daemon's `/metrics`."""
+
+    __tablename__ = "intake_counts"
+    path: Mapped[str] = mapped_column(String(100), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ImapCredentialRow(Base):
+    """Per IMAP account: its OAuth2 credential, sealed with the desk's secret key (never in
+    clear), and whether it can log in (since when it cannot, and why)."""
+
+    __tablename__ = "imap_credentials"
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(16), default="")
+    updated_at: Mapped[datetime]
+    login_failing_since: Mapped[datetime | None]
+    login_failures: Mapped[int] = mapped_column(Integer, default=0)
+    login_error: Mapped[str] = mapped_column(String(300), default="")

@@ -7,6 +7,8 @@ plaintext password; plain IMAP with STARTTLS on ``port``, implicit TLS on ``tls_
 self-signed certificate; 127.0.0.1 only), runs ``dovecot -F`` as a child process, and can stop,
 restart and reset a mailbox's UIDVALIDITY. The ``dovecot`` fixture (session scope) yields a
 running server, or skips (fails under POSTDESK_REQUIRE_SERVICES=1) when it cannot start.
+``DovecotServer.create(introspection_url)`` also accepts XOAUTH2 and OAUTHBEARER, checked by
+Dovecot's ``oauth2`` passdb at that RFC 7662 endpoint (tests/idp.py runs one).
 Supports Dovecot 2.3 (Debian 12); 2.4 changed the configuration syntax and is refused clearly.
 """
 
@@ -56,7 +58,7 @@ ssl = yes
 ssl_cert = <{root}/tls/cert.pem
 ssl_key = <{root}/tls/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 mail_location = maildir:{root}/mail/%n
 mail_uid = mail
 mail_gid = mail
@@ -69,8 +71,9 @@ auth_failure_delay = 0 secs
 passdb {{
   driver = static
   args = password={password}
+  mechanisms = plain login
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid=mail gid=mail home={root}/mail/%n
 }}
@@ -87,6 +90,26 @@ service imap-login {{
 protocol imap {{
   mail_max_userip_connections = 100
 }}
+"""
+
+
+# With an identity provider: XOAUTH2 and OAUTHBEARER logins are checked by Dovecot's oauth2
+# passdb, which asks the provider's introspection endpoint (RFC 7662, token in a POST body).
+_OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+"""
+_OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {introspection_url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
 """
 
 
@@ -176,8 +199,12 @@ class DovecotServer:
     host: str = "127.0.0.1"
 
     @classmethod
-    def create(cls) -> DovecotServer:
-        """Write the configuration into a fresh directory (not started yet)."""
+    def create(cls, introspection_url: str | None = None) -> DovecotServer:
+        """Write the configuration into a fresh directory (not started yet).
+
+        ``introspection_url``: also accept XOAUTH2 and OAUTHBEARER, checked by the oauth2
+        passdb against that endpoint (the test's identity provider stand-in).
+        """
         root = Path(tempfile.mkdtemp(prefix="postdesk-dovecot-"))
         root.chmod(0o755)  # the mail user must reach root/mail
         mail = pwd.getpwnam("mail")
@@ -201,8 +228,14 @@ class DovecotServer:
                 password=server.password,
                 mail_uid=mail.pw_uid,
                 mail_gid=mail.pw_gid,
+                oauth2_mechanisms=" xoauth2 oauthbearer" if introspection_url else "",
+                oauth2_passdb=_OAUTH2_PASSDB.format(root=root) if introspection_url else "",
             )
         )
+        if introspection_url:
+            (root / "dovecot-oauth2.conf.ext").write_text(
+                _OAUTH2_CONF.format(introspection_url=introspection_url)
+            )
         return server
 
     @property
@@ -316,14 +349,20 @@ class DovecotServer:
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """A running throwaway Dovecot for the whole session; tests add their own users."""
+    server = started_dovecot()
+    yield server
+    server.remove()
+
+
+def started_dovecot(introspection_url: str | None = None) -> DovecotServer:
+    """A created and started server, or skip (fail under POSTDESK_REQUIRE_SERVICES=1)."""
     problem = ensure_dovecot()
     if problem is not None:
         skip_or_fail(problem)
-    server = DovecotServer.create()
+    server = DovecotServer.create(introspection_url)
     try:
         server.start()
     except (RuntimeError, OSError) as exc:
         server.remove()
         skip_or_fail(f"cannot start dovecot: {exc}")
-    yield server
-    server.remove()
+    return server

@@ -3,8 +3,8 @@
 `context` holds what is known while deciding (`Context`) and the result (`Decision`);
 `actions` decides; `thread` finds the ticket a mail names; `authres` and `policy` say who may
 do what; `create`, `comment` and `staff` carry the decision out, `commands` reads field lines
-and mail commands, `record` writes comments and attachments, `ratelimit` holds floods, and
-`notices` queues the mail the decision causes."""
+and keywords, `staff_commands` the mail commands of staff replies, `record` writes comments
+and attachments, `ratelimit` holds floods, and `notices` queues the mail the decision causes."""
 
 __all__ = [
     "actions",
@@ -18,5 +18,6 @@ __all__ = [
     "ratelimit",
     "record",
     "staff",
+    "staff_commands",
     "thread",
 ]

@@ -2,8 +2,7 @@
 
 - Field lines on a new ticket (`Priority: high`, `Category: billing`, `Call reference: X`,
   `Visibility: private`, configured custom fields) before any other text.
-- Staff command lines (`#status waiting_on_customer`, `#priority high`, `#assign alice`,
-  `#internal`, `#resolve`, `#close`).
+- Staff command lines: read by `ingest.decide.staff_commands`.
 - `#mute` / `#unmute` as the first line of a requester's or watcher's reply.
 - "Escalation" (any case, then `:`, `-` or a space) as the first line of a customer comment.
 
@@ -26,9 +25,7 @@ VISIBILITIES = {
     "public": "organisation",
     "shared": "organisation",
 }
-STAFF_STATUSES = ("open", "in_progress", "waiting_on_customer", "escalated", "resolved", "closed")
 _FIELD_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _-]{0,40}?)\s*:\s*(.*?)\s*$")
-_COMMAND = re.compile(r"^\s*#(status|priority|assign|internal|resolve|close)\b\s*(\S*)\s*$", re.I)
 _ESCALATION = re.compile(r"^\s*escalation(?:\s*$|\s*[:\-]\s*|\s+)(?P<reason>.*)$", re.I)
 _MUTE = re.compile(r"^\s*#(mute|unmute)\s*$", re.I)
 MAX_HEAD_LINES = 30
@@ -55,20 +52,6 @@ class FieldLines:
     custom: dict[str, str]
     ignored: tuple[tuple[str, str], ...]  # (line, reason)
     body: RedactedText
-
-
-@dataclass(frozen=True, slots=True)
-class StaffCommands:
-    status: str | None
-    priority: str | None
-    assign: str | None
-    internal: bool
-    invalid: tuple[str, ...]
-    body: RedactedText
-
-    @property
-    def any(self) -> bool:
-        return bool(self.status or self.priority or self.assign or self.internal)
 
 
 def _split_head(text: str) -> tuple[list[str], list[str]]:
@@ -138,40 +121,6 @@ def _check_builtin(key: str, value: str, categories: tuple[str, ...]) -> str | N
     if key == "call reference" and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}", value):
         return "call reference must be a single word like CALL-88231"
     return None
-
-
-def read_staff_commands(text: RedactedText) -> StaffCommands:
-    """Read `#command` lines at the top of a staff reply; they are removed from the text."""
-    _, lines = _split_head(text)
-    status = priority = assign = None
-    internal = False
-    invalid: list[str] = []
-    used = 0
-    for line in lines[:MAX_HEAD_LINES]:
-        if not line.strip() and used:
-            used += 1
-            continue
-        match = _COMMAND.match(line)
-        if not match:
-            break
-        used += 1
-        name, arg = match.group(1).lower(), match.group(2)
-        if name == "internal":
-            internal = True
-        elif name == "resolve":
-            status = "resolved"
-        elif name == "close":
-            status = "closed"
-        elif name == "status" and arg.lower() in STAFF_STATUSES:
-            status = arg.lower()
-        elif name == "priority" and normalise_priority(arg):
-            priority = normalise_priority(arg)
-        elif name == "assign" and arg:
-            assign = arg
-        else:
-            invalid.append(line.strip())
-    body = without_head(text, used)
-    return StaffCommands(status, priority, assign, internal, tuple(invalid), body)
 
 
 def read_mute(text: str) -> bool | None:

@@ -40,7 +40,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         ],
         "defects": list(ctx.content.defects),
     }
-    comment = record.add_comment(
+    comment, files = record.add_comment_with_files(
         ctx, ticket.id, role="customer", public=True, body=strip(text), notes=notes
     )
     escalation = read_escalation(text)
@@ -75,7 +75,13 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
     if escalation is not None:
         ctx.notices.escalation_requested(ticket, escalation)
     ctx.notices.comment_notice(
-        ticket, ctx.sender.email, comment.body, reopened=reopened, previous_status=previous
+        ticket,
+        ctx.sender.email,
+        comment.body,
+        reopened=reopened,
+        previous_status=previous,
+        files=record.files_context(files),
+        blocked=record.blocked_context(ctx),
     )
     if ctx.content.redactions:
         ctx.notices.redaction_notice(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.decide import record
-from ingest.decide.commands import read_field_lines
+from ingest.decide.commands import PRIORITIES, read_field_lines
 from ingest.decide.context import Context, Decision
 from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
@@ -52,7 +52,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
                     "reason": "not an organisation you may open tickets for",
                 }
             )
-    priority = fields.priority or "medium"
+    priority, lowered = _allowed_priority(ctx, fields.priority, organisation_id)
     category = (
         fields.category
         or options.support_addresses.get(ctx.support_address)
@@ -80,7 +80,11 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
     )
     body = or_placeholder(strip(fields.body), NO_TEXT)
     notes = _notes(ctx, ignored, fields.custom)
-    record.add_comment(ctx, ticket.id, role="customer", public=True, body=body, notes=notes)
+    if lowered is not None:
+        notes["priority_lowered"] = {"requested": lowered, "applied": priority}
+    _, files = record.add_comment_with_files(
+        ctx, ticket.id, role="customer", public=True, body=body, notes=notes
+    )
     watchers = add_watchers(ctx, ticket)
     if ctx.content.credential_exposed:
         tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
@@ -92,6 +96,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
         "created",
         {
             "priority": priority,
+            "priority_requested": lowered,
             "category": category,
             "watchers": watchers,
             "related": related.number if related else None,
@@ -112,7 +117,13 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
             "related": related.number if related else None,
         },
     )
-    ctx.notices.new_ticket_notice(ticket, body, ctx.sender.name or ctx.sender.email)
+    ctx.notices.new_ticket_notice(
+        ticket,
+        body,
+        ctx.sender.name or ctx.sender.email,
+        record.files_context(files),
+        record.blocked_context(ctx),
+    )
     if related is not None:
         reason = f"created: reply to {related.number}, closed beyond the reopen window"
     else:
@@ -120,6 +131,23 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
             " (sender added as contact)" if ctx.sender.contact is None else ""
         )
     return Decision(Outcome.CREATED, ticket, reason)
+
+
+def _allowed_priority(
+    ctx: Context, requested: str | None, organisation_id: int | None
+) -> tuple[str, str | None]:
+    """(the priority to set, the one asked for when it was lowered to the customer's highest:
+    the organisation's `max_priority`, else `[desk] customer_max_priority`). Staff may set any."""
+    if requested is None:
+        return "medium", None
+    if ctx.sender.staff is not None:
+        return requested, None
+    highest = ctx.options.customer_max_priority
+    if organisation_id is not None:
+        highest = directory.organisation_max_priority(ctx.session, organisation_id) or highest
+    if PRIORITIES.index(requested) < PRIORITIES.index(highest):
+        return highest, requested
+    return requested, None
 
 
 def _notes(ctx: Context, ignored: list[dict[str, str]], custom: dict[str, str]) -> dict[str, Any]:

@@ -13,13 +13,26 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ingest.options import PipelineOptions
-from store import outbox, subscribers
+from store import directory, outbox, subscribers
+from store.directory import StaffRecord
 from store.outbox import NewMail
 from store.records import TicketRecord, iso
 from store.tickets import AUTOMATED_FLAG
 
 SUMMARY_CHARS = 600
 UNKNOWN_SENDER_INTERVAL = timedelta(hours=24)
+
+
+Files = list[dict[str, Any]] | tuple[dict[str, Any], ...]
+
+
+def _staff_facts(ticket: TicketRecord, files: Files, blocked: Files) -> dict[str, Any]:
+    """What every staff notice of a customer's mail shows besides the text."""
+    return {
+        "attachments": list(files),
+        "blocked_attachments": list(blocked),
+        "flags": list(ticket.flags),
+    }
 
 
 def summary(text: str) -> str:
@@ -97,25 +110,114 @@ class Notices:
         for email, role in self.subscribers(ticket):
             self._queue("confirmation", email, {**context, "recipient_role": role}, ticket)
 
-    def new_ticket_notice(self, ticket: TicketRecord, text: str, requester_name: str) -> None:
+    def new_ticket_notice(
+        self,
+        ticket: TicketRecord,
+        text: str,
+        requester_name: str,
+        files: Files = (),
+        blocked: Files = (),
+    ) -> None:
+        """The team's notice of a new ticket, with its attachments, flags and blocked files."""
         recipient = self.staff_recipient(ticket)
         if recipient:
-            context = {"summary": summary(text), "requester_name": requester_name}
+            context = {
+                "summary": summary(text),
+                "requester_name": requester_name,
+                **_staff_facts(ticket, files, blocked),
+            }
             self._queue("new_ticket_notice", recipient, context, ticket)
 
     def comment_notice(
-        self, ticket: TicketRecord, author: str, body: str, *, reopened: bool, previous_status: str
+        self,
+        ticket: TicketRecord,
+        author: str,
+        body: str,
+        *,
+        reopened: bool,
+        previous_status: str,
+        files: Files = (),
+        blocked: Files = (),
     ) -> None:
         recipient = self.staff_recipient(ticket)
         if recipient:
             comment = {"author": author, "body": body, "created_at": iso(self.now)}
-            context = {"comment": comment, "reopened": reopened, "previous_status": previous_status}
+            context = {
+                "comment": comment,
+                "reopened": reopened,
+                "previous_status": previous_status,
+                **_staff_facts(ticket, files, blocked),
+            }
             self._queue("comment_notice", recipient, context, ticket)
 
-    def staff_reply(self, ticket: TicketRecord, author_name: str, body: str) -> None:
-        for email, _role in self.subscribers(ticket):
-            context = {"comment": {"author": author_name, "body": body}, "status": ticket.status}
+    def staff_reply(
+        self, ticket: TicketRecord, staff: StaffRecord, body: str, files: Files = ()
+    ) -> list[str]:
+        """Relay a staff reply to the requester and watchers, From "Name (Desk)", signed and
+        with the agent's attachments; returns who it went to."""
+        sent = []
+        for email, role in self.subscribers(ticket, exclude=staff.email):
+            if role == "watcher" and self._is_staff(email):
+                continue  # a colleague watching gets the team's copy instead
+            context = {
+                "comment": {
+                    "author": staff.shown_name,
+                    "body": body,
+                    "signature": staff.signature,
+                },
+                "status": ticket.status,
+                "from_name": f"{staff.shown_name} ({self.options.desk_name})",
+                "attachments": list(files),
+            }
             self._queue("staff_reply", email, context, ticket, automatic=False)
+            sent.append(email)
+        return sent
+
+    def team_copy_recipients(self, ticket: TicketRecord, author: str) -> list[str]:
+        """Who sees a colleague's public reply: the team address (else the assignee) and
+        the staff watching the ticket; never the author."""
+        found = [self.options.team_address or ticket.assignee_email or ""]
+        found += [
+            email
+            for email, role in self.subscribers(ticket)
+            if role == "watcher" and self._is_staff(email)
+        ]
+        return [a for a in dict.fromkeys(found) if a and a != author]
+
+    def _is_staff(self, address: str) -> bool:
+        return directory.staff_by_email(self.session, address) is not None
+
+    def staff_reply_copy(
+        self, ticket: TicketRecord, staff: StaffRecord, body: str, facts: dict[str, Any]
+    ) -> None:
+        """A copy of a public staff reply for the colleagues (`team_copy_recipients`).
+
+        `facts`: relayed_to, attachments, blocked_attachments, changes (what the reply did)."""
+        for address in self.team_copy_recipients(ticket, staff.email):
+            context = {
+                "comment": {"author": staff.shown_name, "email": staff.email, "body": body},
+                **facts,
+            }
+            self._queue("staff_reply_copy", address, context, ticket)
+
+    def assignment_notice(self, ticket: TicketRecord, assignee: str, by: str) -> None:
+        """Tell a staff member a ticket was assigned to them."""
+        context = {"assigned_by": by, "flags": list(ticket.flags)}
+        self._queue("assignment_notice", assignee, context, ticket)
+
+    def command_problems(
+        self,
+        ticket: TicketRecord,
+        recipient: str,
+        invalid: list[tuple[str, str]],
+        valid_forms: tuple[str, ...],
+    ) -> None:
+        """Tell the agent which command lines were not understood, and the valid forms."""
+        context = {
+            "invalid": [{"line": line, "problem": problem} for line, problem in invalid],
+            "valid_forms": list(valid_forms),
+        }
+        self._queue("command_problems", recipient, context, ticket)
 
     def redaction_notice(
         self,
@@ -138,6 +240,16 @@ class Notices:
     def unverified_staff(self, ticket: TicketRecord | None, sender: str, why: str) -> None:
         for address in self.options.ops_addresses:
             self._queue("unverified_staff", address, {"sender": sender, "why": why}, ticket)
+
+    def unverified_staff_reply(
+        self, ticket: TicketRecord, staff: StaffRecord, facts: dict[str, Any]
+    ) -> None:
+        """Tell the staff member (their directory address, never a Reply-To) that their mail
+        was not applied or relayed, and to answer the reply-token address instead.
+
+        `facts`: why, commands (lines not applied), attachments (names not relayed),
+        reply_address."""
+        self._queue("unverified_staff_reply", staff.email, facts, ticket)
 
     def flood_held(self, sender: str, scope: str, count: int, window: str, key: str) -> None:
         for address in self.options.ops_addresses:

@@ -13,7 +13,7 @@ from ingest.redact.derived import NO_TEXT, head, or_placeholder
 from store import attachments, comments
 from store import audit as audit_trail
 from store.comments import NewComment
-from store.records import CommentRecord
+from store.records import AttachmentRecord, CommentRecord
 from store.redacted import RedactedText
 
 
@@ -29,6 +29,31 @@ def add_comment(
     keep_attachments: bool = True,
 ) -> CommentRecord:
     """The message as a comment on the ticket, with its (redacted) attachments."""
+    comment, _ = add_comment_with_files(
+        ctx,
+        ticket_id,
+        role=role,
+        public=public,
+        body=body,
+        notes=notes,
+        keep_html=keep_html,
+        keep_attachments=keep_attachments,
+    )
+    return comment
+
+
+def add_comment_with_files(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    role: str,
+    public: bool,
+    body: RedactedText,
+    notes: dict[str, Any],
+    keep_html: bool = True,
+    keep_attachments: bool = True,
+) -> tuple[CommentRecord, list[AttachmentRecord]]:
+    """`add_comment`, and the attachment rows it wrote (for the mails that carry them)."""
     comment = comments.add_comment(
         ctx.session,
         ticket_id,
@@ -45,9 +70,8 @@ def add_comment(
             inbound_message_id=ctx.message_row_id,
         ),
     )
-    if keep_attachments:
-        store_attachments(ctx, ticket_id, comment.id)
-    return comment
+    files = store_attachments(ctx, ticket_id, comment.id) if keep_attachments else []
+    return comment, files
 
 
 def audit(ctx: Context, ticket_id: int, action: str, details: dict[str, Any] | None = None) -> None:
@@ -63,22 +87,46 @@ def audit(ctx: Context, ticket_id: int, action: str, details: dict[str, Any] | N
     )
 
 
-def store_attachments(ctx: Context, ticket_id: int, comment_id: int | None) -> int:
-    """Write the kept (already redacted) attachments; returns how many."""
+def store_attachments(
+    ctx: Context, ticket_id: int, comment_id: int | None
+) -> list[AttachmentRecord]:
+    """Write the kept (already redacted) attachments; returns their rows."""
     if ctx.blobs is None:
-        return 0
+        return []
+    stored: list[AttachmentRecord] = []
     for item in ctx.content.attachments:
         digest = ctx.blobs.put(item.payload)
-        attachments.add_attachment(
-            ctx.session,
-            ticket_id,
-            comment_id,
-            filename=head(item.filename, 255),
-            content_type=item.content_type[:255],
-            size=len(item.payload),
-            sha256=digest,
-            inline=item.inline,
-            content_id=item.content_id,
-            created_at=ctx.now,
+        stored.append(
+            attachments.add_attachment(
+                ctx.session,
+                ticket_id,
+                comment_id,
+                filename=head(item.filename, 255),
+                content_type=item.content_type[:255],
+                size=len(item.payload),
+                sha256=digest,
+                inline=item.inline,
+                content_id=item.content_id,
+                created_at=ctx.now,
+            )
         )
-    return len(ctx.content.attachments)
+    return stored
+
+
+def files_context(files: list[AttachmentRecord]) -> list[dict[str, Any]]:
+    """Attachment rows as a mail's context lists them (notify attaches or links them)."""
+    return [
+        {
+            "id": f.id,
+            "filename": f.filename,
+            "content_type": f.content_type,
+            "size": f.size,
+            "sha256": f.sha256,
+        }
+        for f in files
+    ]
+
+
+def blocked_context(ctx: Context) -> list[dict[str, str]]:
+    """The attachments of the message that were not kept, and why."""
+    return [{"filename": d.filename, "reason": d.reason} for d in ctx.content.dropped]

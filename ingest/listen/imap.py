@@ -10,6 +10,10 @@ voids the cursor and the mailbox is rescanned from UID 1.
 Between cycles the poller IDLEs (re-issued every ``idle_timeout``) when the server and the
 account allow it, else it waits ``poll_interval``. ``run`` never dies on an error: it drops the
 connection and reconnects with capped exponential backoff until the stop event is set.
+
+Logging in is the ``Authenticator``'s job (a password, or an OAuth2 token over SASL: see
+``imap_auth``). A failed login (``LoginFailed``) is counted apart and reported through
+``on_login``, so that the daemon can mark the account degraded until a login succeeds again.
 """
 
 from __future__ import annotations
@@ -19,18 +23,20 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from imapclient import DELETED, SEEN, IMAPClient, SocketTimeout
 
+from ingest.listen.imap_auth import Authenticator, LoginFailed, PasswordLogin
 from ingest.listen.imap_cursor import CursorStore
 from ingest.listen.imap_message import envelope_recipients, return_path
 from ingest.listen.imap_settings import ImapAccount, PollSettings
 from ingest.spool.queue import Spool
 from store.clock import utcnow
 
-__all__ = ["ImapAccount", "ImapPoller", "PollSettings"]
+__all__ = ["ImapAccount", "ImapPoller", "LoginEvent", "PollSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +62,24 @@ def _shutdown_quietly(client: Any) -> None:
         log.debug("imap: shutdown failed: %s", type(exc).__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class LoginEvent:
+    """What ``on_login`` hears: a failed login (``error`` set) or the first success after
+    the start or after failures (``error`` None)."""
+
+    account: str
+    at: datetime
+    error: str | None
+
+
 class ImapPoller:
     """Polls one mailbox into the spool. ``run`` is the daemon loop; ``run_once`` one cycle.
 
     Health: ``last_success_at`` (last completed cycle), ``error_count`` (failed cycles),
-    ``connect_count``, ``uidvalidity_resets``, ``spooled_count``. ``idling`` is set while the
-    poller waits in IDLE (tests use it to know when to deliver).
+    ``connect_count``, ``uidvalidity_resets``, ``spooled_count``; ``login_failures`` (failed
+    logins, counted in ``error_count`` too) and ``login_failing_since`` / ``login_error``
+    while logins fail. ``idling`` is set while the poller waits in IDLE (tests use it to know
+    when to deliver).
     """
 
     def __init__(
@@ -75,6 +93,8 @@ class ImapPoller:
         clock: Callable[[], datetime] = utcnow,
         on_spooled: Callable[[], None] | None = None,
         client_factory: Callable[..., Any] = IMAPClient,
+        authenticator: Authenticator | None = None,
+        on_login: Callable[[LoginEvent], None] | None = None,
     ) -> None:
         self.account = account
         self.settings = settings or PollSettings()
@@ -85,6 +105,11 @@ class ImapPoller:
         self._clock = clock
         self._on_spooled = on_spooled
         self._client_factory = client_factory
+        self._authenticator: Authenticator = authenticator or PasswordLogin(
+            account.username, account.password
+        )
+        self._on_login = on_login
+        self._login_reported = False
         self._client: Any = None
         self.last_success_at: datetime | None = None
         self.last_error: str | None = None
@@ -92,6 +117,9 @@ class ImapPoller:
         self.connect_count = 0
         self.uidvalidity_resets = 0
         self.spooled_count = 0
+        self.login_failures = 0
+        self.login_failing_since: datetime | None = None
+        self.login_error: str | None = None
         self.idling = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -193,7 +221,7 @@ class ImapPoller:
         implicit_tls = account.tls and not account.uses_starttls
         if not account.tls and account.host not in _LOOPBACK_HOSTS:
             log.warning(
-                "imap %s: plaintext connection; the password crosses the network "
+                "imap %s: plaintext connection; the password or token crosses the network "
                 "unencrypted (set tls = true)",
                 account.account_key,
             )
@@ -207,7 +235,7 @@ class ImapPoller:
         try:
             if account.uses_starttls:
                 client.starttls(self._ssl_context or ssl.create_default_context())
-            client.login(account.username, account.password)
+            self._login(client)
             processed = account.processed_mailbox
             if processed and not client.folder_exists(processed):
                 client.create_folder(processed)
@@ -218,6 +246,32 @@ class ImapPoller:
         self._client = client
         self.connect_count += 1
         return client
+
+    def _login(self, client: Any) -> None:
+        """Log in; a failure is recorded as a login failure (and raised for ``run``)."""
+        try:
+            self._authenticator.login(client)
+        except LoginFailed as exc:
+            now = self._clock()
+            self.login_failures += 1
+            if self.login_failing_since is None:
+                self.login_failing_since = now
+            self.login_error = str(exc)
+            self._login_reported = False
+            self._report_login(LoginEvent(self.account.account_key, now, str(exc)))
+            raise
+        self.login_failing_since, self.login_error = None, None
+        if not self._login_reported:
+            self._login_reported = True
+            self._report_login(LoginEvent(self.account.account_key, self._clock(), None))
+
+    def _report_login(self, event: LoginEvent) -> None:
+        if self._on_login is None:
+            return
+        try:
+            self._on_login(event)
+        except Exception as exc:  # reporting must not turn a login into a failure
+            log.warning("imap: on_login callback failed: %s", type(exc).__name__)
 
     def _process_batch(self, client: Any, batch: Sequence[int], uidvalidity: int) -> int:
         fetched = client.fetch(list(batch), ["BODY.PEEK[]"])

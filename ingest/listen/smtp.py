@@ -106,6 +106,7 @@ class SpoolingHandler:
         max_recipients: int = 100,
         on_spooled: Callable[[], None] | None = None,
         executor: Executor | None = None,
+        source: str = "smtp",
     ) -> None:
         if max_message_bytes <= 0 or max_recipients <= 0:
             raise ValueError("max_message_bytes and max_recipients must be positive")
@@ -113,6 +114,7 @@ class SpoolingHandler:
         self.accepts = accepts
         self.max_message_bytes = max_message_bytes
         self.max_recipients = max_recipients
+        self.source = source  # the intake path the spool entries and decision records name
         self.writer = SpoolGroupWriter(spool, executor, on_written=on_spooled)
 
     async def handle_RCPT(
@@ -141,17 +143,19 @@ class SpoolingHandler:
         rcpts = list(envelope.rcpt_tos)
         try:
             entry = await self.writer.put(
-                raw, mail_from=envelope.mail_from or "", rcpts=rcpts, source="smtp"
+                raw, mail_from=envelope.mail_from or "", rcpts=rcpts, source=self.source
             )
         except Exception as exc:
             log.error(
-                "smtp: could not store a message from %s (%s); answered 451",
+                "%s: could not store a message from %s (%s); answered 451",
+                self.source,
                 _peer(session),
                 type(exc).__name__,
             )
             return REPLY_STORAGE_FAILURE
         log.info(
-            "smtp: accepted %s from %s (%d bytes, %d recipients)",
+            "%s: accepted %s from %s (%d bytes, %d recipients)",
+            self.source,
             entry.id,
             _peer(session),
             len(raw),

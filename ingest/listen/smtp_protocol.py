@@ -78,9 +78,9 @@ class SpoolingSMTP(SMTP):
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         state, lines = await self._read_data()
         if state is _Data.TOO_LONG:
-            await self.push("500 Line too long (see RFC5321 4.5.3.1.6)")
+            await self.push_data_reply("500 Line too long (see RFC5321 4.5.3.1.6)")
         elif state is _Data.TOO_MUCH:
-            await self.push("552 Error: Too much mail data")
+            await self.push_data_reply("552 Error: Too much mail data")
         if state is not _Data.NOMINAL:
             self._set_post_data_state()  # type: ignore[no-untyped-call]
             return
@@ -104,6 +104,11 @@ class SpoolingSMTP(SMTP):
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
+
+    async def push_data_reply(self, status: str) -> None:
+        """The reply to a DATA refused as a whole (one line in SMTP; LMTP repeats it for each
+        recipient, ``ingest.listen.lmtp``)."""
+        await self.push(status)
 
     async def _read_data(self) -> tuple[_Data, list[bytes]]:
         """Read up to the end-of-data line: the state it ends in and the lines (each with

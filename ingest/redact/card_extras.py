@@ -15,9 +15,10 @@ Three rules, from how people paste a card:
   card in another mail.
 
 The labelled values are searched in the merged windows around the cards, and the codes
-without a card around the occurrences of a few literal anchors ("cvv", "cvc" ...; one
-str.find pass each), so each character is read a bounded number of times however many
-cards the text holds, and a text without a card or such a word costs a few finds.
+without a card in a window around each of a few anchor words ("cvv", "cvc" ...) that the
+keyword scan finds with the other keywords, so each character is read a bounded number of
+times however many cards the text holds, and a text without a card or such a word costs
+nothing here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.windows import around, encoded, merged
+from ingest.redact.windows import merged
 
 _CVV_NAMES = (
     r"cvv2?|cvc2?|cvn2?|cav2|csc|card\s*(?:security\s*|verification\s*)?code|"
@@ -42,7 +43,7 @@ _STRONG = re.compile(
     r"(\d{3,4})(?![\d/]|[.\-,]\d)"
 )
 # Where a code may be labelled with no card nearby: the names of a card's code alone.
-_STRONG_ANCHORS = encoded(("cvv", "cvc", "cryptogramme", "prüf"))
+_STRONG_ANCHORS = ("cvv", "cvc", "cryptogramme", "prüf", "kartenprüf")
 # Labels that name a card's code only next to a card ("CID", "the digits on the back").
 _WEAK = re.compile(
     r"(?:cid|(?:the\s+)?(?:last\s+)?(?:(?:\d|three|four)\s+)?(?:code|number|digits)"
@@ -82,11 +83,10 @@ _NEAR = 400
 _LABELS = {"card_cvv": "card security code", "card_expiry": "card expiry"}
 
 
-def card_extras(
-    text: str, low: str, low_encoded: bytes, cards: list[tuple[int, int]]
-) -> list[Span]:
-    """CVV and expiry spans for the cards at `cards` ((start, end), in order), and the
-    codes after a label that names a card's security code."""
+def card_extras(text: str, low: str, cards: list[tuple[int, int]]) -> list[Span]:
+    """CVV and expiry spans for the cards at `cards` ((start, end), in order); the codes
+    after a label that names a card's security code anywhere are found from the keyword
+    scan's anchors (cvv_label_anchor)."""
     spans: list[Span] = []
     for _, end in cards:
         spans.extend(_after_card(text, end))
@@ -97,11 +97,24 @@ def card_extras(
             spans.append(span)
             if kind == "card_cvv":
                 spans.extend(_expiry_before(text, label_start))
-    anywhere = around(low_encoded, _STRONG_ANCHORS, _BEFORE, _AFTER)
-    for label_start, span in _labelled(low, _STRONG, "card_cvv", anywhere):
+    return spans
+
+
+def cvv_label_anchor(text: str, low: str, start: int, end: int) -> list[Span]:
+    """The code after a label that names a card's security code, around its anchor word at
+    low[start:end] (found by the keyword scan, see CVV_ANCHORS), with or without a card."""
+    del end
+    window = [(max(0, start - _BEFORE), start + _AFTER)]
+    spans: list[Span] = []
+    for label_start, span in _labelled(low, _STRONG, "card_cvv", window):
         spans.append(span)
         spans.extend(_expiry_before(text, label_start))
     return spans
+
+
+CVV_ANCHORS = dict.fromkeys(_STRONG_ANCHORS, cvv_label_anchor)
+"""Anchor words of the labels that name a card's security code and nothing else, found by
+the keyword scan at the start of a word ("kartenprüf" for the label that holds "prüf")."""
 
 
 def _expiry_before(text: str, label_start: int) -> list[Span]:

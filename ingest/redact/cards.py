@@ -195,7 +195,7 @@ def find_cards(views: TextViews) -> list[Span]:
     for start, end in digit_runs(views):
         spans.extend(_cards_in(text, low, start, text[start:end]))
     cards = [(span.start, span.end) for span in spans]
-    spans.extend(card_extras(text, low, views.low_encoded, cards))
+    spans.extend(card_extras(text, low, cards))
     return spans
 
 

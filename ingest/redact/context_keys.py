@@ -11,20 +11,20 @@ an id, whatever the words around it.
 
 from __future__ import annotations
 
-import bisect
 import re
 
 from ingest.redact.model import Span
-from ingest.redact.views import TextViews, byte_table
-from ingest.redact.windows import around, encoded
+from ingest.redact.views import byte_table
 
 _ANCHORS = (
     "dashboard", "settings", "integration", "plugin", "developer portal", "credentials",
     "pasted", "copied", "it with", "api with", "authenticat", "configured with",
 )  # fmt: skip
 _ANCHOR = re.compile("|".join(map(re.escape, _ANCHORS)))
-_ANCHOR_BYTES = encoded(_ANCHORS)
 _BEFORE, _AFTER = 90, 90
+# An anchor within _BEFORE/_AFTER of a value of at most 40 characters: the value lies within
+# _REACH of the anchor's start, with a character to spare on each side to see its ends.
+_REACH = max(_BEFORE, _AFTER) + 40 + 1
 _HEX_VIEW = byte_table({b: ord("h") for b in b"0123456789abcdefABCDEF"}, ord(" "))
 _HEX_RUN = b"h" * 12
 _VALUE = re.compile(
@@ -41,43 +41,45 @@ _ID_BEFORE = re.compile(
 )
 
 
-def context_keys(views: TextViews) -> list[Span]:
-    """UUID and hex keys on a line that says where keys come from (module doc).
+def context_key_anchor(text: str, low: str, start: int, end: int) -> list[Span]:
+    """The UUID and hex keys around an anchor word at low[start:end] (module doc).
 
-    The values come first, on a byte view where every hex digit is "h": a UUID ends with
-    12 of them and a hex key is 32 or 40, so the runs of exactly 12, 32 or 40 "h" are the
-    candidates (most messages have none, and are done). Then the anchor words are found
-    (one bytes.find pass each) and a candidate near one, on its line, is read with the
-    value pattern."""
-    view = views.encoded.translate(_HEX_VIEW)
+    The keyword scan finds the anchors (CONTEXT_ANCHORS) with the other keywords, so a
+    text without one costs nothing here. Around the anchor, within the reach of the line
+    rule, the values are found on a byte view of the window where every hex digit is "h": a
+    UUID ends with 12 of them and a hex key is 32 or 40, so the runs of exactly 12, 32 or 40
+    "h" are the candidates; one with an anchor on its line is read with the value pattern."""
+    del end
+    lo, hi = max(0, start - _REACH), min(len(low), start + _REACH)
+    view = text[lo:hi].encode("latin-1", "replace").translate(_HEX_VIEW)
+    spans: list[Span] = []
+    for pos, stop in _hex_runs(view, lo, hi, len(low)):
+        if not _anchor_on_line(low, pos, stop):
+            continue
+        m = _VALUE.search(low, max(0, pos - 24), stop + 1)
+        if m is not None and m.end(1) >= pos and not _after_id_word(low, m.start(1)):
+            spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
+    return spans
+
+
+CONTEXT_ANCHORS = dict.fromkeys(_ANCHORS, context_key_anchor)
+"""The anchor words, found by the keyword scan at the start of a word, with their handler."""
+
+
+def _hex_runs(view: bytes, lo: int, hi: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) in the text of the runs of exactly 12, 32 or 40 hex digits in the hex
+    view of text[lo:hi]; a run that touches the window's edge may go on beyond it, so it
+    is left out (it is too far from the window's anchor to count anyway)."""
     runs: list[tuple[int, int]] = []
     pos = view.find(_HEX_RUN)
     while pos >= 0:
         end = view.find(b" ", pos)
         end = len(view) if end < 0 else end
-        if end - pos in (12, 32, 40):  # a UUID's last group or a whole hex key
-            runs.append((pos, end))
+        touches = (pos == 0 and lo > 0) or (end == len(view) and hi < size)
+        if end - pos in (12, 32, 40) and not touches:  # a UUID's last group or a hex key
+            runs.append((lo + pos, lo + end))
         pos = view.find(_HEX_RUN, end)
-    if not runs:
-        return []
-    low = views.low
-    # Few candidates: their lines are read for the anchors; many: the anchors are found
-    # once in the whole text (a find per anchor) and the candidates matched to them.
-    few = len(runs) * (_BEFORE + _AFTER) * 4 < len(low)
-    windows = [] if few else around(views.low_encoded, _ANCHOR_BYTES, _BEFORE, _AFTER)
-    starts = [lo for lo, _ in windows]
-    spans: list[Span] = []
-    for pos, end in runs:
-        if not few:
-            i = bisect.bisect_right(starts, pos) - 1
-            if i < 0 or end > windows[i][1]:
-                continue
-        if not _anchor_on_line(low, pos, end):
-            continue
-        m = _VALUE.search(low, max(0, pos - 24), end + 1)
-        if m is not None and m.end(1) >= pos and not _after_id_word(low, m.start(1)):
-            spans.append(Span(m.start(1), m.end(1), "api_key", "api key", 0))
-    return spans
+    return runs
 
 
 def _after_id_word(low: str, start: int) -> bool:

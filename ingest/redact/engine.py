@@ -7,7 +7,6 @@ names it, and the region covers all of them, so a secret is never left half remo
 from __future__ import annotations
 
 from ingest.redact.cards import find_cards
-from ingest.redact.context_keys import context_keys
 from ingest.redact.keywords import find_keyword_secrets
 from ingest.redact.model import Finding, Redaction, Span, marker
 from ingest.redact.random_tokens import find_random_tokens
@@ -23,9 +22,8 @@ def find_spans(text: str) -> list[Span]:
     views = TextViews.of(text)
     candidates = find_cards(views)
     candidates.extend(find_keyword_secrets(views))
-    candidates.extend(find_shaped(text))
+    candidates.extend(find_shaped(views))
     candidates.extend(find_random_tokens(views))
-    candidates.extend(context_keys(views))
     return merge(candidates)
 
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
 
+from ingest.redact.card_extras import CVV_ANCHORS
 from ingest.redact.code_sentences import CODE_SENTENCE_HANDLERS
 from ingest.redact.codes import CODE_WORDS_MORE, handle_code_words
+from ingest.redact.context_keys import CONTEXT_ANCHORS
 from ingest.redact.model import Span
 from ingest.redact.password_words import LOGIN_WORDS, PASSWORD_WORDS
 from ingest.redact.prose import handle_login, handle_password
@@ -71,7 +74,25 @@ def _table() -> tuple[dict[str, Handler], dict[str, Handler]]:
     words["bearer"] = handle_bearer
     for word, handler in (*TOLD_HANDLERS.items(), *CODE_SENTENCE_HANDLERS.items()):
         words[word] = chain(words[word], handler) if word in words else handler
+    for word, handler in ANCHORS.items():
+        words[word] = both(words[word], handler) if word in words else handler
     return _ascii_first(words), dict(PREFIXES)
+
+
+# Anchor words: the detectors that read a window around a word ("dashboard", "cvv") have
+# their words found by this scan with the others (one pass instead of a find per word).
+# An anchor counts at the start of a word whatever follows it ("authenticat" in
+# "authentication", "settings"), where a keyword needs a non-letter after it.
+ANCHORS: dict[str, Handler] = {**CONTEXT_ANCHORS, **CVV_ANCHORS}
+
+
+def both(first: Handler, second: Handler) -> Handler:
+    """A handler that asks both handlers and keeps what each found."""
+
+    def handle(text: str, low: str, start: int, end: int) -> list[Span]:
+        return first(text, low, start, end) + second(text, low, start, end)
+
+    return handle
 
 
 def _ascii_first(words: dict[str, Handler]) -> dict[str, Handler]:
@@ -114,6 +135,9 @@ def _shorter_word(keyword: str) -> str | None:
 # keyword starts with that a non-letter ends ("pass phrasex" holds "pass"); as a
 # `(?:words)(?![a-z])` match at the same place would find.
 _SHORTER = {keyword: _shorter_word(keyword) for keyword in set(_PREFIXES) | set(_WORDS)}
+# Before a letter, an anchor is read by its own handler (only: a keyword's handler reads a
+# value after a whole word).
+_SHORTER.update({anchor: anchor for anchor in ANCHORS if _SHORTER.get(anchor) is None})
 _WORD_ITSELF = {
     keyword: keyword if keyword in _WORDS else _SHORTER[keyword] for keyword in _SHORTER
 }
@@ -264,12 +288,101 @@ def keyword_hits(views: TextViews, words: bytes, pos: int) -> Iterator[tuple[int
     leaves it: two scans that meet at the same hit go on alike from there (what
     `redact_parallel` relies on to split the scan between processes).
     """
+    budget, light = HitBudget(PACE, at=pos), HitBudget(LIGHT_PACE, at=pos)
     while pos >= 0:
-        pos = yield from _keyword_hits_from(views, words, pos)
+        pos = yield from _keyword_hits_from(views, words, pos, budget, light)
+
+
+# The keywords' hits are read one by one (a handler call each, a few microseconds) at a
+# bounded rate: BURST units at once, then one unit per PACE characters of text, a hit costing
+# one unit (a password word's six: its handler reads a sentence, _COST). Past that rate (a
+# long log with a password word on every line, a pasted dump of settings) a hit is read
+# lightly: the value right after the keyword and a separator (`password: X`, `key=X`,
+# `token is X`) is removed when it holds a digit or a sign, at a rate of its own (one per
+# LIGHT_PACE characters). Past that too, in keywords packed closer than any text writes them
+# ("key=token=secret=...", thousands of "password:"), the hits are not read at all: the
+# stretch goes on while they keep coming faster than the light rate refills (until it holds
+# RESUME hits again), and it is removed whole, with DENSE_REACH characters after its last
+# keyword for that keyword's value. Nothing in it can hide, and it costs a regex step a hit.
+BURST = 4096
+PACE = 24
+LIGHT_PACE = 32
+RESUME = 4
+DENSE_REACH = 128
+# What a hit costs: the password words' handlers read a sentence (six times the others).
+# (The words are as the scan sees them: without a first letter outside [a-z0-9].)
+_COST = {
+    word if "a" <= word[0] <= "z" or "0" <= word[0] <= "9" else word[1:]: 6
+    for word in (*PASSWORD_WORDS, *LOGIN_WORDS)
+}
+
+
+@dataclass(slots=True)
+class HitBudget:
+    """How many hits may still be read, counted up to text position `at`: BURST at most,
+    refilled by one every `pace` characters."""
+
+    pace: float = PACE
+    hits: float = BURST
+    at: int = 0
+
+    def refill(self, pos: int) -> None:
+        if pos > self.at:
+            self.hits = min(BURST, self.hits + (pos - self.at) / self.pace)
+            self.at = pos
+
+    def take(self, pos: int, cost: int) -> bool:
+        """True (and `cost` spent) when the hit at `pos` may be read."""
+        self.refill(pos)
+        if self.hits < cost:
+            return False
+        self.hits -= cost
+        return True
+
+
+# The light read: a separator, then a value of 4 to 128 characters, after the keyword (and a
+# suffix: "password_hash", "api-key").
+_LIGHT = re.compile(
+    r"(?:[_\-.][a-z0-9]{1,20}){0,2}[ \t]{0,3}(?:[:=]|(?:is|was|ist|est|es)[ \t])[ \t]{0,3}"
+    r"[\"'`]?(?P<value>[^\s\"'`<>,;]{4,128})"
+)
+
+
+def _light_read(text: str, low: str, keyword: str, end: int) -> list[Span]:
+    """The value right after the keyword at low[..end] when it holds a digit or a sign."""
+    m = _LIGHT.match(low, end)
+    if m is None:
+        return []
+    value = text[m.start("value") : m.end("value")]
+    if value.isalpha() or value[-1] in ":=":  # a word, or the next label ("password:")
+        return []
+    if keyword in _COST:
+        return [Span.of(m.start("value"), m.end("value"), "password", "password")]
+    return [Span.of(m.start("value"), m.end("value"), "api_key", "secret")]
+
+
+def _dense_until(words: bytes, start: int, budget: HitBudget) -> int:
+    """Where the last keyword of the dense stretch from the hit at `start` starts: the hits
+    after it go on while the budget, spending one unit a hit, stays below RESUME."""
+    last, hits, at = start, budget.hits, budget.at
+    for m in _TRIGGER.finditer(words, start + 1):  # HitBudget.refill, inlined: a hit a step
+        pos = m.start()
+        hits = min(BURST, hits + (pos - at) / budget.pace)
+        at = pos
+        if hits >= RESUME:
+            break
+        hits = max(0.0, hits - 1)
+        last = pos
+    budget.hits, budget.at = hits, at
+    return last
+
+
+def _dense_span(start: int, end: int) -> Span:
+    return Span.of(start, end, "password", "credentials")
 
 
 def _keyword_hits_from(
-    views: TextViews, words: bytes, pos: int
+    views: TextViews, words: bytes, pos: int, budget: HitBudget, light: HitBudget
 ) -> Generator[tuple[int, list[Span]], None, int]:
     """The hits of the words view from `pos` on (see `keyword_hits`).
 
@@ -294,12 +407,33 @@ def _keyword_hits_from(
             if exact.end() != end:  # a shorter keyword ("api" in "api.key") or "key-"
                 end = resume = exact.end()
                 keyword = low[start:end]
+        # HitBudget.take, inlined (a method call a hit costs a tenth of the loop)
+        credit = budget.hits + (start - budget.at) / PACE
+        budget.at = start
+        cost = _COST.get(keyword, 1)
+        if credit < cost:  # past the rate: read lightly, or not at all (see BURST)
+            budget.hits = credit
+            if not light.take(start, 1):
+                last = _dense_until(words, start, light)
+                yield start, [_dense_span(start, min(size, last + DENSE_REACH))]
+                return last + 1
+            if found := _light_read(text, low, keyword, end):
+                yield start, found
+            if resume >= 0:
+                return resume + 1
+            continue
+        budget.hits = min(BURST, credit) - cost
         prefix = _PREFIXES.get(keyword)
         if prefix is not None and (found := prefix(text, low, start, end)):
             yield start, found
         else:
-            word = (_SHORTER if end < size and "a" <= low[end] <= "z" else _WORD_ITSELF)[keyword]
-            if word is not None:
+            before_letter = end < size and "a" <= low[end] <= "z"
+            word = (_SHORTER if before_letter else _WORD_ITSELF)[keyword]
+            if word is None:
+                pass
+            elif before_letter and word == keyword and keyword in ANCHORS:
+                yield start, ANCHORS[keyword](text, low, start, end)
+            else:
                 yield start, _WORDS[word](text, low, start, start + len(word))
         if resume >= 0:
             return resume + 1

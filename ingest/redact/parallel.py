@@ -2,14 +2,17 @@
 
 `postdesk redact` reads megabytes at once; the daemon redacts one message at a time and
 never uses this. Most of the time goes into the keyword scan (see `redact_keywords`), so
-a forked child scans the keywords of the later part of the text while this process finds
-the cards, the shaped tokens, the camelCase keywords and the keywords of the earlier part.
+a forked child scans the keywords of the later part of the text, the shaped tokens and the
+random keys while this process finds the cards, the camelCase keywords and the keywords of
+the earlier part.
 The split is exact, not a guess at a safe place: this process scans on past the split
 until it meets a hit the child also found; from that hit on both scans are the same (a
 hit depends only on the text at its start), so the child's hits from there are taken and
 its hits before it are dropped. Where the two never meet, this process scans to the end
 itself; where the child fails, this process does its part. Either way the result is what
-one process finds.
+one process finds. (In a keyword-dense stretch, past the hit budget of `redact_keywords`,
+the two scans may meet with budgets of their own: either removes such a stretch whole or
+value by value, both safe, and mail as people write it never comes near the budget.)
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from collections.abc import Iterator
 from itertools import chain
 
 from ingest.redact.cards import find_cards
-from ingest.redact.context_keys import context_keys
 from ingest.redact.engine import apply, find_spans, merge
 from ingest.redact.keywords import camel_secrets, keyword_hits, keyword_words
 from ingest.redact.model import Redaction, Span
@@ -31,7 +33,7 @@ from ingest.redact.views import TextViews
 MIN_PARALLEL_CHARS = 1_000_000
 """Below this a fork costs more than it saves."""
 
-CHILD_SHARE = 0.6
+CHILD_SHARE = 0.45
 """The part of the keyword scan the child takes: this process also runs the other scans."""
 
 _Hits = list[tuple[int, list[Span]]]
@@ -54,12 +56,17 @@ def find_spans_split(text: str, split: int) -> list[Span]:
     views = TextViews.of(text)
     words = keyword_words(views)
     child = _fork_keyword_scan(views, words, split)
-    cards = find_cards(views) + find_random_tokens(views) + context_keys(views)
+    cards = find_cards(views)
     camel = camel_secrets(views)
     keywords, rest = scan_until(views, words, split)
-    later, shaped = _collect(*child) if child is not None else (None, None)
+    later, tokens = _collect(*child) if child is not None else (None, None)
     keywords.extend(join_hits(rest, later))
-    return merge(cards + keywords + camel + (find_shaped(text) if shaped is None else shaped))
+    return merge(cards + keywords + camel + (_token_scans(views) if tokens is None else tokens))
+
+
+def _token_scans(views: TextViews) -> list[Span]:
+    """The scans the child runs besides its keywords: shaped tokens and random keys."""
+    return find_shaped(views) + find_random_tokens(views)
 
 
 def scan_until(views: TextViews, words: bytes, split: int) -> tuple[list[Span], _Scan]:
@@ -101,7 +108,7 @@ def _fork_keyword_scan(views: TextViews, words: bytes, split: int) -> tuple[int,
         try:
             os.close(reader)
             hits = [(start, _fields(found)) for start, found in keyword_hits(views, words, split)]
-            data = marshal.dumps((hits, _fields(find_shaped(views.text))))
+            data = marshal.dumps((hits, _fields(_token_scans(views))))
             with os.fdopen(writer, "wb") as pipe:
                 pipe.write(data)
             status = 0
@@ -112,8 +119,8 @@ def _fork_keyword_scan(views: TextViews, words: bytes, split: int) -> tuple[int,
 
 
 def _collect(pid: int, reader: int) -> tuple[_Hits | None, list[Span] | None]:
-    """The child's keyword hits and shaped tokens, or Nones when it failed (this process
-    then does its part)."""
+    """The child's keyword hits and token spans (_token_scans), or Nones when it failed
+    (this process then does its part)."""
     with os.fdopen(reader, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)

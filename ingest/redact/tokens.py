@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from ingest.redact.model import Span
 from ingest.redact.phrases import curl_passwords
+from ingest.redact.views import TextViews
 from ingest.redact.web import link_tokens, mailchimp_keys
 from ingest.redact.wrapped import continues, match_joined, match_joined_walk
 
@@ -192,39 +193,45 @@ _AZURE_SECRET = re.compile(
 )
 _SAS_SIG = re.compile(r"[?&;]sig=([A-Za-z0-9%+/=]{30,200})")
 # Is any of "ccountKey", "ccessKey", "aryKey" in the text? One scan for the rarer "Key".
-_AZURE_KEY_HINT = re.compile(r"Key(?:(?<=ccountKey)|(?<=ccessKey)|(?<=aryKey))")
+_AZURE_KEY_HINT = re.compile(rb"Key(?:(?<=ccountKey)|(?<=ccessKey)|(?<=aryKey))")
 
 
-def find_shaped(text: str) -> list[Span]:
+def find_shaped(views: TextViews) -> list[Span]:
     """JWTs, PEM/PuTTY private keys, URL and connection-string passwords, Azure keys,
-    link tokens, Mailchimp keys and `curl -u` passwords."""
+    link tokens, Mailchimp keys and `curl -u` passwords.
+
+    Which of them may be there is asked of the one-byte view (`views.encoded`, where every
+    ASCII character is itself): a bytes search is several times faster than one in a str
+    of wide characters."""
+    text, enc = views.text, views.encoded
     spans: list[Span] = []
-    if "eyJ" in text:
+    if b"eyJ" in enc:
         spans.extend(_jwts(text))
-    if "PRIVATE KEY" in text:
+    if b"PRIVATE KEY" in enc:
         spans.extend(_pem_blocks(text))
-    if "PuTTY-User-Key-File-" in text:
+    if b"PuTTY-User-Key-File-" in enc:
         spans.extend(
             Span.of(m.start(), m.end(), "private_key", "private key") for m in _PPK.finditer(text)
         )
-    if "://" in text:
+    urls = b"://" in enc
+    if urls:
         spans.extend(_url_passwords(text))
-    if _AZURE_KEY_HINT.search(text):
+    if _AZURE_KEY_HINT.search(enc):
         for m in _AZURE_KEY.finditer(text):
             spans.append(Span.of(m.start(1), m.end(1), "connection_string", "azure key"))
-    if "sig=" in text:
+    if b"sig=" in enc:
         for m in _SAS_SIG.finditer(text):
             spans.append(Span.of(m.start(1), m.end(1), "api_key", "azure signature"))
-    if "~" in text and "Q~" in text:  # one character is found much faster than two
+    if b"Q~" in enc:
         spans.extend(
             Span.of(m.start(), m.end(), "api_key", "azure secret")
             for m in _AZURE_SECRET.finditer(text)
         )
-    if "://" in text:
+    if urls:
         spans.extend(link_tokens(text))
-    if "-us" in text:
+    if b"-us" in enc:
         spans.extend(mailchimp_keys(text))
-    if "curl" in text:
+    if b"curl" in enc:
         spans.extend(curl_passwords(text))
     return spans
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from postdesk.app import pipeline_options
 from postdesk.cli.common import EXIT_OK, command_settings
+from postdesk.config.intake import missing_inbound_secrets
 from store import migrate
 from store.db import Database
 
@@ -32,5 +34,8 @@ def check_config(args: argparse.Namespace) -> int:
     settings = command_settings(args)
     pipeline_options(settings)
     check_values(settings)
+    # Webhook secrets live in the service's environment, which this shell may not have.
+    for problem in missing_inbound_secrets(settings):
+        print(f"warning: {problem}", file=sys.stderr)
     print("ok")
     return EXIT_OK

@@ -2,7 +2,9 @@
 into exit codes.
 
 Exit codes: 0 done (every ingest outcome included), 1 the work could not be done (database
-down, message not recorded), 2 bad usage or configuration.
+down, message not recorded), 2 bad usage or configuration. `ingest` speaks sysexits to the
+MTA instead: 75 (EX_TEMPFAIL) when the mail could not be recorded for a reason that may pass
+(also a configuration error when it reads stdin, the MTA's pipe), 65 for empty input.
 Files and folders it creates are
 private to its user (umask 077: 0600 and 0700).
 """
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # the application's modules are imported where a command need
     from postdesk.config.settings import Settings
 
 DEFAULT_CONFIG = "config.toml"
+EX_TEMPFAIL = 75  # sysexits.h; postdesk.cli.mail says when `ingest` returns it
 # Each command's handler: (module of postdesk.cli, function), imported when the command runs,
 # so that `redact` and `--help` start without the application's imports.
 HANDLERS: dict[str, tuple[str, str]] = {
@@ -35,6 +38,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "check-config": ("database", "check_config"),
     "redact": ("redact", "redact"),
     "contacts": ("contacts", "contacts"),
+    "imap": ("imap", "imap"),
 }
 # The ticket statuses (store.schema.TICKET_STATUSES; not imported, so that `--help` stays fast).
 TICKET_STATUSES = ("open", "in_progress", "waiting_on_customer", "escalated", "resolved", "closed")
@@ -103,7 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the daemon until SIGTERM (SIGHUP: reload the directory, reopen the log)",
     )
-    ingest = sub.add_parser("ingest", help="process one raw message (FILE or - for stdin)")
+    ingest = sub.add_parser(
+        "ingest",
+        help="process one raw message (FILE or - for stdin)",
+        description="Record one raw message. Exit 0 when it is recorded (every outcome), "
+        "75 when it could not be recorded for a reason that may pass (database down or "
+        "locked, disk full: the MTA retries), 65 when the input is empty.",
+    )
     ingest.add_argument("--json", action="store_true", help=JSON_HELP)
     ingest.add_argument("--dry-run", action="store_true", help="print the decision, record nothing")
     ingest.add_argument("--rcpt", action="append", default=[], help="envelope recipient")
@@ -174,6 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="erase without asking (needed without a terminal)"
     )
     forget.add_argument("--json", action="store_true", help=JSON_HELP)
+    imap = sub.add_parser("imap", help="IMAP mailboxes that log in with OAuth2").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    imap_login = imap.add_parser(
+        "login",
+        help="sign in interactively (Microsoft device code, Google browser, or a refresh token "
+        "on stdin) and store the credential encrypted with the secret key",
+    )
+    imap_login.add_argument("account", help="the [[imap]] name")
+    imap.add_parser("status", help="whether each account can log in").add_argument(
+        "--json", action="store_true", help=JSON_HELP
+    )
     return parser
 
 
@@ -218,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, StoreMisconfigured) as exc:
         kind = exc.label if isinstance(exc, ConfigError) else ""
         print(f"postdesk: {kind}{exc}", file=sys.stderr)
+        if args.command == "ingest" and args.file == "-":
+            return EX_TEMPFAIL  # the MTA's pipe: keep the mail queued until it is fixed
         return exc.exit_code if isinstance(exc, ConfigError) else EXIT_USAGE
     except (CommandError, StoreError) as exc:
         print(f"postdesk: {exc}", file=sys.stderr)

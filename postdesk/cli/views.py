@@ -65,6 +65,7 @@ def ticket_detail(session: Session, ticket: TicketRecord) -> dict[str, Any]:
             "outcome": m.outcome,
             "reason": m.reason,
             "received_at": iso(m.received_at),
+            "source": m.source,  # the intake path the message came in on
         }
         for m in inbound.messages_for_ticket(session, ticket.id)
     ]
@@ -116,7 +117,8 @@ def detail_text(detail: dict[str, Any]) -> str:
         ]
     lines += ["", "Messages:"]
     lines += [
-        f"  {m['received_at']} {m['outcome']:<11} {m['message_id'] or '-'}: {m['reason']}"
+        f"  {m['received_at']} {m['outcome']:<11} {m['message_id'] or '-'} "
+        f"(via {m['source'] or '-'}): {m['reason']}"
         for m in detail["messages"]
     ]
     return "\n".join(lines)

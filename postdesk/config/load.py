@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from postdesk.config.intake import inbound_webhooks, lmtp_settings
 from postdesk.config.reader import ConfigError, Table
 from postdesk.config.settings import (
     DEFAULT_BLOCKED_EXTENSIONS,
     DEFAULT_CATEGORIES,
     PRIORITIES,
+    PRIORITY_ALIASES,
     Contact,
     DatabaseSettings,
     DeskSettings,
@@ -31,6 +33,8 @@ from postdesk.config.settings import (
     ImapAccount,
     IngestSettings,
     LoggingSettings,
+    NotifySettings,
+    OAuth2Settings,
     OpsSettings,
     Organisation,
     OutboundSettings,
@@ -87,7 +91,7 @@ def settings_from_mapping(
         desk=desk,
         database=_database(root.table("database"), base, environ),
         smtp=_smtp(root.table("smtp"), base),
-        imap=tuple(_imap(t, i, environ) for i, t in enumerate(root.tables("imap"))),
+        imap=tuple(_imap(t, i, environ, base) for i, t in enumerate(root.tables("imap"))),
         outbound=_outbound(root.table("outbound"), base, environ, desk),
         sla=_sla(root.table("sla")),
         schedule=_schedule(root.table("schedule")),
@@ -99,6 +103,9 @@ def settings_from_mapping(
         staff=tuple(_staff(t) for t in root.tables("staff")),
         organisations=tuple(_organisation(t) for t in root.tables("organisations")),
         templates_dir=root.path("templates_dir", None, base),
+        notify=_notify(root.table("notify")),
+        lmtp=lmtp_settings(root.table("lmtp")),
+        inbound=inbound_webhooks(root.tables("inbound"), environ),
     )
     root.finish()
     _cross_check(settings)
@@ -138,6 +145,7 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         default_category=default_category,
         previous_secret_keys=_previous_keys(t, env, secret),
         retention_days=t.whole("retention_days", 0, minimum=0) or None,
+        customer_max_priority=_priority(t, "customer_max_priority", "high") or "high",
     )
     t.finish()
     return settings
@@ -218,10 +226,15 @@ def _smtp(t: Table, base: Path) -> SmtpSettings:
     return settings
 
 
-def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
+def _imap(t: Table, index: int, env: Mapping[str, str], base: Path) -> ImapAccount:
     password_env = t.text("password_env", "")
     file_password = t.text("password", "")
     password = (env.get(password_env, "") if password_env else "") or file_password
+    auth = t.choice("auth", ("password", "oauth2"), "password")
+    sasl = t.choice("sasl", ("xoauth2", "oauthbearer"), "xoauth2")
+    oauth2 = _oauth2(t, env, base) if auth == "oauth2" else None
+    if auth == "password" and t.has("oauth2"):
+        raise t.fail("auth", '"oauth2" where [imap.oauth2] is given', auth)
     account = ImapAccount(
         name=t.text("name", f"imap{index}"),
         host=t.text("host", required=True),
@@ -233,14 +246,83 @@ def _imap(t: Table, index: int, env: Mapping[str, str]) -> ImapAccount:
         processed_mailbox=t.text("processed_mailbox", "postdesk/processed"),
         idle=t.flag("idle", True),
         poll_interval_seconds=t.number("poll_interval_seconds", 60.0, low=1.0, high=86400.0),
+        auth=auth,
+        sasl=sasl,
+        oauth2=oauth2,
     )
-    if not account.password:
+    if auth == "password" and not account.password:
         raise ConfigError(
             f"{t.key('password')}: required (or name an environment variable in "
             f"{t.key('password_env')})"
         )
     t.finish()
     return account
+
+
+# Defaults per provider: the flows, their scopes, and the provider's endpoints.
+OAUTH2_FLOWS = {
+    "microsoft": ("app", "device_code"),
+    "google": ("service_account", "installed"),
+    "generic": ("refresh_token",),
+}
+OAUTH2_SCOPES = {
+    ("microsoft", "app"): ("https://outlook.office365.com/.default",),
+    ("microsoft", "device_code"): ("https://outlook.office.com/IMAP.AccessAsUser.All",),
+    ("google", "service_account"): ("https://mail.google.com/",),
+    ("google", "installed"): ("https://mail.google.com/",),
+    ("generic", "refresh_token"): (),
+}
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a public endpoint
+GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
+
+
+def _oauth2(account: Table, env: Mapping[str, str], base: Path) -> OAuth2Settings:
+    t = account.table("oauth2")
+    provider = t.choice("provider", tuple(OAUTH2_FLOWS), "generic")
+    flows = OAUTH2_FLOWS[provider]
+    flow = t.choice("flow", flows, flows[0])
+    secret_env = t.text("client_secret_env", "")
+    secret = (env.get(secret_env, "") if secret_env else "") or t.text("client_secret", "")
+    tenant = t.text("tenant", "")
+    authority = t.text("authority_url", "")
+    if provider == "microsoft" and not authority:
+        if not tenant:
+            raise ConfigError(
+                f"{t.key('tenant')}: required for Microsoft 365 (the directory (tenant) id or "
+                "domain, e.g. contoso.onmicrosoft.com)"
+            )
+        authority = MICROSOFT_AUTHORITY.format(tenant=tenant)
+    default_token_url = GOOGLE_TOKEN_URL if provider == "google" else ""
+    settings = OAuth2Settings(
+        provider=provider,
+        flow=flow,
+        client_id=t.text("client_id", required=flow != "service_account"),
+        client_secret=secret,
+        scopes=t.str_list("scopes", OAUTH2_SCOPES[(provider, flow)]),
+        token_url=t.text("token_url", default_token_url, required=provider == "generic"),
+        authority_url=authority,
+        authorization_url=t.text("authorization_url", GOOGLE_AUTHORIZATION_URL),
+        service_account_file=t.path("service_account_file", None, base),
+    )
+    needs_secret = (provider, flow) in {("microsoft", "app"), ("google", "installed")}
+    if needs_secret and not settings.client_secret:
+        raise ConfigError(
+            f"{t.key('client_secret')}: required for {provider} {flow} (or name an environment "
+            f"variable in {t.key('client_secret_env')})"
+        )
+    if flow == "service_account" and settings.service_account_file is None:
+        raise ConfigError(
+            f"{t.key('service_account_file')}: required: the service account's JSON key file"
+        )
+    for name in ("token_url", "authority_url", "authorization_url"):
+        value = getattr(settings, name)
+        if value and not value.startswith(
+            ("https://", "http://127.", "http://[::1]", "http://localhost")
+        ):
+            raise t.fail(name, "an https:// URL (plain http only on loopback)", value)
+    t.finish()
+    return settings
 
 
 def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) -> OutboundSettings:
@@ -405,13 +487,23 @@ def _field(t: Table) -> FieldSpec:
 
 def _http(t: Table) -> HttpSettings:
     host, port = t.host_port("listen", "127.0.0.1:8025")
-    settings = HttpSettings(enabled=t.flag("enabled", True), host=host, port=port)
+    public_url = t.text("public_url", "").strip()
+    if public_url and not re.match(r"^https?://[^\s/]+(/\S*)?$", public_url):
+        raise t.fail("public_url", 'a URL like "https://desk.example.com"', public_url)
+    settings = HttpSettings(
+        enabled=t.flag("enabled", True), host=host, port=port, public_url=public_url
+    )
     t.finish()
     return settings
 
 
 def _staff(t: Table) -> StaffMember:
-    member = StaffMember(name=t.text("name", required=True), email=t.email("email", required=True))
+    member = StaffMember(
+        name=t.text("name", required=True),
+        email=t.email("email", required=True),
+        display_name=t.text("display_name", "").strip(),
+        signature=t.text("signature", "").strip("\n"),
+    )
     t.finish()
     return member
 
@@ -429,6 +521,7 @@ def _organisation(t: Table) -> Organisation:
         domains=tuple(d.lower().lstrip("@") for d in t.str_list("domains")),
         contacts=tuple(contacts),
         partner_of=t.str_list("partner_of"),
+        max_priority=_priority(t, "max_priority", None),
     )
     t.finish()
     return org
@@ -477,6 +570,26 @@ def _check_duplicates(settings: Settings) -> None:
             f"http.listen: {settings.http.host}:{settings.http.port} is also smtp.listen; "
             "give each its own port"
         )
+
+
+def _priority(t: Table, name: str, default: str | None) -> str | None:
+    """A priority key (aliases like "critical" accepted), or `default` when absent."""
+    value = t.text(name, default)
+    if not value:
+        return default
+    word = PRIORITY_ALIASES.get(value.strip().lower(), value.strip().lower())
+    if word not in PRIORITIES:
+        raise t.fail(name, "one of " + ", ".join(PRIORITIES), value)
+    return word
+
+
+def _notify(t: Table) -> NotifySettings:
+    settings = NotifySettings(
+        attach_max_bytes=t.whole("attach_max_bytes", 10 * 1024 * 1024),
+        link_expiry_days=t.whole("link_expiry_days", 7, minimum=1),
+    )
+    t.finish()
+    return settings
 
 
 def _cross_check(settings: Settings) -> None:

@@ -83,6 +83,8 @@ class DeskSettings:
     # Keys a rotation replaced: reply tokens and quarantine made under them still work.
     previous_secret_keys: tuple[str, ...] = ()
     retention_days: int | None = None  # closed tickets erased after this many days (None: off)
+    # The highest priority a customer's `Priority:` line may set (organisations may differ).
+    customer_max_priority: str = "high"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,22 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """`[imap.oauth2]`: where an account's access tokens come from (see docs/operations.md)."""
+
+    provider: str  # "microsoft", "google" or "generic"
+    flow: str  # microsoft: "app" | "device_code"; google: "service_account" | "installed";
+    # generic: "refresh_token"
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+    token_url: str  # google and generic: the token endpoint
+    authority_url: str  # microsoft: https://login.microsoftonline.com/<tenant>
+    authorization_url: str  # google installed-app: where the browser signs in
+    service_account_file: Path | None
+
+
+@dataclass(frozen=True, slots=True)
 class ImapAccount:
     name: str
     host: str
@@ -114,6 +132,9 @@ class ImapAccount:
     processed_mailbox: str
     idle: bool
     poll_interval_seconds: float
+    auth: str = "password"  # or "oauth2"
+    sasl: str = "xoauth2"  # or "oauthbearer" (auth = "oauth2" only)
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +222,21 @@ class HttpSettings:
     enabled: bool
     host: str
     port: int
+    # The address people reach the listener at, for links in mail ("" = http://listen).
+    public_url: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """`public_url`, else the listen address, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:
     name: str
     email: str
+    display_name: str = ""  # e.g. "Alice Moreau": relayed replies read "Alice Moreau (Desk)"
+    signature: str = ""  # appended to the staff member's relayed replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +251,60 @@ class Organisation:
     domains: tuple[str, ...]
     contacts: tuple[Contact, ...]
     partner_of: tuple[str, ...]
+    max_priority: str | None = None  # None: `[desk] customer_max_priority`
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """`[notify]`: how staff notices and relayed replies carry attachments."""
+
+    # Attachments up to this many bytes in total go with the mail; above it they are
+    # listed with signed download links that expire after `link_expiry_days`.
+    attach_max_bytes: int = 10 * 1024 * 1024
+    link_expiry_days: int = 7
+
+
+# --- Intake paths beside SMTP and IMAP: LMTP and provider webhooks (postdesk.config.intake) ---
+
+INBOUND_PROVIDERS: tuple[str, ...] = ("mailgun", "postmark", "sendgrid")
+
+
+@dataclass(frozen=True, slots=True)
+class LmtpSettings:
+    """`[lmtp]`: `listen` is "unix:/path.sock" or "host:port"; empty: no LMTP listener."""
+
+    listen: str = ""
+    socket_mode: int = 0o660
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundWebhook:
+    """One `[[inbound]]` provider webhook. The secrets come from the environment variables
+    the configuration names (`*_env`); "" when the variable is not set in this process."""
+
+    provider: str
+    path: str
+    signing_key_env: str = ""
+    username_env: str = ""
+    password_env: str = ""
+    allowed_recipients: tuple[str, ...] = ()
+    replay_window_seconds: float = 300.0
+    signing_key: str = field(default="", repr=False)
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+    def missing_secrets(self) -> tuple[str, ...]:
+        """The environment variables this webhook needs that are not set (or empty)."""
+        needed = (
+            ((self.signing_key_env, self.signing_key),)
+            if self.provider == "mailgun"
+            else ((self.username_env, self.username), (self.password_env, self.password))
+        )
+        return tuple(name for name, value in needed if not value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +327,9 @@ class Settings:
     staff: tuple[StaffMember, ...]
     organisations: tuple[Organisation, ...]
     templates_dir: Path | None = field(default=None)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    lmtp: LmtpSettings = field(default_factory=LmtpSettings)
+    inbound: tuple[InboundWebhook, ...] = ()
 
     @property
     def support_address_list(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""`postdesk serve`: SMTP listener, IMAP pollers, spool worker, outbox worker, scheduler, HTTP.
+"""`postdesk serve`: SMTP and LMTP listeners, IMAP pollers, spool worker, outbox worker,
+scheduler, HTTP.
 
 The SMTP listener runs in the asyncio loop of the main thread; the spool worker and the
 outbox worker run in processes of their own (postdesk/workers.py); the IMAP pollers are
@@ -10,6 +11,7 @@ finish, stop the threads, exit 0.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import threading
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.listen.imap import ImapAccount as PollerAccount
-from ingest.listen.imap import ImapPoller, PollSettings
+from ingest.listen.imap import ImapPoller, LoginEvent, PollSettings
+from ingest.listen.lmtp import LmtpHandler, parse_listen, remove_socket, start_lmtp_server
 from ingest.listen.smtp import (
     SpoolingHandler,
     build_tls_context,
@@ -30,7 +33,10 @@ from ingest.listen.smtp import (
 from ingest.model import IngestResult, Outcome
 from ingest.spool import writer as spool_writer
 from postdesk.app import App
+from postdesk.config.intake import missing_inbound_secrets
+from postdesk.config.reader import ConfigError
 from postdesk.config.settings import Settings
+from postdesk.imap_oauth import authenticator
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.logs import configure_logging
 from postdesk.serve.metrics import Metrics
@@ -39,8 +45,9 @@ from postdesk.serve.preflight import check_ports, check_values
 from postdesk.serve.reload import reloaded_settings
 from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
-from store import migrate
+from store import intake_counts, migrate
 from store.cursors import DatabaseCursorStore
+from store.imap_credentials import ImapCredentials
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 10.0
@@ -91,16 +98,62 @@ class Daemon:
                 body["status"] = "degraded"  # mail is accepted and decided no longer
             healthy = False
             reasons += storage_reasons
+        login_reasons = self._login_reasons()
+        if login_reasons:
+            if healthy:
+                body["status"] = "degraded"  # the other mailboxes and listeners still work
+            healthy = False
+            reasons += login_reasons
         if reasons:
             body["reasons"] = reasons
         body["imap"] = {
             p.account.account_key: {
                 "last_success_at": p.last_success_at.isoformat() if p.last_success_at else None,
                 "errors": p.error_count,
+                "login_failures": p.login_failures,
+                "login_failing_since": (
+                    p.login_failing_since.isoformat() if p.login_failing_since else None
+                ),
             }
             for p in self.pollers
         }
         return healthy, body
+
+    def _login_reasons(self) -> list[str]:
+        """One reason per mailbox that cannot log in: since when, why, and what fixes it."""
+        auth = {a.name: a.auth for a in self.app.settings.imap}
+        reasons = []
+        for poller in self.pollers:
+            since = poller.login_failing_since
+            if since is None:
+                continue
+            name = poller.account.account_key
+            fix = (
+                f"run: postdesk imap login {name}"
+                if auth.get(name) == "oauth2"
+                else "check the account's password"
+            )
+            reasons.append(
+                f"imap {name}: cannot log in since {since.isoformat(timespec='seconds')} "
+                f"({poller.login_error}); {fix}"
+            )
+        return reasons
+
+    def _on_login(self, credentials: ImapCredentials, oauth2: bool) -> Callable[[LoginEvent], None]:
+        """Count failed logins in /metrics; for OAuth2 accounts keep the login state in the
+        database too (the ops digest names the mailbox and `postdesk imap login`)."""
+
+        def report(event: LoginEvent) -> None:
+            if event.error is not None:
+                self.metrics.imap_login_failures.labels(event.account).inc()
+            if not oauth2:
+                return
+            if event.error is not None:
+                credentials.login_failed(event.account, event.error, event.at)
+            else:
+                credentials.login_succeeded(event.account)
+
+        return report
 
     def _spool_report(self, item: tuple[Any, ...]) -> None:
         """A step's decisions for /metrics, or a commit: wake the outbox worker for its mails."""
@@ -108,9 +161,9 @@ class Daemon:
             if self.wake_outbox is not None:
                 self.wake_outbox()
             return
-        for outcome, redactions, latency in item[1]:
+        for outcome, redactions, latency, source in item[1]:
             result = IngestResult(Outcome(outcome), None, None, "", redactions)
-            self.metrics.observe(result, latency)
+            self.metrics.observe(result, latency, source)
 
     def start_threads(self) -> None:
         """Start the spool worker, IMAP pollers, outbox worker, scheduler and HTTP endpoint."""
@@ -124,6 +177,7 @@ class Daemon:
         stocked = app.spool.free.stock(at_most=app.spool.free.keep)
         log.debug("spool: %d empty files added to the free folder", stocked)
         self.metrics.track_spool(app.spool.depth)
+        self.metrics.track_recorded(functools.partial(recorded_intake_counts, app))
         assert self.storage is not None
         self.metrics.track_storage(self.storage)
         self.spool_process = WorkerProcess(
@@ -131,6 +185,9 @@ class Daemon:
         )
         self.spool_process.start()
         cursors = DatabaseCursorStore(app.db)
+        credentials = ImapCredentials(
+            app.db, settings.desk.secret_key, settings.desk.previous_secret_keys
+        )
         for account in settings.imap:
             poller = ImapPoller(
                 PollerAccount(
@@ -148,6 +205,8 @@ class Daemon:
                 cursors,
                 settings=PollSettings(poll_interval=account.poll_interval_seconds),
                 on_spooled=self.spool_process.wakeup,
+                authenticator=authenticator(account, credentials),
+                on_login=self._on_login(credentials, account.auth == "oauth2"),
             )
             self.pollers.append(poller)
             self.metrics.track_imap(account.name, _error_count(poller))
@@ -222,6 +281,12 @@ def storage_check(app: App) -> StorageCheck:
     return StorageCheck(directories, app.settings.ingest.min_free_bytes)
 
 
+def recorded_intake_counts(app: App) -> dict[str, int]:
+    """The paths counted by `postdesk ingest` and `import` (store.intake_counts)."""
+    with app.db.transaction() as session:
+        return intake_counts.counts(session)
+
+
 def _error_count(poller: ImapPoller) -> Callable[[], int]:
     return lambda: poller.error_count
 
@@ -260,17 +325,46 @@ async def _serve(daemon: Daemon) -> None:
         )
         daemon.smtp_port = server.sockets[0].getsockname()[1]
         log.info("smtp: listening on %s:%d", settings.smtp.host, daemon.smtp_port)
+    lmtp = await start_lmtp(daemon, spool_writers)
     log.info("postdesk serving (%s)", settings.desk.name)
     await stopping.wait()
     log.info("stopping: no new connections; finishing in-flight work")
+    if lmtp is not None:
+        lmtp.close()
     if server is not None:
         server.close()
         await asyncio.wait_for(server.wait_closed(), timeout=STOP_TIMEOUT_SECONDS)
+    if lmtp is not None:
+        await asyncio.wait_for(lmtp.wait_closed(), timeout=STOP_TIMEOUT_SECONDS)
+        remove_socket(parse_listen(settings.lmtp.listen))
+
+
+async def start_lmtp(daemon: Daemon, executor: ThreadPoolExecutor) -> asyncio.Server | None:
+    """The `[lmtp]` listener, when configured: the SMTP listener's checks and size limit."""
+    settings = daemon.app.settings
+    if not settings.lmtp.enabled:
+        return None
+    assert daemon.spool_process is not None
+    handler = LmtpHandler(
+        daemon.app.spool,
+        support_address_matcher(settings.support_address_list),
+        max_message_bytes=settings.smtp.max_message_bytes,
+        max_recipients=settings.smtp.max_recipients,
+        on_spooled=daemon.spool_process.wakeup,
+        executor=executor,
+    )
+    address = parse_listen(settings.lmtp.listen)
+    server = await start_lmtp_server(handler, address, socket_mode=settings.lmtp.socket_mode)
+    log.info("lmtp: listening on %s", address)
+    return server
 
 
 def run_daemon(settings: Settings, *, verbose: bool = False) -> int:
     """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema, on a value it
     cannot use or on a busy listen address (checked all before anything is opened)."""
+    problems = missing_inbound_secrets(settings)
+    if problems:  # a webhook that cannot verify its requests must not run
+        raise ConfigError(problems[0])
     check_values(settings)
     check_ports(settings)
     app = App.build(settings)

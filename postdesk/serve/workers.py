@@ -97,11 +97,11 @@ def spool_worker_main(
     app.spool.return_claimed()
     yield_cpu()  # before the analysing process starts: it inherits it
 
-    results: list[tuple[str, dict[str, int], float]] = []
+    results: list[tuple[str, dict[str, int], float, str]] = []
 
     def report(result: IngestResult, entry: SpoolEntry) -> None:
         latency = (utcnow() - entry.received_at).total_seconds()
-        results.append((result.outcome.value, dict(result.redactions), latency))
+        results.append((result.outcome.value, dict(result.redactions), latency, entry.source))
 
     def send_results() -> None:
         """One report for all the decisions of a step (not one queue message each)."""

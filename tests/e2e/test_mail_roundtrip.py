@@ -15,9 +15,12 @@ import pytest
 
 from ingest.model import Outcome
 from postdesk.notify_build import outbox_worker, scheduler
+from store.reply_tokens import reply_address
 from tests.helpers import mail
 from tests.ingest.desk import Desk
 from tests.notify.conftest import CaptureServer
+
+SUPPORT = "support@desk.example"
 
 
 @pytest.fixture
@@ -150,6 +153,16 @@ def test_every_mail_the_pipeline_queues_renders_and_sends(tmp_path: Path, sqlite
     desk.send(sender="stranger@nowhere.example")
     desk.send(sender="alice@desk.example", subject=f"Re: [{number}]", body="#close\n")
     desk.send(sender="alice@desk.example", subject="Re: [SUP-9999]", body="hm\n")
+    desk.clock.advance(minutes=11)  # past alice's flood window
+    token = reply_address(desk.app.settings.desk.secret_key, SUPPORT, number, "alice@desk.example")
+    desk.send(
+        (token,),
+        sender="alice@desk.example",
+        to=token,
+        subject=f"Re: [{number}]",
+        body="#assign bob\n#status done\nAnswered.\n",
+        attachments=[("fix.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
     for i in range(3):
         desk.send(sender="dave@acme.example", subject=f"flood {i}")
     kinds = {r.kind for r in desk.outbox()}
@@ -164,6 +177,11 @@ def test_every_mail_the_pipeline_queues_renders_and_sends(tmp_path: Path, sqlite
         "unverified_staff",
         "not_found",
         "flood_held",
+        "unverified_staff_reply",
+        "staff_reply",
+        "staff_reply_copy",
+        "assignment_notice",
+        "command_problems",
     } <= kinds
     report = outbox_worker(desk.app).drain(desk.clock.now)
     dead = [(r.kind, r.last_error) for r in desk.outbox() if r.status == "dead"]

@@ -19,3 +19,14 @@ def slow_on_mark(raw: RawMessage, options: AnalysisOptions) -> Analysis:
     if SLOW_MARK in raw.data:
         time.sleep(60)
     return analyse(raw, options)
+
+
+FAIL_MARK = b"X-Test-Fail: yes"
+
+
+def fail_on_mark(raw: RawMessage, options: AnalysisOptions) -> Analysis:
+    """Raises on a message carrying `FAIL_MARK` (in the pool's process, as above)."""
+    assert multiprocessing.parent_process() is not None, "analysed in the main process"
+    if FAIL_MARK in raw.data:
+        raise ValueError("injected analysis fault")
+    return analyse(raw, options)

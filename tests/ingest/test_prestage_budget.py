@@ -9,10 +9,10 @@ from pathlib import Path
 from ingest import prestage as prestage_module
 from ingest.analyse import AnalysisOptions
 from ingest.model import Outcome, RawMessage
-from ingest.prestage import PreStage, over_budget
+from ingest.prestage import PreStage, analysis_failed, over_budget
 from ingest.worker import SpoolWorker, WorkerSettings
 from tests.helpers import mail, make_app
-from tests.ingest.slow_analyser import SLOW_MARK, slow_on_mark
+from tests.ingest.slow_analyser import FAIL_MARK, SLOW_MARK, fail_on_mark, slow_on_mark
 
 OPTIONS = AnalysisOptions(
     frozenset({"support@desk.example"}), None, frozenset(), 1 << 20, 1 << 22, "test-key"
@@ -45,6 +45,22 @@ def test_a_message_over_the_budget_comes_back_with_the_reason() -> None:
     assert slow is not None and slow.problem == "processing took longer than 1 s"
     assert slow.problem == over_budget(BUDGET)
     assert [a.parsed.subject for a in after if a and a.parsed] == ["five", "six"]
+
+
+def test_a_message_whose_analysis_raises_comes_back_with_the_reason() -> None:
+    """Never analysed again in the main process (where no budget holds it): quarantined."""
+    bad = _raw("bad")
+    bad = RawMessage(FAIL_MARK + b"\r\n" + bad.data, bad.rcpts, source="cli")
+    with PreStage(OPTIONS, workers=1, budget=30, analyser=fail_on_mark) as stage:
+        analyses = stage.collect(stage.submit([_raw("one"), bad, _raw("three")]))
+    assert [a.parsed.subject if a and a.parsed else None for a in analyses] == [
+        "one",
+        None,
+        "three",
+    ]
+    failed = analyses[1]
+    assert failed is not None and failed.problem == "analysis failed: ValueError"
+    assert failed.problem == analysis_failed(ValueError())
 
 
 def test_every_chunk_is_analysed_in_the_pool() -> None:

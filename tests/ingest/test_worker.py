@@ -107,6 +107,31 @@ def test_batch_fault_falls_back_to_one_by_one(tmp_path: Path) -> None:
     assert len(singles) == 3 and spool.depth() == 0
 
 
+def test_batch_fallback_keeps_the_pre_stage_analyses(tmp_path: Path) -> None:
+    """One by one after a batch fault, each message is decided with the analysis the
+    pre-stage made (in its budgeted pool), never analysed again in this process."""
+    spool = _spool(tmp_path, 3)
+    made = [Analysis(None, f"analysed {n}", None, None) for n in range(3)]
+    decided: list[tuple[int, Analysis | None]] = []
+
+    def batch(raws: list[RawMessage], analyses: list[Analysis | None]) -> list[IngestResult]:
+        if len(raws) > 1:
+            raise ValueError("batch bug")
+        decided.append((len(raws), analyses[0]))
+        return [_ok(raws[0])]
+
+    def single(raw: RawMessage) -> IngestResult:
+        raise AssertionError("analysed again in the main process")
+
+    worker = SpoolWorker(spool, single, lambda *a: None, process_batch=batch)
+    batch_entries = worker._claim_more([])
+    raws = worker._raws(batch_entries)
+    assert raws is not None and len(raws) == 3
+    assert worker._step_batch(batch_entries, raws, list(made)) is True
+    assert decided == [(1, made[0]), (1, made[1]), (1, made[2])]
+    assert spool.depth() == 0
+
+
 OPTIONS = AnalysisOptions(
     frozenset({"support@desk.example"}), None, frozenset(), 1 << 20, 1 << 22, "test-key"
 )

@@ -49,6 +49,30 @@ DIGEST: dict[str, Any] = {
     "dead_outbox_count": 3,
 }
 
+ATTACHMENTS: list[dict[str, Any]] = [
+    {
+        "id": 31,
+        "filename": "screenshot.png",
+        "content_type": "image/png",
+        "size": 48213,
+        "sha256": "ab" * 32,
+        "attached": True,
+        "link": None,
+        "link_expires": None,
+    },
+    {
+        "id": 32,
+        "filename": "Aufnahme <1>.wav",
+        "content_type": "audio/wav",
+        "size": 31457280,
+        "sha256": "cd" * 32,
+        "attached": False,
+        "link": "https://desk.example/attachments/32.1717750000.abc",
+        "link_expires": "2024-06-10T09:00:00Z",
+    },
+]
+BLOCKED = [{"filename": "setup.exe", "reason": "blocked file type"}]
+
 CONTEXTS: dict[str, dict[str, Any]] = {
     "confirmation": {
         "ticket": TICKET,
@@ -74,18 +98,64 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         },
         "reopened": True,
         "previous_status": "resolved",
+        "attachments": ATTACHMENTS,
+        "blocked_attachments": BLOCKED,
+        "flags": ["credential_exposed"],
     },
     "new_ticket_notice": {
         "ticket": TICKET,
         "in_reply_to": IN_REPLY_TO,
         "summary": "Since Monday no call recordings.",
         "requester_name": "Jürgen Müller",
+        "attachments": ATTACHMENTS,
+        "blocked_attachments": BLOCKED,
+        "flags": ["credential_exposed"],
     },
     "staff_reply": {
         "ticket": TICKET,
         "in_reply_to": "<staff-reply@desk.example>",
-        "comment": {"author": "Alice Agent", "body": "We restarted the exporter; please check."},
+        "comment": {
+            "author": "Alice Agent",
+            "body": "We restarted the exporter; please check.",
+            "signature": "Alice Agent\nSecond-level support",
+        },
         "status": "waiting_on_customer",
+        "from_name": "Alice Agent (Acme Support)",
+        "attachments": ATTACHMENTS,
+    },
+    "staff_reply_copy": {
+        "ticket": TICKET,
+        "in_reply_to": "<staff-reply@desk.example>",
+        "comment": {
+            "author": "Alice Agent",
+            "email": "alice@desk.example",
+            "body": "We restarted the exporter; please check.",
+        },
+        "relayed_to": ["jürgen@customer.example"],
+        "attachments": ATTACHMENTS,
+        "blocked_attachments": BLOCKED,
+        "changes": {"status": "waiting_on_customer"},
+    },
+    "assignment_notice": {
+        "ticket": TICKET,
+        "in_reply_to": "<staff-reply@desk.example>",
+        "assigned_by": "Alice Agent",
+        "flags": ["credential_exposed"],
+    },
+    "command_problems": {
+        "ticket": TICKET,
+        "in_reply_to": "<staff-reply@desk.example>",
+        "invalid": [{"line": "#status done", "problem": "no such status"}],
+        "valid_forms": ["#status resolved", "#close"],
+    },
+    "unverified_staff_reply": {
+        "ticket": TICKET,
+        "in_reply_to": "<staff-reply@desk.example>",
+        "why": "not sent to the staff member's reply token",
+        "commands": ["#close"],
+        "relayed": True,
+        "attachments": ["fix.pdf"],
+        "reply_address": "support+sup-1042.abcdefghij@desk.example",
     },
     "redaction_notice": {
         "ticket": TICKET,

@@ -49,7 +49,8 @@ def reference_compose(
     number = ticket_number(context)
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = tagged_subject(rendered.subject, number)
-    message["From"] = Address(display_name=desk_name, addr_spec=from_address)
+    shown = str(context.get("from_name") or desk_name)  # a relayed reply: "Name (Desk)"
+    message["From"] = Address(display_name=shown, addr_spec=from_address)
     message["To"] = headers.recipient
     if headers.cc:
         message["Cc"] = ", ".join(headers.cc)

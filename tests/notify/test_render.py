@@ -88,7 +88,8 @@ def test_each_mail_carries_the_headers(renderer: Renderer, kind: str) -> None:
     assert msg["Message-ID"] == "<postdesk.42@desk.example>"
     assert msg["X-Loop"] == FROM
     assert msg["Date"].datetime == NOW
-    assert msg["From"].addresses[0].display_name == "Acme Support Désk"
+    shown = "Alice Agent (Acme Support)" if kind == "staff_reply" else "Acme Support Désk"
+    assert msg["From"].addresses[0].display_name == shown
     assert msg["To"].addresses[0].addr_spec == "jürgen@customer.example" or kind == "digest"
     assert "Bcc" not in msg and "audit@desk.example" not in msg.as_string()
     assert msg.get_content_type() == "multipart/alternative"

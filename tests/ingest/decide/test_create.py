@@ -60,7 +60,10 @@ def test_message_without_message_id_dedupes_on_its_bytes(desk: Desk) -> None:
     assert desk.ingest(data).outcome is Outcome.DUPLICATE
 
 
-def test_field_lines_set_fields_and_are_removed_from_the_description(desk: Desk) -> None:
+def test_field_lines_set_fields_and_are_removed_from_the_description(
+    tmp_path: Path, db_url: str
+) -> None:
+    desk = Desk(tmp_path, db_url, desk={"customer_max_priority": "urgent"})
     body = (
         "Priority: critical\nCategory: technical\nCall reference: CALL-88231\n"
         "Affected product: Mobile\nSteps to reproduce: open app, tap export\n"
@@ -80,6 +83,7 @@ def test_field_lines_set_fields_and_are_removed_from_the_description(desk: Desk)
     assert ticket["first_response_due"] == (START + timedelta(hours=1)).isoformat().replace(
         "+00:00", "Z"
     )
+    desk.close()
 
 
 def test_unknown_field_values_are_ignored_and_mentioned(desk: Desk) -> None:

@@ -345,7 +345,8 @@ def test_wrong_password_is_an_error_that_never_logs_the_password(
     poller = mailbox.poller()
     stop = RecordingStop(limit=1)
     poller.run(stop)
-    assert poller.error_count == 1 and poller.last_error == "LoginError"
+    assert poller.error_count == 1 and poller.last_error == "LoginFailed"
+    assert poller.login_failures == 1 and poller.login_failing_since == FIXED_NOW
     assert "AUTHENTICATIONFAILED" in caplog.text
     assert "wrong-password-xyz" not in caplog.text and "wrong-password-xyz" not in repr(
         mailbox.account

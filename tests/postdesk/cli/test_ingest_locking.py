@@ -101,7 +101,7 @@ def test_a_lock_held_past_the_busy_timeout_says_locked_not_unreachable(
         process = _start_ingest(config, mail())
         _, err = process.communicate(timeout=60)  # gives up while the lock is still held
     message = err.decode()
-    assert process.returncode == 1
+    assert process.returncode == 75  # EX_TEMPFAIL: the MTA retries
     assert "the database is locked" in message and "0.5 s" in message
     assert "busy_timeout_seconds" in message
     assert "cannot reach" not in message and "server is running" not in message
@@ -115,6 +115,6 @@ def test_an_unusable_database_file_says_unreachable(tmp_path: Path) -> None:
     process = _start_ingest(config, mail())
     _, err = process.communicate(timeout=60)
     message = err.decode()
-    assert process.returncode == 1
+    assert process.returncode == 75  # EX_TEMPFAIL: the MTA retries
     assert "cannot reach the database" in message and "unable to open database file" in message
     assert "locked" not in message

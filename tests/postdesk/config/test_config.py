@@ -189,3 +189,52 @@ def test_min_free_bytes_defaults_to_100_mib() -> None:
     assert _load(data).ingest.min_free_bytes == 100 * 1024 * 1024
     data["ingest"]["min_free_bytes"] = 0
     assert _load(data).ingest.min_free_bytes == 0
+
+
+def test_agent_mail_keys_default_and_read() -> None:
+    settings = _load(example_config())
+    assert settings.desk.customer_max_priority == "high"
+    assert settings.notify.attach_max_bytes == 10 * 1024 * 1024
+    assert settings.notify.link_expiry_days == 7
+    assert settings.http.base_url == "http://127.0.0.1:8025"
+    data = example_config()
+    data["desk"]["customer_max_priority"] = "Critical"
+    data["notify"] = {"attach_max_bytes": 0, "link_expiry_days": 2}
+    data["http"]["public_url"] = "https://desk.example.com/"
+    data["staff"][0].update(display_name="Alice Moreau", signature="Alice\nSupport")
+    data["organisations"][0]["max_priority"] = "low"
+    settings = _load(data)
+    assert settings.desk.customer_max_priority == "urgent"
+    assert (settings.notify.attach_max_bytes, settings.notify.link_expiry_days) == (0, 2)
+    assert settings.http.base_url == "https://desk.example.com"
+    assert (settings.staff[0].display_name, settings.staff[0].signature) == (
+        "Alice Moreau",
+        "Alice\nSupport",
+    )
+    assert settings.organisations[0].max_priority == "low"
+    assert settings.organisations[1].max_priority is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"desk": {"customer_max_priority": "asap"}}, "desk.customer_max_priority: expected one"),
+        ({"notify": {"attach_max_bytes": "10MB"}}, "notify.attach_max_bytes: expected a whole"),
+        ({"notify": {"link_expiry_days": 0}}, "notify.link_expiry_days"),
+        ({"notify": {"attach_bytes": 1}}, "notify.attach_bytes"),
+        ({"http": {"public_url": "desk.example.com"}}, "http.public_url: expected a URL"),
+    ],
+)
+def test_bad_agent_mail_values_name_their_key(change: dict, message: str) -> None:
+    data = example_config()
+    for section, values in change.items():
+        data.setdefault(section, {}).update(values)
+    with pytest.raises(ConfigError, match=message):
+        _load(data)
+
+
+def test_bad_organisation_max_priority_names_its_key() -> None:
+    data = example_config()
+    data["organisations"][1]["max_priority"] = "top"
+    with pytest.raises(ConfigError, match=r"organisations.*max_priority: expected one of"):
+        _load(data)
