@@ -47,6 +47,10 @@ def listen_addresses(settings: Settings) -> list[ListenAddress]:
         found.append(ListenAddress("smtp.listen", settings.smtp.host, settings.smtp.port))
     if settings.http.enabled:
         found.append(ListenAddress("http.listen", settings.http.host, settings.http.port))
+    lmtp = settings.lmtp.listen
+    if lmtp and not lmtp.startswith("unix:"):  # a socket file left by a crash is replaced
+        host, _, port = lmtp.rpartition(":")
+        found.append(ListenAddress("lmtp.listen", host.strip("[]"), int(port)))
     return [a for a in found if a.port != 0]
 
 

@@ -43,7 +43,7 @@ def _config(tmp_path: Path, **sections: dict[str, object]) -> Path:
     data["outbound"]["file_dir"] = str(tmp_path / "outbox")
     data["logging"]["file"] = str(tmp_path / "postdesk.log")
     for name, values in sections.items():
-        data[name].update(values)
+        data.setdefault(name, {}).update(values)
     path = tmp_path / "config.toml"
     path.write_text(toml_dump(data))
     return path
@@ -168,3 +168,20 @@ def test_sweep_in_the_future_then_a_plain_flush_sends(
     flushed = json.loads(cli.run("outbox", "flush", "--json").stdout)
     assert flushed["sent"] == len(queued)
     assert not [r for r in cli.json("outbox", "list") if r["status"] == "pending"]
+
+
+def test_every_listen_address_is_checked(tmp_path: Path) -> None:
+    from postdesk.config.load import load_settings
+    from postdesk.serve.preflight import PortsBusy, check_ports
+
+    port = free_port()
+    config = _config(tmp_path, lmtp={"listen": f"127.0.0.1:{port}"})
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", port))
+        held.listen()
+        try:
+            check_ports(load_settings(config))
+        except PortsBusy as exc:
+            assert f"lmtp.listen 127.0.0.1:{port} is in use" in str(exc)
+        else:
+            raise AssertionError("a busy LMTP port passed")
