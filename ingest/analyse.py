@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ingest.classify.kind import Classification, MessageKind, classify
+from ingest.classify.language import detect_language
 from ingest.model import ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import UnparseableMessage, parse_message
@@ -61,6 +62,7 @@ class Analysis:
     problem: str
     verdict: Classification | None
     content: Redacted | None
+    language: str | None = None  # of the content's text, when the detector is sure
 
 
 def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
@@ -77,7 +79,10 @@ def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
         envelope_from=raw.mail_from if raw.source in ENVELOPE_SOURCES else None,
     )
     content = None
+    language = None
     if verdict.kind in TICKET_KINDS and parsed.sender is not None and parsed.sender.email:
         content = prepare(parsed, options)
+        if verdict.kind is not MessageKind.AUTOMATED:  # alerts are never answered
+            language = detect_language(f"{content.subject}\n{content.visible}")
     safe = with_safe_ids(dataclasses.replace(parsed, message=None), options.id_key)
-    return Analysis(safe, "", verdict, content)
+    return Analysis(safe, "", verdict, content, language)

@@ -19,12 +19,13 @@ import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ingest.analyse import Analysis, analyse
 from ingest.model import IngestResult, Outcome, RawMessage
-from ingest.pipeline import KEPT_FOR_RETRY, Pipeline
+from ingest.pipeline import KEPT_FOR_RETRY, Pipeline, quick_message_id
 from ingest.spool.quarantine import Quarantine
-from store import writebehind
+from store import webhooks, writebehind
 from store.blobs import BlobStore
 from store.clock import utcnow
 from store.db import Database, forget_cached
@@ -88,6 +89,8 @@ class Intake:
                 Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
             )
             self._keep(raw, result)
+            if not dry_run:
+                self._announce_quarantined(raw, result.reason)
         self._finish(raw, result)
         return result
 
@@ -157,6 +160,7 @@ class Intake:
                     result = IngestResult(
                         Outcome.QUARANTINED, None, None, f"processing failed: {type(exc).__name__}"
                     )
+                    self._quarantined_event(session, raw, result.reason)
                 else:
                     savepoint.commit()
                 results.append(result)
@@ -185,7 +189,7 @@ class Intake:
         if result.outcome.value not in KEPT_FOR_RETRY:
             return
         try:
-            self.quarantine_raw(raw, result.reason)
+            self._quarantine_file(raw, result.reason)
         except OSError as exc:
             if is_storage_fault(exc):
                 raise storage_fault(exc, "the quarantine") from exc
@@ -219,6 +223,38 @@ class Intake:
         raise AssertionError("unreachable")
 
     def quarantine_raw(self, raw: RawMessage, reason: str, attempts: int = 0) -> str:
+        """Quarantine a mail whose processing kept failing (the spool worker's last resort),
+        and queue its `message.quarantined` webhook event."""
+        item_id = self._quarantine_file(raw, reason, attempts)
+        self._announce_quarantined(raw, reason)
+        return item_id
+
+    def _quarantined_event(self, session: Session, raw: RawMessage, reason: str) -> None:
+        """Queue `message.quarantined` for a mail the pipeline could not decide."""
+        webhooks.message_quarantined(
+            session,
+            self.pipeline.options.webhooks,
+            now=self.pipeline.clock(),
+            message_id=quick_message_id(raw.data, self.pipeline.options.secret_key),
+            sender="",
+            reason=reason,
+            source=raw.source,
+            received_at=raw.received_at,
+        )
+
+    def _announce_quarantined(self, raw: RawMessage, reason: str) -> None:
+        """`message.quarantined` in a transaction of its own: the failed one rolled back.
+        The mail is safe in the quarantine already, so a database that fails now loses only
+        this event (logged), never the mail."""
+        if not self.pipeline.options.webhooks:
+            return
+        try:
+            with self.db.transaction() as session:
+                self._quarantined_event(session, raw, reason)
+        except StoreError as exc:
+            log.warning("message.quarantined webhook event not queued: %s", exc)
+
+    def _quarantine_file(self, raw: RawMessage, reason: str, attempts: int = 0) -> str:
         item = self.quarantine.put(
             raw.data,
             reason=reason,

@@ -62,6 +62,8 @@ class ParsedMessage:
     # Where `sender` came from: "from", or "sender", "reply-to", "return-path" when From had
     # no usable mailbox; "" when there is no sender.
     sender_header: str = "from"
+    # The Content-Language header as written (a customer's mail client's language), or None.
+    content_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from store.webhooks import WebhookTarget
+
 
 @dataclass(frozen=True, slots=True)
 class RateWindow:
@@ -48,6 +50,11 @@ class PipelineOptions:
     # The highest priority a customer's `Priority:` line may set, unless the customer's
     # organisation says otherwise (`store.directory.organisation_max_priority`).
     customer_max_priority: str = "high"
+    # Mail to customers: the desk's default language, and organisations' own (by name).
+    language: str = "en"
+    organisation_languages: dict[str, str] = field(default_factory=dict)
+    # Configured webhooks and their events (`store.webhooks.emit` queues one row per match).
+    webhooks: tuple[WebhookTarget, ...] = ()
 
     @property
     def support_set(self) -> frozenset[str]:

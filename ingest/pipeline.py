@@ -26,7 +26,7 @@ from ingest.model import IngestResult, Outcome, ParsedMessage, RawMessage
 from ingest.options import PipelineOptions
 from ingest.parse.message import normalise_message_id
 from ingest.prepare import stored_message_id
-from store import comments, directory, inbound, tickets
+from store import comments, directory, inbound, tickets, webhooks
 from store.blobs import BlobStore
 from store.clock import utcnow
 from store.inbound import NewMessage
@@ -178,6 +178,7 @@ class Pipeline:
             message_row_id=row_id,
             notices=notices,
             automated=automated,
+            language=analysis.language,
         )
         decision = Actions(context).decide()
         ticket = decision.ticket
@@ -242,6 +243,17 @@ class Pipeline:
     def _final(self, session: Session, row: _Row, outcome: Outcome, reason: str) -> IngestResult:
         """Record a decision taken before any content was read (nothing of the body is kept)."""
         inbound.record_message(session, self._record(row, outcome, reason))
+        if outcome is Outcome.QUARANTINED:
+            webhooks.message_quarantined(
+                session,
+                self.options.webhooks,
+                now=row.now,
+                message_id=row.message_id,
+                sender=row.sender,
+                reason=reason,
+                source=row.raw.source,
+                received_at=row.received,
+            )
         return IngestResult(outcome, None, row.message_id, reason, {})
 
 

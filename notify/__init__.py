@@ -1,7 +1,8 @@
 """Recorded events into mail out, and time-driven work: `render` (templates into mail),
 `message` (MIME), `attachments` (attached or linked files), `transport` (relay or files),
 `outbox` (claim, send, retry), `sla` and `jobs` (what is due when), `digests`, `scheduler`
-(APScheduler wiring)."""
+(APScheduler wiring), `webhooks` (signed HTTP POSTs of webhook rows) and `slack` (their chat
+text)."""
 
 __all__ = [
     "attachments",
@@ -15,5 +16,7 @@ __all__ = [
     "render",
     "scheduler",
     "sla",
+    "slack",
     "transport",
+    "webhooks",
 ]

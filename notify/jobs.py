@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from notify.context import SlaState, sla_states
 from notify.options import SweepOptions
-from store import audit, subscribers, sweeps
+from store import audit, subscribers, sweeps, webhooks
 from store.db import Database
 from store.outbox import NewMail, enqueue
 from store.records import TicketRecord, iso
@@ -110,9 +110,10 @@ class _Sweeper:
         if not sweeps.claim_step(self.session, f"breach:{ticket.id}:{state.target}", self.now):
             return ticket
         self.report.escalations += 1
-        previous = ticket.status
+        previous, before = ticket.status, ticket
         if previous != "escalated":
             ticket = update_ticket(self.session, ticket.id, self.now, status="escalated")
+        self.events_of_breach(before, ticket, state)
         audit.record(
             self.session,
             ticket.id,
@@ -134,6 +135,8 @@ class _Sweeper:
                 target=state.target,
                 due=iso(state.due),
             )
+        if not self.options.customer_escalation_mail:
+            return ticket
         self.requester_mail(
             "escalation_customer",
             ticket,
@@ -143,9 +146,22 @@ class _Sweeper:
         )
         return ticket
 
+    def events_of_breach(self, before: TicketRecord, after: TicketRecord, state: SlaState) -> None:
+        """Webhook events: the breach, and the escalation when it changed the status."""
+        hooks, now = self.options.webhooks, self.now
+        webhooks.sla_breached(
+            self.session, hooks, after, now=now, target=state.target, due=state.due
+        )
+        webhooks.ticket_changed(
+            self.session, hooks, before, after, now=now, actor=ACTOR, reason="sla_breach"
+        )
+
     def close(self, ticket: TicketRecord, since: datetime, after_days: int) -> None:
-        previous = ticket.status
+        previous, before = ticket.status, ticket
         ticket = update_ticket(self.session, ticket.id, self.now, status="closed")
+        webhooks.ticket_updated(
+            self.session, self.options.webhooks, before, ticket, now=self.now, actor=ACTOR
+        )
         audit.record(
             self.session,
             ticket.id,
@@ -173,6 +189,8 @@ class _Sweeper:
             since = ticket.status_changed_at
             if self.now >= since + close_after:
                 self.close(ticket, since, close_after.days)
+                continue
+            if not self.options.customer_reminder_mail:
                 continue
             before = self.report.mails
             self.requester_mail(

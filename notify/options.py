@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notify.sla import SlaOptions
+from store.webhooks import WebhookTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,10 @@ class SweepOptions:
     digest_to: tuple[str, ...] = ()
     team_address: str | None = None
     desk_name: str = "Support"
+    # [notify]: the requester's "escalated" mail at a breach, and "waiting for your reply".
+    customer_escalation_mail: bool = True
+    customer_reminder_mail: bool = True
+    webhooks: tuple[WebhookTarget, ...] = ()  # subscribers to sla.breached, ticket.escalated, ...
 
 
 @dataclass(frozen=True, slots=True)

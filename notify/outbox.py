@@ -23,6 +23,8 @@ Transient failures back off (`backoff_seconds`, the last value repeating) up to
 `max_attempts`; a 5xx or an unrenderable template is dead at once.
 Automatic mail over the per-ticket/per-address limits, or to a bouncing contact, is skipped.
 One log line per delivery: row id, kind, ticket, outcome; never a body.
+Rows of kind `webhook` are not mail: the same claim, lease, backoff and settlement, but
+they are POSTed by `notify.webhooks.WebhookSender` (never rate limited or skipped).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from notify.message import MailHeaders, OutgoingMail, compose
 from notify.options import DeliveryOptions
 from notify.render import Renderer
 from notify.transport import Delivery, Transport
+from notify.webhooks import WebhookSender
 from store import outbox as store_outbox
 from store.clock import utcnow
 from store.db import Database
@@ -50,6 +53,7 @@ from store.directory import find_contact
 from store.errors import StoreUnavailable
 from store.inbound import thread_message_ids
 from store.outbox import ClaimedMail
+from store.webhooks import WEBHOOK_KIND
 
 log = logging.getLogger(__name__)
 MAX_BATCHES_PER_DRAIN = 100_000
@@ -74,7 +78,7 @@ class DrainReport:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     mail: ClaimedMail
-    headers: MailHeaders
+    headers: MailHeaders | None  # None for a webhook delivery (`notify.webhooks`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +104,12 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
         on_outcome: Callable[[str], None] | None = None,
         attachments: Attachments | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
-        """`attachments` reads the files a mail carries (without it they are listed only)."""
+        """`attachments` reads the files a mail carries (without it they are listed only);
+        `webhooks` delivers the rows of kind "webhook" (HTTP POST, signed)."""
         self.attachments = attachments
+        self.webhooks = webhooks
         self.on_outcome = on_outcome  # e.g. a metrics counter: called with each delivery outcome
         self.db = db
         self.transport = transport
@@ -126,6 +133,8 @@ class OutboxWorker:
             return self._drain(now or self.clock())
         finally:
             self.transport.close()
+            if self.webhooks is not None:
+                self.webhooks.close()
 
     def _drain(self, now: datetime) -> DrainReport:
         """Claim and deliver batches until a claim comes back short of a full batch.
@@ -157,6 +166,9 @@ class OutboxWorker:
                 session, now=now, lease=lease, limit=self.options.batch_size
             )
             for mail in claimed:
+                if mail.kind == WEBHOOK_KIND:  # not mail: no headers, limits or bounces
+                    prepared.append(_Prepared(mail, None))
+                    continue
                 reason = self._skip_reason(session, mail, now, batch, sent_today)
                 if reason is not None:
                     store_outbox.mark_skipped(session, mail.id, attempt=mail.attempt, reason=reason)
@@ -257,6 +269,10 @@ class OutboxWorker:
 
     def _send(self, item: _Prepared, now: datetime) -> Delivery:
         mail = item.mail
+        if item.headers is None:
+            if self.webhooks is None:
+                return Delivery("transient", "this process delivers no webhooks")
+            return self.webhooks.deliver(mail, now)
         try:
             if self.attachments is not None:
                 context, files = self.attachments.resolve(mail.context, now)

@@ -25,6 +25,7 @@ from store.clock import utcnow
 from store.db import Database
 from store.directory import OrganisationSpec, StaffSpec
 from store.erasure import Erased
+from store.webhooks import WebhookTarget
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,16 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         from_address=settings.outbound.from_address,
         previous_secret_keys=desk.previous_secret_keys,
         customer_max_priority=desk.customer_max_priority,
+        language=desk.language,
+        organisation_languages={o.name: o.language for o in settings.organisations if o.language},
+        webhooks=webhook_targets(settings),
     )
+
+
+def webhook_targets(settings: Settings) -> tuple[WebhookTarget, ...]:
+    """The configured webhooks as event emitters see them: pass to `store.webhooks.emit`
+    (or its per-event helpers) in the transaction of the change."""
+    return tuple(WebhookTarget(h.name, frozenset(h.events)) for h in settings.webhooks)
 
 
 @dataclass

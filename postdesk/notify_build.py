@@ -16,7 +16,8 @@ from notify.outbox import OutboxWorker
 from notify.render import Renderer
 from notify.scheduler import NotifyScheduler
 from notify.transport import FileTransport, SmtpTransport, Transport
-from postdesk.app import App, sla_options
+from notify.webhooks import WebhookEndpoint, WebhookSender
+from postdesk.app import App, sla_options, webhook_targets
 from postdesk.config.settings import Settings
 from store import outbox as store_outbox
 from store.clock import utcnow
@@ -24,7 +25,12 @@ from store.records import iso
 
 
 def renderer(settings: Settings) -> Renderer:
-    return Renderer(desk_name=settings.desk.name, templates_dir=settings.templates_dir)
+    return Renderer(
+        desk_name=settings.desk.name,
+        templates_dir=settings.templates_dir,
+        language=settings.desk.language,
+        staff_language=settings.desk.staff_language,
+    )
 
 
 def transport(settings: Settings) -> Transport:
@@ -82,6 +88,15 @@ def outbox_worker(app: App, on_outcome: Callable[[str], None] | None = None) -> 
         clock=app.pipeline.clock,
         on_outcome=on_outcome,
         attachments=attachments(app),
+        webhooks=webhook_sender(settings),
+    )
+
+
+def webhook_sender(settings: Settings) -> WebhookSender:
+    """Delivers the outbox's webhook rows to the configured [[webhooks]] (signed with the
+    real clock's time, whatever clock the worker runs on: receivers check it)."""
+    return WebhookSender(
+        WebhookEndpoint(h.name, h.url, h.format, h.secret) for h in settings.webhooks
     )
 
 
@@ -96,6 +111,9 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
         digest_to=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         desk_name=settings.desk.name,
+        customer_escalation_mail=settings.notify.customer_escalation_mail,
+        customer_reminder_mail=settings.notify.customer_reminder_mail,
+        webhooks=webhook_targets(settings),
     )
     schedule = ScheduleOptions(
         sweep_interval_seconds=settings.schedule.sweep_interval_seconds,

@@ -2,11 +2,12 @@
 
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
-`inbound`, `outbox`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`, `erasure`),
-`records` (frozen records), `redacted` (the only text type it writes), `blobs` (attachment
-files), `clock`."""
+`inbound`, `outbox`, `webhooks`, `sweeps`, `cursors`, `reply_tokens`, `attachment_links`,
+`api_tokens`, `erasure`; `ticket_pages`: the REST API's pages and scopes), `records` (frozen
+records), `redacted` (the only text type it writes), `blobs` (attachment files), `clock`."""
 
 __all__ = [
+    "api_tokens",
     "attachment_links",
     "attachments",
     "audit",
@@ -29,6 +30,8 @@ __all__ = [
     "schema",
     "subscribers",
     "sweeps",
+    "ticket_pages",
     "tickets",
+    "webhooks",
     "writebehind",
 ]

@@ -202,13 +202,18 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error.
 
         A connection failure is raised as `StoreUnreachable`, a lock held past the busy
         timeout as `StoreLocked` (both `StoreUnavailable`: transient, retry later).
+        `read_only`: on SQLite, read the last committed state without the write lock.
         """
-        session = self._sessions()
+        session = (
+            self._sessions(bind=self.engine.execution_options(**{READ_ONLY: True}))
+            if read_only
+            else self._sessions()
+        )
         try:
             with session.begin():
                 yield session

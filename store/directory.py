@@ -266,3 +266,16 @@ def organisation_max_priority(session: Session, organisation_id: int) -> str | N
     return session.scalar(
         select(OrganisationRow.max_priority).where(OrganisationRow.id == organisation_id)
     )
+
+
+def organisation_name(session: Session, organisation_id: int) -> str | None:
+    """The name of an organisation (cached for the session)."""
+    cache = _cache(session, "organisation_names")
+    key = str(organisation_id)
+    if key not in cache:
+        cache[key] = session.scalar(
+            select(OrganisationRow.name).where(OrganisationRow.id == organisation_id)
+        )
+    found = cache[key]
+    assert found is None or isinstance(found, str)
+    return found

@@ -315,3 +315,12 @@ def we_mailed(
     else:
         query = query.where(OutboxRow.created_at >= since)
     return session.scalar(query.limit(1)) is not None
+
+
+def messages_with_id(session: Session, message_id: str) -> list[MessageRecord]:
+    """Every decision record of the mail with this Message-ID (any outcome), oldest first."""
+    writebehind.flush(session, _MESSAGES)
+    rows = session.connection().execute(
+        _RECORD_COLUMNS.where(_MESSAGES.c.message_id == message_id).order_by(_MESSAGES.c.id)
+    )
+    return [MessageRecord.from_row(row) for row in rows]

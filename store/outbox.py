@@ -52,6 +52,7 @@ class NewMail:
     bcc: tuple[str, ...] = ()
     status: str = "pending"
     last_error: str | None = None
+    message_id: str | None = None  # chosen by the caller (a webhook's event id); else a new one
 
 
 def message_id_for(row_id: int, domain: str) -> str:
@@ -85,7 +86,7 @@ def _row_values(mail: NewMail, now: datetime, message_id_domain: str) -> dict[st
         "attempts": 0,
         "next_attempt_at": now,
         "last_error": mail.last_error,
-        "message_id": new_message_id(message_id_domain),
+        "message_id": mail.message_id or new_message_id(message_id_domain),
         "created_at": now,
         "sent_at": None,
     }

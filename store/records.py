@@ -71,6 +71,7 @@ class TicketSnapshot:
     support_address: str
     fields: dict[str, Any]
     call_reference: str | None
+    language: str | None = None  # of mail to the customer; None: the desk's default
 
     def as_context(self) -> dict[str, Any]:
         """The JSON-ready form an outbox row's context holds under `ticket`."""
@@ -111,6 +112,7 @@ class TicketRecord:
     first_response_due: datetime | None
     resolution_due: datetime | None
     first_responded_at: datetime | None
+    language: str | None = None
 
     def snapshot(self) -> TicketSnapshot:
         """What every outbox row about this ticket shows of it (see `TicketSnapshot`)."""
@@ -160,6 +162,7 @@ class TicketRecord:
             first_response_due=utc(row["first_response_due"]),
             resolution_due=utc(row["resolution_due"]),
             first_responded_at=utc(row["first_responded_at"]),
+            language=row.get("language"),
         )
 
     def changed(self, columns: Mapping[str, Any]) -> TicketRecord:
@@ -198,6 +201,7 @@ _TICKET_COLUMNS = (
     "status_changed_at",
     "first_response_due",
     "resolution_due",
+    "language",
     "first_responded_at",
 )
 

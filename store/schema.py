@@ -127,6 +127,8 @@ class TicketRow(Base):
     first_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     first_responded_at: Mapped[datetime | None]
+    # The language of mail to the customer (store.languages); NULL: the desk's default.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     requester: Mapped[ContactRow] = relationship(lazy="joined")
     organisation: Mapped[OrganisationRow | None] = relationship(lazy="joined")
@@ -295,3 +297,27 @@ class ImapCredentialRow(Base):
     login_failing_since: Mapped[datetime | None]
     login_failures: Mapped[int] = mapped_column(Integer, default=0)
     login_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+# --- REST API (tokens; the ticket listing's keyset order) ---
+
+
+class ApiTokenRow(Base):
+    """A bearer token of the REST API: only its SHA-256 is kept (the token is shown once)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("scope IN ('read','write')", name="ck_api_tokens_scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+# The API lists tickets newest change first, a page after a (updated_at, id) cursor.
+Index("ix_tickets_updated", TicketRow.updated_at, TicketRow.id)
+Index("ix_tickets_org_updated", TicketRow.organisation_id, TicketRow.updated_at, TicketRow.id)

@@ -45,6 +45,7 @@ class NewTicket:
     call_reference: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     related_ticket_id: int | None = None
+    language: str | None = None  # of mail to the customer (store.languages)
 
 
 AUTOMATED_FLAG = "automated"
@@ -148,6 +149,7 @@ def create_ticket(session: Session, new: NewTicket) -> TicketRecord:
         "status_changed_at": created,
         "first_response_due": new.first_response_due,
         "resolution_due": new.resolution_due,
+        "language": new.language,
     }
     inserted = session.connection().execute(_INSERT_TICKET, values).one()
     ticket = TicketRecord.from_mapping(

@@ -11,6 +11,7 @@ from ingest.decide import thread
 from ingest.decide.comment import customer_comment
 from ingest.decide.context import Context, Decision
 from ingest.decide.create import create_ticket
+from ingest.decide.language import language_of_mail
 from ingest.decide.policy import may_comment
 from ingest.decide.staff import staff_mail
 from ingest.model import Outcome
@@ -78,7 +79,10 @@ class Actions:
             policy = ctx.options.unknown_senders
             if policy == "reject":
                 sent = ctx.notices.unknown_sender(
-                    ctx.sender.email, ctx.support_address, ctx.content.subject
+                    ctx.sender.email,
+                    ctx.support_address,
+                    ctx.content.subject,
+                    language_of_mail(ctx, ctx.sender.organisation_id),
                 )
                 note = "told how to get access" if sent else "already told within 24 hours"
                 return Decision(Outcome.REJECTED, None, f"rejected: unknown sender ({note})")

@@ -9,7 +9,8 @@ from ingest.decide.create import add_watchers, create_ticket
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
 from ingest.redact.derived import strip, without_head
-from store import subscribers, tickets
+from store import subscribers, tickets, webhooks
+from store.records import CommentRecord, TicketRecord
 
 BALL_BACK_STATUSES = ("waiting_on_customer", "resolved")
 
@@ -28,6 +29,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
             word = "muted" if mute else "unmuted"
             return Decision(Outcome.COMMENTED, ticket, f"{via}; {word} by {ctx.sender.email}")
     previous = ticket.status
+    before = ticket
     reopened = False
     if previous == "closed":
         window_end = ticket.status_changed_at + ctx.options.reopen_window
@@ -72,6 +74,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         {"public": True, "watchers_added": watchers, "redactions": ctx.content.redactions},
     )
     ticket = tickets.get_ticket(ctx.session, ticket.id)
+    _events(ctx, before, ticket, comment)
     if escalation is not None:
         ctx.notices.escalation_requested(ticket, escalation)
     ctx.notices.comment_notice(
@@ -93,3 +96,15 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
     elif new_status != previous:
         reason += f"; status {previous} -> {new_status}"
     return Decision(Outcome.COMMENTED, ticket, reason)
+
+
+def _events(
+    ctx: Context, before: TicketRecord, after: TicketRecord, comment: CommentRecord
+) -> None:
+    """The webhook events of a customer's comment: the comment, and the status it changed
+    (an escalation only the customer's "Escalation" line makes)."""
+    hooks, actor = ctx.options.webhooks, ctx.sender.email
+    webhooks.comment_created(ctx.session, hooks, after, comment, now=ctx.now)
+    webhooks.ticket_changed(
+        ctx.session, hooks, before, after, now=ctx.now, actor=actor, reason="customer_request"
+    )

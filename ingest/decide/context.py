@@ -46,6 +46,7 @@ class Context:
     message_row_id: int
     notices: Notices
     automated: bool = False  # alerts and notifications: may open a ticket, never answered
+    language: str | None = None  # of the mail's text, when the analysis' detector was sure
 
     def message_ids(self) -> list[str]:
         ids = [*self.parsed.references]

@@ -7,11 +7,12 @@ from typing import Any
 from ingest.decide import record
 from ingest.decide.commands import PRIORITIES, read_field_lines
 from ingest.decide.context import Context, Decision
+from ingest.decide.language import language_of_mail
 from ingest.decide.notices import summary
 from ingest.decide.policy import may_watch, partner_clients
 from ingest.model import Outcome
 from ingest.redact.derived import NO_SUBJECT, NO_TEXT, or_placeholder, strip
-from store import directory, subscribers, tickets
+from store import directory, subscribers, tickets, webhooks
 from store.records import TicketRecord
 from store.tickets import AUTOMATED_FLAG, NewTicket
 
@@ -76,13 +77,14 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
             call_reference=fields.call_reference,
             fields=fields.custom,
             related_ticket_id=related.id if related else None,
+            language=language_of_mail(ctx, organisation_id),
         ),
     )
     body = or_placeholder(strip(fields.body), NO_TEXT)
     notes = _notes(ctx, ignored, fields.custom)
     if lowered is not None:
         notes["priority_lowered"] = {"requested": lowered, "applied": priority}
-    _, files = record.add_comment_with_files(
+    comment, files = record.add_comment_with_files(
         ctx, ticket.id, role="customer", public=True, body=body, notes=notes
     )
     watchers = add_watchers(ctx, ticket)
@@ -104,6 +106,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
         },
     )
     ticket = tickets.get_ticket(ctx.session, ticket.id)
+    webhooks.ticket_created(ctx.session, ctx.options.webhooks, ticket, comment, now=ctx.now)
     first_target, resolution_target = options.sla_targets[priority]
     ctx.notices.confirmation(
         ticket,

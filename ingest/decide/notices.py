@@ -256,7 +256,9 @@ class Notices:
             context = {"sender": sender, "scope": scope, "count": count, "window": window}
             self._queue("flood_held", address, context, None, dedupe_key=f"{key}:{address}")
 
-    def unknown_sender(self, recipient: str, support_address: str, subject: str) -> bool:
+    def unknown_sender(
+        self, recipient: str, support_address: str, subject: str, language: str
+    ) -> bool:
         """The polite reply to a stranger, at most once per address per 24 hours."""
         since = self.now - UNKNOWN_SENDER_INTERVAL
         if outbox.recent_to(self.session, kind="unknown_sender", recipient=recipient, since=since):
@@ -265,6 +267,7 @@ class Notices:
             "desk_name": self.options.desk_name,
             "support_address": support_address,
             "subject": subject,
+            "language": language,
         }
         self._queue("unknown_sender", recipient, context, None)
         return True

@@ -21,9 +21,9 @@ from ingest.decide.staff_commands import VALID_FORMS, StaffCommands, read_staff_
 from ingest.decide.thread import ThreadMatch
 from ingest.model import Outcome
 from ingest.redact.derived import strip
-from store import directory, subscribers, tickets
+from store import directory, subscribers, tickets, webhooks
 from store.directory import StaffRecord
-from store.records import AttachmentRecord, TicketRecord
+from store.records import AttachmentRecord, CommentRecord, TicketRecord
 from store.reply_tokens import reply_address
 
 
@@ -62,7 +62,7 @@ def _unverified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decis
     """An internal note that changes nothing; ops and the staff member's own mailbox are told."""
     staff = ctx.sender.staff
     assert staff is not None
-    record.add_comment(
+    note = record.add_comment(
         ctx,
         ticket.id,
         role="staff",
@@ -73,6 +73,7 @@ def _unverified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decis
         keep_attachments=False,
     )
     record.audit(ctx, ticket.id, "unverified_staff_mail", {"why": why})
+    _events(ctx, ticket, ticket, note)
     ctx.notices.unverified_staff(ticket, ctx.sender.email, why)
     commands = read_staff_commands(ctx.content.visible, ctx.options.categories)
     ctx.notices.unverified_staff_reply(
@@ -107,14 +108,15 @@ def _verified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decisio
     public = not commands.internal
     body = strip(commands.body)
     files: list[AttachmentRecord] = []
+    comment: CommentRecord | None = None
     if body or ctx.content.attachments or not commands.any:
-        _, files = record.add_comment_with_files(
+        comment, files = record.add_comment_with_files(
             ctx, ticket.id, role="staff", public=public, body=body, notes=notes
         )
     relayed = public and bool(body or files)
     if relayed and ticket.first_responded_at is None:
         changes["first_responded_at"] = ctx.received_at
-    previous = ticket.status
+    previous, before = ticket.status, ticket
     if changes:
         ticket = tickets.update_ticket(ctx.session, ticket.id, ctx.now, **changes)
     if changes or watchers:
@@ -127,6 +129,7 @@ def _verified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decisio
     if ctx.content.credential_exposed:
         tickets.set_flag(ctx.session, ticket.id, "credential_exposed", ctx.now)
         ticket = tickets.get_ticket(ctx.session, ticket.id)
+    _events(ctx, before, ticket, comment)
     _notify(
         ctx,
         ticket,
@@ -220,3 +223,16 @@ def _notify(
         ctx.notices.staff_reply_copy(ticket, staff, relayed_body, facts)
     if assignee is not None and assignee.email != staff.email:
         ctx.notices.assignment_notice(ticket, assignee.email, staff.shown_name)
+
+
+def _events(
+    ctx: Context, before: TicketRecord, after: TicketRecord, comment: CommentRecord | None
+) -> None:
+    """The webhook events of a staff mail: its comment (reply or note), and what its
+    commands changed (status, priority, assignee, category, visibility)."""
+    hooks = ctx.options.webhooks
+    if comment is not None:
+        webhooks.comment_created(ctx.session, hooks, after, comment, now=ctx.now)
+    webhooks.ticket_changed(
+        ctx.session, hooks, before, after, now=ctx.now, actor=ctx.sender.email, reason="staff"
+    )

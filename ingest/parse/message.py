@@ -139,6 +139,7 @@ def parse_message(raw: bytes, *, max_addresses: int = MAX_ADDRESSES) -> ParsedMe
         ),
         message=message,
         sender_header=sender_header,
+        content_language=(first("content-language") or "").strip()[:100] or None,
     )
 
 

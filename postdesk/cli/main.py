@@ -39,6 +39,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "redact": ("redact", "redact"),
     "contacts": ("contacts", "contacts"),
     "imap": ("imap", "imap"),
+    "tokens": ("tokens", "tokens"),
 }
 # The ticket statuses (store.schema.TICKET_STATUSES; not imported, so that `--help` stays fast).
 TICKET_STATUSES = ("open", "in_progress", "waiting_on_customer", "escalated", "resolved", "closed")
@@ -196,7 +197,27 @@ def build_parser() -> argparse.ArgumentParser:
     imap.add_parser("status", help="whether each account can log in").add_argument(
         "--json", action="store_true", help=JSON_HELP
     )
+    _add_tokens(sub)
     return parser
+
+
+def _add_tokens(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`postdesk tokens create|list|revoke`: bearer tokens of the REST API."""
+    tokens = sub.add_parser("tokens", help="REST API bearer tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create = tokens.add_parser("create", help="make a token and print it (shown only once)")
+    create.add_argument("--name", required=True, help="what the token is for (unique)")
+    create.add_argument("--scope", required=True, choices=("read", "write"))
+    create.add_argument(
+        "--org", help="organisation name: the token sees only its tickets (read-only)"
+    )
+    create.add_argument("--json", action="store_true")
+    tokens.add_parser("list", help="the tokens (never the token itself)").add_argument(
+        "--json", action="store_true"
+    )
+    revoke = tokens.add_parser("revoke", help="delete a token: it stops working at once")
+    revoke.add_argument("token", metavar="NAME|ID")
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:

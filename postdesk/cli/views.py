@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,14 @@ def ticket_summary(session: Session, ticket: TicketRecord) -> dict[str, Any]:
         if ticket.related_ticket_id
         else []
     )
+    watchers = [s.email for s in ticket_subscribers if s.role == "watcher"]
+    return summary_of(ticket, watchers, related)
+
+
+def summary_of(
+    ticket: TicketRecord, watchers: Sequence[str], related: Sequence[str]
+) -> dict[str, Any]:
+    """The summary of a ticket whose watchers and related ticket numbers are known."""
     return {
         "number": ticket.number,
         "subject": ticket.subject,
@@ -26,11 +35,11 @@ def ticket_summary(session: Session, ticket: TicketRecord) -> dict[str, Any]:
         "category": ticket.category,
         "organisation": ticket.organisation,
         "requester": ticket.requester,
-        "watchers": [s.email for s in ticket_subscribers if s.role == "watcher"],
+        "watchers": list(watchers),
         "assignee": ticket.assignee,
         "visibility": ticket.visibility,
         "flags": list(ticket.flags),
-        "related": related,
+        "related": list(related),
         "call_reference": ticket.call_reference,
         "fields": ticket.fields,
         "created_at": iso(ticket.created_at),
@@ -43,6 +52,7 @@ def ticket_summary(session: Session, ticket: TicketRecord) -> dict[str, Any]:
 def ticket_detail(session: Session, ticket: TicketRecord) -> dict[str, Any]:
     """`tickets show --json`: the summary plus comments, attachments and decision records."""
     detail = ticket_summary(session, ticket)
+    detail["language"] = ticket.language  # of mail to the customer; None: the desk's default
     detail["comments"] = [
         {
             "author": c.author,
@@ -99,6 +109,8 @@ def detail_text(detail: dict[str, Any]) -> str:
         if detail["call_reference"]:
             fields["Call reference"] = detail["call_reference"]
         lines.append("  fields: " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
+    if detail.get("language"):
+        lines.append(f"  language of mail to the customer: {detail['language']}")
     for comment in detail["comments"]:
         kind = "public" if comment["public"] else "internal"
         lines += [

@@ -46,6 +46,8 @@ from postdesk.config.settings import (
     StaffMember,
     SupportAddress,
 )
+from postdesk.config.webhooks import read_webhooks
+from store.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = ["ConfigError", "load_settings", "settings_from_mapping"]
 
@@ -106,6 +108,7 @@ def settings_from_mapping(
         notify=_notify(root.table("notify")),
         lmtp=lmtp_settings(root.table("lmtp")),
         inbound=inbound_webhooks(root.tables("inbound"), environ),
+        webhooks=read_webhooks(root.tables("webhooks"), environ),
     )
     root.finish()
     _cross_check(settings)
@@ -146,6 +149,8 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         previous_secret_keys=_previous_keys(t, env, secret),
         retention_days=t.whole("retention_days", 0, minimum=0) or None,
         customer_max_priority=_priority(t, "customer_max_priority", "high") or "high",
+        language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE),
+        staff_language=t.choice("staff_language", LANGUAGES, DEFAULT_LANGUAGE),
     )
     t.finish()
     return settings
@@ -522,6 +527,7 @@ def _organisation(t: Table) -> Organisation:
         contacts=tuple(contacts),
         partner_of=t.str_list("partner_of"),
         max_priority=_priority(t, "max_priority", None),
+        language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE) if t.has("language") else None,
     )
     t.finish()
     return org
@@ -587,6 +593,8 @@ def _notify(t: Table) -> NotifySettings:
     settings = NotifySettings(
         attach_max_bytes=t.whole("attach_max_bytes", 10 * 1024 * 1024),
         link_expiry_days=t.whole("link_expiry_days", 7, minimum=1),
+        customer_escalation_mail=t.flag("customer_escalation_mail", True),
+        customer_reminder_mail=t.flag("customer_reminder_mail", True),
     )
     t.finish()
     return settings

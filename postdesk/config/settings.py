@@ -85,6 +85,10 @@ class DeskSettings:
     retention_days: int | None = None  # closed tickets erased after this many days (None: off)
     # The highest priority a customer's `Priority:` line may set (organisations may differ).
     customer_max_priority: str = "high"
+    # Mail to customers when neither their organisation nor their mail names a language;
+    # mail to staff and ops (staff_language).
+    language: str = "en"
+    staff_language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +256,20 @@ class Organisation:
     contacts: tuple[Contact, ...]
     partner_of: tuple[str, ...]
     max_priority: str | None = None  # None: `[desk] customer_max_priority`
+    language: str | None = None  # of mail to its people; None: from their mail, else desk's
 
 
 @dataclass(frozen=True, slots=True)
 class NotifySettings:
-    """`[notify]`: how staff notices and relayed replies carry attachments."""
+    """`[notify]`: how staff notices and relayed replies carry attachments, and which
+    automatic mails customers get."""
 
     # Attachments up to this many bytes in total go with the mail; above it they are
     # listed with signed download links that expire after `link_expiry_days`.
     attach_max_bytes: int = 10 * 1024 * 1024
     link_expiry_days: int = 7
+    customer_escalation_mail: bool = True  # "escalated, we are sorry" at an SLA breach
+    customer_reminder_mail: bool = True  # "we are waiting for your reply"
 
 
 # --- Intake paths beside SMTP and IMAP: LMTP and provider webhooks (postdesk.config.intake) ---
@@ -308,6 +316,17 @@ class InboundWebhook:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """One outbound webhook ([[webhooks]]): where events go, which ones, how they are signed."""
+
+    name: str  # shown in `outbox list` as webhook:NAME; default: the URL's host
+    url: str = field(repr=False)  # a Slack incoming-webhook URL is itself a secret
+    events: tuple[str, ...]
+    format: str  # "standard" (signed, Standard Webhooks) | "slack" ({"text": ...}, unsigned)
+    secret: str = field(default="", repr=False)  # "whsec_" + base64; standard format only
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the configuration file says, validated."""
 
@@ -330,6 +349,7 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     lmtp: LmtpSettings = field(default_factory=LmtpSettings)
     inbound: tuple[InboundWebhook, ...] = ()
+    webhooks: tuple[WebhookSettings, ...] = ()
 
     @property
     def support_address_list(self) -> tuple[str, ...]:

@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.routing import BaseRoute
+
 from ingest.listen.imap import ImapAccount as PollerAccount
 from ingest.listen.imap import ImapPoller, LoginEvent, PollSettings
 from ingest.listen.lmtp import LmtpHandler, parse_listen, remove_socket, start_lmtp_server
@@ -37,7 +39,10 @@ from postdesk.config.intake import missing_inbound_secrets
 from postdesk.config.reader import ConfigError
 from postdesk.config.settings import Settings
 from postdesk.imap_oauth import authenticator
+from postdesk.serve.api.routes import api_context, api_routes
+from postdesk.serve.attachments import attachment_routes
 from postdesk.serve.http import HttpEndpoint
+from postdesk.serve.inbound import inbound_routes_for
 from postdesk.serve.logs import configure_logging
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
@@ -71,6 +76,8 @@ class Daemon:
     restart_outbox: Callable[[Settings], None] | None = None
     verbose: bool = False
     reload_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Routes other parts serve on the HTTP listener besides /healthz, /metrics and /api/v1.
+    extra_routes: list[BaseRoute] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.storage is None:
@@ -216,11 +223,23 @@ class Daemon:
         self.restart_outbox = notify.restart_outbox
         self.closers += notify.closers
         if settings.http.enabled:
+            assert self.spool_process is not None
+            routes = [
+                *api_routes(api_context(app)),
+                *attachment_routes(app.db, app.blobs, settings.desk.secret_key),
+                *inbound_routes_for(settings, app.spool, on_spooled=self.spool_process.wakeup),
+                *self.extra_routes,
+            ]
             self.http = HttpEndpoint(
-                settings.http.host, settings.http.port, self.health, self.metrics.registry
+                settings.http.host, settings.http.port, self.health, self.metrics.registry, routes
             )
             self.http.start()
-            log.info("http: /healthz and /metrics on %s:%d", settings.http.host, self.http.port)
+            log.info(
+                "http: /healthz, /metrics, /api/v1, /attachments%s on %s:%d",
+                "".join(f", {w.path}" for w in settings.inbound),
+                settings.http.host,
+                self.http.port,
+            )
 
     def reload(self) -> bool:
         """SIGHUP (postdesk.serve.reload): reopen the log, write the directory, start the

@@ -8,6 +8,7 @@ no acknowledged message and records none twice.
 
 from __future__ import annotations
 
+import json
 import os
 import smtplib
 import socket
@@ -111,6 +112,8 @@ def test_serve_speaks_smtp_and_http_and_stops_on_sigterm(
 
         status, health = daemon.health()
         assert status == 200 and health["status"] == "ok" and health["database"] == "ok"
+        status, answer = daemon.http_get("/api/v1/tickets")  # the REST API is mounted
+        assert status == 401 and json.loads(answer)["type"] == "urn:postdesk:problem:unauthorized"
         created = 'postdesk_messages_total{outcome="created"} 1.0'
         wait_until(  # counted just after the commit: poll a moment
             lambda: created in _metric_lines(daemon), timeout=10, what="created in /metrics"

@@ -75,6 +75,7 @@ def reference_compose(
     message["X-Postdesk-Kind"] = headers.kind
     message.set_content(rendered.text, cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = rendered.language
     return message.as_bytes(policy=policy.SMTP)
 
 

@@ -151,8 +151,8 @@ def test_confirmation_lists_secrets_attachments_fields_and_mute(renderer: Render
     assert plain is not None and rich is not None
     text, html = plain.get_content(), rich.get_content()
     for needle in (
-        "Password: 1",
-        "Api key: 2",
+        "  - a password",
+        "  - 2 API keys",
         "revoke it and replace it",
         "setup.exe",
         "blocked file type",

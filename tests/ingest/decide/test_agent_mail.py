@@ -311,4 +311,5 @@ def test_the_confirmation_says_the_priority_was_lowered(tmp_path: Path, desk: De
     (confirmation,) = desk.outbox("confirmation")
     outbox_worker(desk.app).drain(desk.clock.now)
     content = _text(_sent(tmp_path, confirmation.id))
-    assert "You asked for priority urgent; we have set it to\nhigh" in content
+    words = " ".join(content.split())
+    assert "You asked for priority Urgent; we have set it to High" in words
