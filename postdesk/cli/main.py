@@ -208,16 +208,21 @@ def _add_tokens(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     create = tokens.add_parser("create", help="make a token and print it (shown only once)")
     create.add_argument("--name", required=True, help="what the token is for (unique)")
-    create.add_argument("--scope", required=True, choices=("read", "write"))
+    create.add_argument(
+        "--scope",
+        required=True,
+        choices=("read", "write"),
+        help="read: list and show tickets and messages; write: also change and comment",
+    )
     create.add_argument(
         "--org", help="organisation name: the token sees only its tickets (read-only)"
     )
-    create.add_argument("--json", action="store_true")
+    create.add_argument("--json", action="store_true", help=JSON_HELP)
     tokens.add_parser("list", help="the tokens (never the token itself)").add_argument(
-        "--json", action="store_true"
+        "--json", action="store_true", help=JSON_HELP
     )
     revoke = tokens.add_parser("revoke", help="delete a token: it stops working at once")
-    revoke.add_argument("token", metavar="NAME|ID")
+    revoke.add_argument("token", metavar="NAME|ID", help="the token's name or id")
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:
