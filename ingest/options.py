@@ -45,6 +45,8 @@ class PipelineOptions:
     ops_addresses: tuple[str, ...] = ()
     team_address: str | None = None
     from_address: str = ""
+    # Keys replaced by `secret_key` in a rotation: reply tokens made under them still count.
+    previous_secret_keys: tuple[str, ...] = ()
     # The highest priority a customer's `Priority:` line may set, unless the customer's
     # organisation says otherwise (`store.directory.organisation_max_priority`).
     customer_max_priority: str = "high"

@@ -35,6 +35,7 @@ class SmtpRelayOptions:
     host: str = "127.0.0.1"
     port: int = 25
     starttls: bool = False
+    implicit_tls: bool = False  # TLS from the first byte (SMTPS, port 465), not STARTTLS
     username: str = ""
     password: str = field(default="", repr=False)
     timeout_seconds: float = 60.0

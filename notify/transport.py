@@ -61,8 +61,13 @@ class _RelayClient(smtplib.SMTP):
         return super().data(msg)
 
 
+class _RelayTlsClient(smtplib.SMTP_SSL, _RelayClient):
+    """`_RelayClient` over implicit TLS (SMTPS: TLS from the first byte, usually port 465)."""
+
+
 class SmtpTransport:
-    """Deliver through an SMTP relay (optional STARTTLS and AUTH), one connection for many mails.
+    """Deliver through an SMTP relay (optional STARTTLS or implicit TLS, and AUTH), one
+    connection for many mails.
 
     The connection opened for a mail stays open for the next ones until `close()` (the worker
     closes it once no mail has gone out for a while). After a refused transaction smtplib
@@ -146,9 +151,22 @@ class SmtpTransport:
 
     def _connect(self) -> _RelayClient:
         opts = self.options
-        client = _RelayClient(
-            opts.host, opts.port, timeout=opts.timeout_seconds, local_hostname=opts.local_hostname
-        )
+        client: _RelayClient
+        if opts.implicit_tls:
+            client = _RelayTlsClient(
+                opts.host,
+                opts.port,
+                timeout=opts.timeout_seconds,
+                local_hostname=opts.local_hostname,
+                context=self.tls_context or ssl.create_default_context(),
+            )
+        else:
+            client = _RelayClient(
+                opts.host,
+                opts.port,
+                timeout=opts.timeout_seconds,
+                local_hostname=opts.local_hostname,
+            )
         try:
             client.ehlo()
             if opts.starttls:

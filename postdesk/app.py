@@ -19,11 +19,12 @@ from ingest.spool.queue import Spool
 from notify.sla import SlaOptions, make_due_calculator, parse_business_hours
 from notify.sla import SlaTarget as NotifySlaTarget
 from postdesk.config.settings import RateLimit, Settings
-from store import directory
+from store import audit, directory, erasure
 from store.blobs import BlobStore
 from store.clock import utcnow
 from store.db import Database
 from store.directory import OrganisationSpec, StaffSpec
+from store.erasure import Erased
 from store.webhooks import WebhookTarget
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         ops_addresses=settings.ops.digest_to,
         team_address=settings.ops.team_address,
         from_address=settings.outbound.from_address,
+        previous_secret_keys=desk.previous_secret_keys,
         customer_max_priority=desk.customer_max_priority,
         language=desk.language,
         organisation_languages={o.name: o.language for o in settings.organisations if o.language},
@@ -112,7 +114,11 @@ class App:
             settings.database.url, busy_timeout_seconds=settings.database.busy_timeout_seconds
         )
         pipeline = Pipeline(pipeline_options(settings), blobs, clock)
-        quarantine = Quarantine(data / "quarantine", settings.desk.secret_key)
+        quarantine = Quarantine(
+            data / "quarantine",
+            settings.desk.secret_key,
+            previous_keys=settings.desk.previous_secret_keys,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -148,6 +154,50 @@ class App:
         if purged:
             log.info("quarantine: purged %d message(s) older than %s", purged, retention)
         return purged
+
+    def forget_contact(self, address: str, now: datetime) -> Erased:
+        """`postdesk contacts forget`: erase a contact's mail (store.erasure), then the
+        attachment files no other ticket names, and their held or quarantined mail."""
+        with self.db.transaction() as session:
+            erased = erasure.forget_contact(
+                session, address, secret_key=self.settings.desk.secret_key, now=now
+            )
+        self._remove_blobs(erased)
+        wanted = address.strip().lower()
+        for item in self.quarantine.list():
+            if item.mail_from.lower() == wanted:
+                self.quarantine.remove(item.id)
+        return erased
+
+    def erase_expired(self, now: datetime) -> Erased | None:
+        """Erase closed tickets older than `[desk] retention_days` (None when it is off)."""
+        days = self.settings.desk.retention_days
+        if days is None:
+            return None
+        with self.db.transaction() as session:
+            expired = erasure.expired_tickets(session, now - timedelta(days=days))
+            erased = erasure.erase_tickets(
+                session, expired, placeholder=erasure.ERASED_BY_RETENTION
+            )
+            if expired:
+                audit.record(
+                    session,
+                    None,
+                    at=now,
+                    actor="retention",
+                    action="tickets_erased",
+                    details={"retention_days": days, **erased.summary()},
+                )
+        self._remove_blobs(erased)
+        if expired:
+            log.info("retention: erased %d closed ticket(s) older than %d days", len(expired), days)
+        return erased
+
+    def _remove_blobs(self, erased: Erased) -> None:
+        with self.db.transaction() as session:
+            unused = erasure.unreferenced_blobs(session, erased.blobs)
+        for sha256 in unused:
+            self.blobs.remove(sha256)
 
     def close(self) -> None:
         self.blobs.close()

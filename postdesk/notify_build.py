@@ -21,6 +21,8 @@ from notify.webhooks import WebhookEndpoint, WebhookSender
 from postdesk.app import App, sla_options, webhook_targets
 from postdesk.config.settings import Settings
 from postdesk.held import mail_waiting, release_due
+from store import outbox as store_outbox
+from store.clock import utcnow
 from store.records import iso
 
 
@@ -43,6 +45,7 @@ def transport(settings: Settings) -> Transport:
             host=out.host,
             port=out.port,
             starttls=out.starttls,
+            implicit_tls=out.implicit_tls,
             username=out.username,
             password=out.password,
         )
@@ -132,14 +135,21 @@ def scheduler(app: App, on_mail_queued: Callable[[], None] | None = None) -> Not
 
 
 def run_sweep(app: App, now: datetime) -> dict[str, Any]:
-    """`postdesk sweep --now`: every job due at `now`, once."""
+    """`postdesk sweep --now`: every job due at `now`, once. Mail it queues is due at once,
+    even when `now` is later than the clock: a plain `outbox flush` then sends it."""
     released = release_due(app, now)
     report = scheduler(app).run_due(now)
     purged = app.purge_quarantine(now)
+    retention = app.erase_expired(now)
+    real_now = utcnow()
+    if now > real_now:
+        with app.db.transaction() as session:
+            store_outbox.make_due(session, queued_until=now, now=real_now)
     return {
         "now": iso(now),
         "sweep": asdict(report.sweep),
         "digests": report.digests,
         "quarantine_purged": purged,
         "held_released": len(released),
+        "retention_erased": None if retention is None else retention.tickets,
     }

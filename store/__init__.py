@@ -3,9 +3,9 @@
 `db` (engine, sessions, transactions), `schema` (tables), `migrate` (Alembic), one module per
 vocabulary (`tickets`, `comments`, `attachments`, `subscribers`, `audit`, `directory`,
 `inbound`, `messages` (the decision log), `outbox`, `webhooks`, `sweeps`, `cursors`,
-`reply_tokens`, `attachment_links`, `api_tokens`; `ticket_pages`: the REST API's pages and
-scopes), `records` (frozen records), `redacted` (the only text type it writes), `blobs`
-(attachment files), `clock`."""
+`reply_tokens`, `attachment_links`, `api_tokens`, `erasure`; `ticket_pages`: the REST API's
+pages and scopes), `records` (frozen records), `redacted` (the only text type it writes),
+`blobs` (attachment files), `clock`."""
 
 __all__ = [
     "api_tokens",
@@ -19,6 +19,7 @@ __all__ = [
     "db",
     "directory",
     "durable",
+    "erasure",
     "errors",
     "ids",
     "inbound",

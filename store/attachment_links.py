@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 __all__ = ["download_path", "sign", "verify"]
@@ -36,13 +37,19 @@ def sign(secret_key: str, attachment_id: int, expires: datetime) -> str:
     return f"{attachment_id}.{seconds}.{_mac(secret_key, attachment_id, seconds)}"
 
 
-def verify(secret_key: str, signed: str, now: datetime) -> int | None:
-    """The attachment id a link names, or None when it is malformed, forged or expired."""
+def verify(
+    secret_key: str, signed: str, now: datetime, previous_keys: Sequence[str] = ()
+) -> int | None:
+    """The attachment id a link names, or None when it is malformed, forged or expired.
+    During a key rotation, a link signed under one of the `previous_keys` still counts."""
     match = _SIGNED.match(signed)
     if match is None:
         return None
     attachment_id, expires = int(match["id"]), int(match["expires"])
-    if not hmac.compare_digest(_mac(secret_key, attachment_id, expires), match["mac"]):
+    signed_here = False
+    for key in (secret_key, *previous_keys):
+        signed_here |= hmac.compare_digest(_mac(key, attachment_id, expires), match["mac"])
+    if not signed_here:
         return None
     moment = now if now.tzinfo else now.replace(tzinfo=UTC)
     if moment.timestamp() >= expires:

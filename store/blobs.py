@@ -72,6 +72,17 @@ class BlobStore:
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
+    def remove(self, sha256: str) -> bool:
+        """Delete the file of `sha256` (erasure: no row names it any more); whether it was
+        there."""
+        path = self.path_for(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        fsync_directory(path.parent)
+        return True
+
     def close(self) -> None:
         """Finish the writes under way and stop the writer threads."""
         self._writers.shutdown(wait=True)

@@ -15,6 +15,7 @@ A database that cannot be used is raised as `StoreUnavailable`, told apart for t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import writebehind
-from store.errors import StoreLocked, StoreUnavailable, StoreUnreachable
+from store.errors import StoreLocked, StoreMisconfigured, StoreUnavailable, StoreUnreachable
 
 K = TypeVar("K", bound=Hashable)
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -35,6 +36,11 @@ PG_CONNECT_TIMEOUT_SECONDS = 5
 READ_ONLY = "postdesk_read_only"
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (the low byte of extended ones)
 _PG_LOCK_NOT_AVAILABLE = "55P03"
+# What a PostgreSQL server says when it answers but will not let this url in (its messages
+# name the role or database, never a password).
+_PG_MISSING = re.compile(r'FATAL:\s+(role|database) "([^"]*)" does not exist')
+_PG_TLS = re.compile(r".*failed: ([^\n]*(?:SSL|certificate)[^\n]*)")
+_PG_LOGIN = re.compile(r'FATAL:\s+password authentication failed for user "([^"]*)"')
 
 
 def _sqlite_on_connect(busy_timeout_seconds: float) -> Callable[[Any, object], None]:
@@ -134,6 +140,9 @@ def unavailable(exc: DBAPIError, engine: Engine, busy_timeout_seconds: float) ->
             "writing (or raise the timeout)"
         )
     where = engine.url.render_as_string(hide_password=True)
+    misconfigured = _pg_misconfigured(str(exc.orig), engine)
+    if misconfigured is not None:
+        return misconfigured
     detail = type(exc.orig).__name__
     if engine.dialect.name == "sqlite":  # SQLite's reasons name no secret: say which
         detail = f"{detail}: {str(exc.orig).splitlines()[0] if str(exc.orig) else '-'}"
@@ -142,6 +151,34 @@ def unavailable(exc: DBAPIError, engine: Engine, busy_timeout_seconds: float) ->
         "database server is running, and for SQLite that the file and its folder exist and "
         "can be read and written by this user"
     )
+
+
+def _pg_misconfigured(text: str, engine: Engine) -> StoreMisconfigured | None:
+    """The error for a PostgreSQL server that is running but lacks the url's role or
+    database (or refuses its password), or None for any other failure."""
+    host = f"{engine.url.host or 'localhost'}:{engine.url.port or 5432}"
+    missing = _PG_MISSING.search(text)
+    if missing:
+        kind, name = missing.groups()
+        owner = engine.url.username or "ROLE"
+        how = f"createuser {name}" if kind == "role" else f"createdb -O {owner} {name}"
+        return StoreMisconfigured(
+            f"the PostgreSQL server at {host} is running but has no {kind} {name!r} (named in "
+            f"[database] url): create it (as the postgres user: {how}) or fix the url"
+        )
+    login = _PG_LOGIN.search(text)
+    if login:
+        return StoreMisconfigured(
+            f"the PostgreSQL server at {host} refused the password of role {login.group(1)!r}: "
+            "check the password in [database] url (or POSTDESK_DATABASE_URL)"
+        )
+    tls = _PG_TLS.search(text)
+    if tls:
+        return StoreMisconfigured(
+            f"the PostgreSQL server at {host} answered, but TLS failed ({tls.group(1)}): check "
+            "sslmode and sslrootcert in [database] url against the server's ssl settings"
+        )
+    return None
 
 
 class Database:

@@ -3,6 +3,8 @@
 StoreError                 base of everything the store raises
 ├── StoreUnavailable       transient: the database cannot be used now; retry later
 │   ├── StoreUnreachable   the server is down, or the SQLite file cannot be opened or written
+│   │   └── StoreMisconfigured  the server answers but has no such role or database, or refuses
+│   │                      the login: the operator creates it or fixes `[database] url`
 │   └── StoreLocked        another process held the lock for longer than the busy timeout
 ├── StorageFault           transient: a file cannot be written (disk full, read-only, I/O
 │                          error); not the mail's fault: retry once the storage is back
@@ -46,6 +48,11 @@ class StorageFault(StoreError):
 class StoreUnreachable(StoreUnavailable):
     """The database server does not answer, or the SQLite file (or its folder) is missing or
     cannot be read and written: the operator checks `[database] url`, the server, the rights."""
+
+
+class StoreMisconfigured(StoreUnreachable):
+    """The database server answers, but the role or database of `[database] url` does not
+    exist there, or the login is refused: the operator creates it or fixes the url."""
 
 
 class StoreLocked(StoreUnavailable):

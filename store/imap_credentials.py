@@ -11,6 +11,7 @@ and the ops digest.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -64,12 +65,18 @@ def _derive(secret_key: str, info: bytes) -> bytes:
 class ImapCredentials:
     """Sealed credentials and login state of every IMAP account, in ``imap_credentials``."""
 
-    def __init__(self, db: Database, secret_key: str) -> None:
+    def __init__(self, db: Database, secret_key: str, previous_keys: Sequence[str] = ()) -> None:
         if not secret_key:
             raise ValueError("sealing credentials needs a non-empty [desk] secret_key")
         self.db = db
         self._aead = AESGCM(_derive(secret_key, _KEY_INFO))
         self.key_id = _derive(secret_key, _KEY_ID_INFO)[:8].hex()
+        # Credentials sealed under a key a rotation replaced (`[desk] previous_secret_keys`)
+        # still open; the next save seals them under `secret_key`.
+        self._openers = {
+            _derive(key, _KEY_ID_INFO)[:8].hex(): AESGCM(_derive(key, _KEY_INFO))
+            for key in reversed((secret_key, *previous_keys))
+        }
 
     def vault(self, account: str) -> AccountVault:
         """The load/save pair of one account, for a token provider."""
@@ -82,14 +89,16 @@ class ImapCredentials:
             if row is None or row.sealed is None:
                 return None
             sealed, key_id = bytes(row.sealed), row.key_id
-        if key_id != self.key_id:
+        aead = self._openers.get(key_id)
+        if aead is None:
             raise CredentialKeyError(
                 f"the stored credential of IMAP account {account!r} was sealed with another "
-                f"[desk] secret_key; restore that key or run: postdesk imap login {account}"
+                f"[desk] secret_key; list that key in [desk] previous_secret_keys or run: "
+                f"postdesk imap login {account}"
             )
         nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE_BYTES]
         try:
-            return self._aead.decrypt(
+            return aead.decrypt(
                 nonce, sealed[len(_MAGIC) + _NONCE_BYTES :], account.encode("utf-8")
             )
         except InvalidTag:

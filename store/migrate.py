@@ -54,7 +54,11 @@ def upgrade(engine: Engine, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT
     """Create or upgrade the schema to the newest revision; returns it."""
     config = _config()
     try:
-        with engine.begin() as connection:
+        connection = engine.connect()
+    except OperationalError as exc:  # no connection: nothing of a migration ran
+        raise unavailable(exc, engine, busy_timeout_seconds) from exc
+    try:
+        with connection, connection.begin():
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as exc:

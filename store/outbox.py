@@ -388,3 +388,22 @@ def count_by_status(session: Session) -> dict[str, int]:
     writebehind.flush(session, _OUTBOX)
     rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
     return {str(status): int(count) for status, count in rows}
+
+
+def make_due(session: Session, *, queued_until: datetime, now: datetime) -> int:
+    """Rows not yet tried whose first attempt is after `now` but not after `queued_until` (a
+    `sweep --now` at a later instant queued them there) become due at `now`, so that a plain
+    `outbox flush` sends them; returns how many. Retries are never moved (their attempts
+    count is above zero)."""
+    writebehind.flush(session, _OUTBOX)
+    result = session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
+            OutboxRow.next_attempt_at > now,
+            OutboxRow.next_attempt_at <= queued_until,
+        )
+        .values(next_attempt_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

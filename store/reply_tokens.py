@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 TOKEN_LENGTH = 10
@@ -56,7 +57,13 @@ def parse_token_address(address: str) -> TokenAddress | None:
     )
 
 
-def token_matches(secret_key: str, parsed: TokenAddress, recipient: str) -> bool:
-    """Whether the token was issued to `recipient` for the ticket (constant-time compare)."""
-    expected = reply_token(secret_key, parsed.ticket_number, recipient)
-    return hmac.compare_digest(expected, parsed.token)
+def token_matches(
+    secret_key: str, parsed: TokenAddress, recipient: str, previous_keys: Sequence[str] = ()
+) -> bool:
+    """Whether the token was issued to `recipient` for the ticket (constant-time compare),
+    under the secret key or, during a key rotation, one of the `previous_keys`."""
+    found = False
+    for key in (secret_key, *previous_keys):
+        expected = reply_token(key, parsed.ticket_number, recipient)
+        found |= hmac.compare_digest(expected, parsed.token)
+    return found

@@ -36,6 +36,7 @@ class Actions:
             secret_key=ctx.options.secret_key,
             support_addresses=ctx.options.support_set,
             token_owners=self._team_token_owner(),
+            previous_keys=ctx.options.previous_secret_keys,
         )
         if ctx.sender.staff is not None:
             return staff_mail(ctx, match, self._staff_verified(match))
@@ -60,10 +61,11 @@ class Actions:
             parsed = parse_token_address(address)
             if parsed is None or (match and parsed.ticket_number != match.ticket.number):
                 continue
-            if token_matches(ctx.options.secret_key, parsed, ctx.sender.email):
+            keys = (ctx.options.secret_key, ctx.options.previous_secret_keys)
+            if token_matches(keys[0], parsed, ctx.sender.email, keys[1]):
                 return True, "sent to the staff member's own reply token"
             team = ctx.options.team_address
-            if team and token_matches(ctx.options.secret_key, parsed, team):
+            if team and token_matches(keys[0], parsed, team, keys[1]):
                 return True, "sent to the team address's reply token"
         if ctx.auth.passed:
             return True, f"trusted Authentication-Results ({ctx.auth.detail})"

@@ -70,6 +70,7 @@ def find_ticket(
     secret_key: str,
     support_addresses: frozenset[str],
     token_owners: tuple[str, ...] = (),
+    previous_keys: tuple[str, ...] = (),
 ) -> ThreadMatch | None:
     """The ticket the mail names, by reply token, then subject tag, then References.
 
@@ -80,7 +81,7 @@ def find_ticket(
     for address in token_addresses(recipients, support_addresses):
         parsed = parse_token_address(address)
         assert parsed is not None
-        if not any(token_matches(secret_key, parsed, owner) for owner in owners):
+        if not any(token_matches(secret_key, parsed, owner, previous_keys) for owner in owners):
             continue
         ticket = tickets.find_ticket(session, parsed.ticket_number)
         if ticket is not None:

@@ -12,7 +12,8 @@ files in a 0700 directory, both mode 0600:
                against, when it is released) and the sender's address
 
 No subject, body or header value is ever written in clear. A wrong ``secret_key`` is detected
-from the fingerprint before decrypting and reported as ``QuarantineKeyError``.
+from the fingerprint before decrypting and reported as ``QuarantineKeyError``; items stored
+under a key that a rotation replaced are read with it while it is listed in ``previous_keys``.
 """
 
 from __future__ import annotations
@@ -104,12 +105,19 @@ class Quarantine:
         secret_key: str,
         *,
         clock: Callable[[], datetime] = utcnow,
+        previous_keys: Sequence[str] = (),
     ) -> None:
         if not secret_key:
             raise ValueError("quarantine needs a non-empty secret_key ([desk] secret_key)")
         self.root = Path(root)
         self._aead = AESGCM(_derive(secret_key, _KEY_INFO))
         self.key_id = _derive(secret_key, _KEY_ID_INFO)[:8].hex()
+        # New items use `secret_key`; items stored under a key it replaced (a rotation's
+        # `previous_keys`) are still read, each with the key its fingerprint names.
+        self._readers = {
+            _derive(key, _KEY_ID_INFO)[:8].hex(): AESGCM(_derive(key, _KEY_INFO))
+            for key in reversed((secret_key, *previous_keys))
+        }
         self._clock = clock
         ensure_private_dir(self.root)
 
@@ -171,18 +179,19 @@ class Quarantine:
     def read(self, item_id: str) -> bytes:
         """Decrypt and return the raw message of one item."""
         item = self.get(item_id)
-        if item.key_id != self.key_id:
+        aead = self._readers.get(item.key_id)
+        if aead is None:
             raise QuarantineKeyError(
                 f"quarantined message {item_id} was encrypted with another secret_key "
                 f"(key id {item.key_id}, configured key id {self.key_id}); "
-                "restore the previous [desk] secret_key to read it"
+                "add that key to [desk] previous_secret_keys to read it"
             )
         sealed = self._bin_path(item_id).read_bytes()
         if not sealed.startswith(_MAGIC):
             raise QuarantineError(f"quarantined message {item_id} is not in a known format")
         nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE_BYTES]
         try:
-            return self._aead.decrypt(nonce, sealed[len(_MAGIC) + _NONCE_BYTES :], item_id.encode())
+            return aead.decrypt(nonce, sealed[len(_MAGIC) + _NONCE_BYTES :], item_id.encode())
         except InvalidTag:
             raise QuarantineKeyError(
                 f"quarantined message {item_id} failed authentication: the file was altered "

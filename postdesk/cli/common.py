@@ -23,7 +23,7 @@ class CommandError(Exception):
 
 
 class UsageError(Exception):
-    """A command was called wrongly (a bad option value): exit 2, with the valid values."""
+    """A command was given a value it cannot use (exit 2); the message lists the valid ones."""
 
 
 def parse_now(value: str | None) -> datetime:

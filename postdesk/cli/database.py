@@ -27,8 +27,13 @@ def db(args: argparse.Namespace) -> int:
 
 
 def check_config(args: argparse.Namespace) -> int:
+    """Loading validated every key; then what `serve` builds from them (not the ports: a
+    running daemon holds them)."""
+    from postdesk.serve.preflight import check_values
+
     settings = command_settings(args)
     pipeline_options(settings)
+    check_values(settings)
     # Webhook secrets live in the service's environment, which this shell may not have.
     for problem in missing_inbound_secrets(settings):
         print(f"warning: {problem}", file=sys.stderr)

@@ -22,7 +22,9 @@ def imap(args: argparse.Namespace) -> int:
     app = open_app(args)
     try:
         settings = app.settings
-        credentials = ImapCredentials(app.db, settings.desk.secret_key)
+        credentials = ImapCredentials(
+            app.db, settings.desk.secret_key, settings.desk.previous_secret_keys
+        )
         if args.action == "status":
             return _status(args, credentials)
         accounts = {a.name: a for a in settings.imap}

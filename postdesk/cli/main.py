@@ -38,9 +38,12 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "db": ("database", "db"),
     "check-config": ("database", "check_config"),
     "redact": ("redact", "redact"),
+    "contacts": ("contacts", "contacts"),
     "imap": ("imap", "imap"),
     "tokens": ("tokens", "tokens"),
 }
+# The ticket statuses (store.schema.TICKET_STATUSES; not imported, so that `--help` stays fast).
+TICKET_STATUSES = ("open", "in_progress", "waiting_on_customer", "escalated", "resolved", "closed")
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -65,21 +68,47 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _non_negative(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
     return number
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+NOW_HELP = "the instant to act at, ISO-8601 like 2026-01-31T09:00:00Z (default: now)"
+JSON_HELP = "print JSON instead of text"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # Every command, action and option has a help text (tests/postdesk/cli/test_help.py).
     parser = argparse.ArgumentParser(prog="postdesk", description="Email-to-ticket daemon.")
     parser.add_argument(
         "--config", help="configuration file (default: $POSTDESK_CONFIG, ./config.toml)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error here (else it goes to the log)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("serve", help="run the daemon until SIGTERM")
+    sub.add_parser(
+        "serve",
+        help="run the daemon until SIGTERM (SIGHUP: reload the directory, reopen the log)",
+    )
     ingest = sub.add_parser(
         "ingest",
         help="process one raw message (FILE or - for stdin)",
@@ -87,12 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "75 when it could not be recorded for a reason that may pass (database down or "
         "locked, disk full: the MTA retries), 65 when the input is empty.",
     )
-    ingest.add_argument("--json", action="store_true")
+    ingest.add_argument("--json", action="store_true", help=JSON_HELP)
     ingest.add_argument("--dry-run", action="store_true", help="print the decision, record nothing")
     ingest.add_argument("--rcpt", action="append", default=[], help="envelope recipient")
-    ingest.add_argument("file", nargs="?", default="-")
+    ingest.add_argument("file", nargs="?", default="-", help="the message file (default: stdin)")
     imp = sub.add_parser("import", help="import an mbox file or a Maildir folder")
-    imp.add_argument("--json", action="store_true")
+    imp.add_argument("--json", action="store_true", help=JSON_HELP)
     imp.add_argument(
         "--jobs",
         type=_non_negative,
@@ -121,34 +150,49 @@ def build_parser() -> argparse.ArgumentParser:
     tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    listing = tickets.add_parser("list")
-    listing.add_argument("--status")
-    listing.add_argument("--org")
-    listing.add_argument("--requester")
-    listing.add_argument("--search")
-    listing.add_argument("--limit", type=int)
-    listing.add_argument("--json", action="store_true")
-    show = tickets.add_parser("show")
-    show.add_argument("number")
-    show.add_argument("--json", action="store_true")
+    listing = tickets.add_parser("list", help="tickets matching every filter, newest first")
+    listing.add_argument("--status", choices=TICKET_STATUSES, help="only tickets in this status")
+    listing.add_argument("--org", help="only tickets of this organisation (its configured name)")
+    listing.add_argument("--requester", help="only tickets this address opened")
+    listing.add_argument("--search", help="only tickets whose subject or comments contain TEXT")
+    listing.add_argument("--limit", type=_positive, help="at most N tickets")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
+    show = tickets.add_parser("show", help="one ticket: comments, attachments, messages")
+    show.add_argument("number", help="the ticket number, e.g. SUP-1001")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
 
     sweep = sub.add_parser("sweep", help="run every scheduler job due at an instant, once")
-    sweep.add_argument("--now")
+    sweep.add_argument("--now", help=NOW_HELP + "; mail it queues is due at once")
     outbox = sub.add_parser("outbox", help="outgoing mail").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    for name in ("list", "retry"):
-        outbox.add_parser(name).add_argument("--json", action="store_true")
-    flush = outbox.add_parser("flush")
-    flush.add_argument("--now")
-    flush.add_argument("--json", action="store_true")
+    for name, text in (("list", "every outbox row"), ("retry", "queue dead rows again")):
+        outbox.add_parser(name, help=text).add_argument(
+            "--json", action="store_true", help=JSON_HELP
+        )
+    flush = outbox.add_parser("flush", help="send every row due now (or at --now), once")
+    flush.add_argument("--now", help=NOW_HELP)
+    flush.add_argument("--json", action="store_true", help=JSON_HELP)
     _quarantine_parser(sub)
     _messages_parser(sub)
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    db.add_parser("upgrade")
+    db.add_parser("upgrade", help="create or upgrade the schema to this version's")
     sub.add_parser("check-config", help="validate the configuration file")
+    contacts = sub.add_parser("contacts", help="a contact's data").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    forget = contacts.add_parser(
+        "forget",
+        help="erase a contact's mail text, attachments and decision records "
+        "(data-protection requests)",
+    )
+    forget.add_argument("address", help="the contact's email address")
+    forget.add_argument(
+        "--yes", action="store_true", help="erase without asking (needed without a terminal)"
+    )
+    forget.add_argument("--json", action="store_true", help=JSON_HELP)
     imap = sub.add_parser("imap", help="IMAP mailboxes that log in with OAuth2").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -159,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imap_login.add_argument("account", help="the [[imap]] name")
     imap.add_parser("status", help="whether each account can log in").add_argument(
-        "--json", action="store_true"
+        "--json", action="store_true", help=JSON_HELP
     )
     _add_tokens(sub)
     return parser
@@ -172,16 +216,21 @@ def _add_tokens(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     create = tokens.add_parser("create", help="make a token and print it (shown only once)")
     create.add_argument("--name", required=True, help="what the token is for (unique)")
-    create.add_argument("--scope", required=True, choices=("read", "write"))
+    create.add_argument(
+        "--scope",
+        required=True,
+        choices=("read", "write"),
+        help="read: list and show tickets and messages; write: also change and comment",
+    )
     create.add_argument(
         "--org", help="organisation name: the token sees only its tickets (read-only)"
     )
-    create.add_argument("--json", action="store_true")
+    create.add_argument("--json", action="store_true", help=JSON_HELP)
     tokens.add_parser("list", help="the tokens (never the token itself)").add_argument(
-        "--json", action="store_true"
+        "--json", action="store_true", help=JSON_HELP
     )
     revoke = tokens.add_parser("revoke", help="delete a token: it stops working at once")
-    revoke.add_argument("token", metavar="NAME|ID")
+    revoke.add_argument("token", metavar="NAME|ID", help="the token's name or id")
 
 
 def _quarantine_parser(sub: Any) -> None:
@@ -256,32 +305,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "redact":  # text in, text out: needs neither configuration nor logging
         try:
-            return _handler(args.command)(args)
+            code = _handler(args.command)(args)
+            sys.stdout.flush()
+            return code
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:
+            return _reader_gone()
     from postdesk.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError, UsageError
     from postdesk.config.load import ConfigError
     from postdesk.serve.logs import configure_logging
-    from store.errors import StoreError
+    from store.errors import StoreError, StoreMisconfigured
 
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         configure_logging(settings.logging, verbose=args.verbose)
         args.settings = settings
-        return _handler(args.command)(args)
-    except UsageError as exc:
-        print(f"postdesk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ConfigError as exc:
-        print(f"postdesk: configuration error: {exc}", file=sys.stderr)
+        code = _handler(args.command)(args)
+        sys.stdout.flush()  # here, where a reader that went away is caught, not at exit
+        return code
+    except (ConfigError, UsageError, StoreMisconfigured) as exc:
+        kind = exc.label if isinstance(exc, ConfigError) else ""
+        print(f"postdesk: {kind}{exc}", file=sys.stderr)
         if args.command == "ingest" and args.file == "-":
             return EX_TEMPFAIL  # the MTA's pipe: keep the mail queued until it is fixed
-        return EXIT_USAGE
+        return exc.exit_code if isinstance(exc, ConfigError) else EXIT_USAGE
     except (CommandError, StoreError) as exc:
         print(f"postdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `postdesk tickets show ... | head`: the reader has enough
+        return _reader_gone()
+    except Exception as exc:
+        if args.debug:
+            raise
+        return _unexpected(args.command, exc, settings)
+
+
+def _reader_gone() -> int:
+    """The reader of standard output went away: stop quietly (no error, no traceback)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit does not fail again
+    return 0
+
+
+def _unexpected(command: str, exc: Exception, settings: Settings | None) -> int:
+    """A bug or an unforeseen failure: one line here, the traceback in the log file."""
+    import logging
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    log_file = settings.logging.file if settings is not None else None
+    if log_file is not None:
+        logging.getLogger(__name__).error(
+            "unexpected error in `postdesk %s`", command, exc_info=exc
+        )
+        detail = f"the traceback is in the log {log_file}"
+    else:
+        detail = "run it again with --debug for the traceback"
+    print(
+        f"postdesk: unexpected error in `{command}` ({type(exc).__name__}{where}); {detail}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ __all__ = ["serve", "sweep"]
 def serve(args: argparse.Namespace) -> int:
     from postdesk.serve.daemon import run_daemon
 
-    return run_daemon(command_settings(args))
+    return run_daemon(command_settings(args), verbose=args.verbose)
 
 
 def sweep(args: argparse.Namespace) -> int:

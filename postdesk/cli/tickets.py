@@ -6,13 +6,31 @@ import argparse
 import sys
 
 from postdesk.cli import views
-from postdesk.cli.common import EXIT_OK, CommandError, open_app, print_json
+from postdesk.cli.common import (
+    EXIT_OK,
+    CommandError,
+    UsageError,
+    command_settings,
+    open_app,
+    print_json,
+)
 from store import tickets as ticket_store
 
 __all__ = ["tickets"]
 
 
+def _check_filters(args: argparse.Namespace) -> None:
+    """A filter value that can match nothing is a mistake: name the valid ones (exit 2)."""
+    if args.action != "list" or not args.org:
+        return
+    names = [o.name for o in command_settings(args).organisations]
+    if args.org.lower() not in {n.lower() for n in names}:
+        valid = ", ".join(repr(n) for n in names) or "none are configured"
+        raise UsageError(f"tickets list --org: no organisation {args.org!r}; valid: {valid}")
+
+
 def tickets(args: argparse.Namespace) -> int:
+    _check_filters(args)
     app = open_app(args)
     try:
         with app.db.transaction() as session:

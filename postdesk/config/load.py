@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+
 from postdesk.config.intake import inbound_webhooks, lmtp_settings
 from postdesk.config.reader import ConfigError, Table
 from postdesk.config.settings import (
@@ -144,12 +146,29 @@ def _desk(t: Table, env: Mapping[str, str]) -> DeskSettings:
         trust_staff_from=t.flag("trust_staff_from", False),
         categories=categories,
         default_category=default_category,
+        previous_secret_keys=_previous_keys(t, env, secret),
+        retention_days=t.whole("retention_days", 0, minimum=0) or None,
         customer_max_priority=_priority(t, "customer_max_priority", "high") or "high",
         language=t.choice("language", LANGUAGES, DEFAULT_LANGUAGE),
         staff_language=t.choice("staff_language", LANGUAGES, DEFAULT_LANGUAGE),
     )
     t.finish()
     return settings
+
+
+def _previous_keys(t: Table, env: Mapping[str, str], secret: str) -> tuple[str, ...]:
+    """`[desk] previous_secret_keys`, or POSTDESK_PREVIOUS_SECRET_KEYS (comma-separated)."""
+    from_env = env.get("POSTDESK_PREVIOUS_SECRET_KEYS", "")
+    keys = t.str_list("previous_secret_keys")
+    if from_env:
+        keys = tuple(k.strip() for k in from_env.split(",") if k.strip())
+    for key in keys:
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                "desk.previous_secret_keys: every key at least 16 characters (a key that "
+                "secret_key used to be)"
+            )
+    return tuple(k for k in dict.fromkeys(keys) if k != secret)
 
 
 def _support_addresses(t: Table) -> tuple[SupportAddress, ...]:
@@ -318,11 +337,16 @@ def _outbound(t: Table, base: Path, env: Mapping[str, str], desk: DeskSettings) 
         isinstance(backoff, list) and backoff and all(isinstance(b, int) and b > 0 for b in backoff)
     ):
         raise t.fail("backoff_seconds", "a non-empty list of positive whole seconds", backoff)
+    tls = t.choice("tls", ("none", "starttls", "implicit"), "none")
+    starttls = t.flag("starttls", False)
+    if starttls and tls == "implicit":
+        raise t.fail("starttls", 'false with tls = "implicit" (one or the other)', starttls)
     settings = OutboundSettings(
         transport=t.choice("transport", ("smtp", "file"), "file"),
         host=t.text("host", "127.0.0.1"),
         port=t.whole("port", 25, minimum=1),
-        starttls=t.flag("starttls", False),
+        starttls=starttls or tls == "starttls",
+        implicit_tls=tls == "implicit",
         username=t.text("username", ""),
         password=env.get("POSTDESK_OUTBOUND_PASSWORD") or file_password,
         from_address=t.email("from_address", desk.support_addresses[0].address),
@@ -390,10 +414,32 @@ def _schedule(t: Table) -> ScheduleSettings:
         ("digest", settings.digest_cron),
         ("daily_digest", settings.daily_digest_cron),
     ):
-        if len(value.split()) != 5:
-            raise t.fail(key, 'a cron expression with 5 fields like "0 * * * *"', value)
+        _check_cron(t, key, value)
     t.finish()
     return settings
+
+
+CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
+
+def _check_cron(t: Table, key: str, value: str) -> None:
+    """A 5-field crontab that the scheduler (APScheduler's CronTrigger) accepts; else an error
+    naming the key and the bad field."""
+    parts = value.split()
+    if len(parts) != len(CRON_FIELDS):
+        raise t.fail(key, 'a cron expression with 5 fields like "0 * * * *"', value)
+    for name, part in zip(CRON_FIELDS, parts, strict=True):
+        try:
+            CronTrigger(**{name: part}, timezone="UTC")
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{t.key(key)}: the {name.replace('_', ' ')} field {part!r} of {value!r} is "
+                f"invalid ({exc}); fields are minute hour day month day-of-week"
+            ) from None
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except (ValueError, TypeError) as exc:
+        raise t.fail(key, f"a valid cron expression ({exc})", value) from None
 
 
 def _ops(t: Table) -> OpsSettings:
@@ -487,6 +533,51 @@ def _organisation(t: Table) -> Organisation:
     return org
 
 
+def _first_duplicate(values: list[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value.lower() in seen:
+            return value
+        seen.add(value.lower())
+    return None
+
+
+def _check_duplicates(settings: Settings) -> None:
+    """The directory must say one thing about each address, name and domain."""
+    staff = _first_duplicate([s.email for s in settings.staff])
+    if staff is not None:
+        raise ConfigError(f"staff: {staff!r} is listed twice; keep one [[staff]] entry per address")
+    org = _first_duplicate([o.name for o in settings.organisations])
+    if org is not None:
+        raise ConfigError(
+            f"organisations: two organisations are named {org!r}; names must be unique"
+        )
+    owner: dict[str, str] = {}
+    for o in settings.organisations:
+        for domain in o.domains:
+            if domain in owner and owner[domain] != o.name:
+                raise ConfigError(
+                    f"organisations: the domain {domain!r} belongs to both {owner[domain]!r} "
+                    f"and {o.name!r}; a domain may name one organisation only"
+                )
+            owner[domain] = o.name
+    contact_owner: dict[str, str] = {}
+    for o in settings.organisations:
+        for c in o.contacts:
+            if c.email in contact_owner and contact_owner[c.email] != o.name:
+                raise ConfigError(
+                    f"organisations: the contact {c.email!r} is listed in both "
+                    f"{contact_owner[c.email]!r} and {o.name!r}; list it in one"
+                )
+            contact_owner[c.email] = o.name
+    smtp, http = settings.smtp, settings.http
+    if smtp.enabled and http.enabled and (smtp.host, smtp.port) == (http.host, http.port):
+        raise ConfigError(
+            f"http.listen: {settings.http.host}:{settings.http.port} is also smtp.listen; "
+            "give each its own port"
+        )
+
+
 def _priority(t: Table, name: str, default: str | None) -> str | None:
     """A priority key (aliases like "critical" accepted), or `default` when absent."""
     value = t.text(name, default)
@@ -510,6 +601,7 @@ def _notify(t: Table) -> NotifySettings:
 
 
 def _cross_check(settings: Settings) -> None:
+    _check_duplicates(settings)
     names = [o.name for o in settings.organisations]
     for i, org in enumerate(settings.organisations):
         for client in org.partner_of:

@@ -22,6 +22,9 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 class ConfigError(Exception):
     """The configuration is invalid; the message names the key and the bad value."""
 
+    label = "configuration error: "  # how the command line introduces the message
+    exit_code = 2
+
 
 def _show(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)

@@ -80,6 +80,9 @@ class DeskSettings:
     trust_staff_from: bool
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     default_category: str = "general"
+    # Keys a rotation replaced: reply tokens and quarantine made under them still work.
+    previous_secret_keys: tuple[str, ...] = ()
+    retention_days: int | None = None  # closed tickets erased after this many days (None: off)
     # The highest priority a customer's `Priority:` line may set (organisations may differ).
     customer_max_priority: str = "high"
     # Mail to customers when neither their organisation nor their mail names a language;
@@ -152,6 +155,7 @@ class OutboundSettings:
     backoff_seconds: tuple[int, ...]
     per_ticket_hourly_limit: int
     per_address_daily_limit: int
+    implicit_tls: bool = False  # [outbound] tls = "implicit": SMTPS (port 465)
 
 
 @dataclass(frozen=True, slots=True)

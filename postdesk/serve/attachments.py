@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from urllib.parse import quote
 
@@ -70,6 +70,7 @@ def attachment_routes(
     secret_key: str,
     *,
     clock: Callable[[], datetime] = utcnow,
+    previous_keys: Sequence[str] = (),
 ) -> list[Route]:
     """The download route, reading attachment rows from `db` and files from `blobs`."""
 
@@ -85,7 +86,8 @@ def attachment_routes(
         return data, found.filename, found.content_type
 
     async def download(request: Request) -> Response:
-        attachment_id = verify(secret_key, str(request.path_params["signed"]), clock())
+        signed = str(request.path_params["signed"])
+        attachment_id = verify(secret_key, signed, clock(), previous_keys)
         found = None if attachment_id is None else await run_in_threadpool(load, attachment_id)
         if found is None:
             log.info("attachment download refused (bad, expired or unknown link)")

@@ -43,8 +43,11 @@ from postdesk.serve.api.routes import api_context, api_routes
 from postdesk.serve.attachments import attachment_routes
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.inbound import inbound_routes_for
+from postdesk.serve.logs import configure_logging
 from postdesk.serve.metrics import Metrics
 from postdesk.serve.notify_start import start_notify
+from postdesk.serve.preflight import check_ports, check_values
+from postdesk.serve.reload import reloaded_settings
 from postdesk.serve.storage import StorageCheck
 from postdesk.serve.workers import WorkerProcess, spool_worker_main
 from store import intake_counts, migrate
@@ -70,6 +73,9 @@ class Daemon:
     smtp_port: int | None = None
     http: HttpEndpoint | None = None
     storage: StorageCheck | None = None
+    restart_outbox: Callable[[Settings], None] | None = None
+    verbose: bool = False
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)
     # Routes other parts serve on the HTTP listener besides /healthz, /metrics and /api/v1.
     extra_routes: list[BaseRoute] = field(default_factory=list)
 
@@ -186,7 +192,9 @@ class Daemon:
         )
         self.spool_process.start()
         cursors = DatabaseCursorStore(app.db)
-        credentials = ImapCredentials(app.db, settings.desk.secret_key)
+        credentials = ImapCredentials(
+            app.db, settings.desk.secret_key, settings.desk.previous_secret_keys
+        )
         for account in settings.imap:
             poller = ImapPoller(
                 PollerAccount(
@@ -212,12 +220,18 @@ class Daemon:
             self._thread(f"imap-{account.name}", poller.run)
         notify = start_notify(app, self.metrics, self.stop_event, self._thread)
         self.wake_outbox = notify.wake_outbox
+        self.restart_outbox = notify.restart_outbox
         self.closers += notify.closers
         if settings.http.enabled:
             assert self.spool_process is not None
             routes = [
                 *api_routes(api_context(app)),
-                *attachment_routes(app.db, app.blobs, settings.desk.secret_key),
+                *attachment_routes(
+                    app.db,
+                    app.blobs,
+                    settings.desk.secret_key,
+                    previous_keys=settings.desk.previous_secret_keys,
+                ),
                 *inbound_routes_for(settings, app.spool, on_spooled=self.spool_process.wakeup),
                 *self.extra_routes,
             ]
@@ -231,6 +245,37 @@ class Daemon:
                 settings.http.host,
                 self.http.port,
             )
+
+    def reload(self) -> bool:
+        """SIGHUP (postdesk.serve.reload): reopen the log, write the directory, start the
+        workers again on the new organisations, staff, fields and templates. Whether the
+        new configuration was applied."""
+        with self.reload_lock:
+            # First, so that the lines of this reload go to the file the operator expects.
+            configure_logging(self.app.settings.logging, verbose=self.verbose)
+            loaded = reloaded_settings(self.app.settings)
+            if loaded is None:
+                return False
+            settings, restart_needed = loaded
+            configure_logging(settings.logging, verbose=self.verbose)
+            self.app.settings = settings
+            self.app.sync_directory()
+            if self.spool_process is not None:
+                self.spool_process.restart(settings, STOP_TIMEOUT_SECONDS)
+            if self.restart_outbox is not None:
+                self.restart_outbox(settings)
+            log.info(
+                "reloaded: organisations %d, staff %d, fields %d, templates, log file",
+                len(settings.organisations),
+                len(settings.staff),
+                len(settings.fields),
+            )
+            if restart_needed:
+                log.warning(
+                    "reload: changes to %s apply only after a restart of postdesk serve",
+                    ", ".join(restart_needed),
+                )
+            return True
 
     def _thread(self, name: str, target: Callable[[threading.Event], None]) -> None:
         thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
@@ -276,6 +321,8 @@ async def _serve(daemon: Daemon) -> None:
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    # A reload waits for the workers to finish their step: off the loop, which keeps serving.
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, daemon.reload))
     daemon.start_threads()
     server = None
     # Spool writes (fsync) get their own threads, so other work can never stall acceptance.
@@ -336,15 +383,18 @@ async def start_lmtp(daemon: Daemon, executor: ThreadPoolExecutor) -> asyncio.Se
     return server
 
 
-def run_daemon(settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema."""
+def run_daemon(settings: Settings, *, verbose: bool = False) -> int:
+    """Run until SIGTERM/SIGINT; refuses to start on an out-of-date schema, on a value it
+    cannot use or on a busy listen address (checked all before anything is opened)."""
     problems = missing_inbound_secrets(settings)
     if problems:  # a webhook that cannot verify its requests must not run
         raise ConfigError(problems[0])
+    check_values(settings)
+    check_ports(settings)
     app = App.build(settings)
     migrate.ensure_current(app.db.engine, busy_timeout_seconds=app.db.busy_timeout_seconds)
     app.sync_directory()
-    daemon = Daemon(app)
+    daemon = Daemon(app, verbose=verbose)
     try:
         asyncio.run(_serve(daemon))
     except TimeoutError:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from postdesk.config.settings import LoggingSettings
 
+HANDLER_NAME = "postdesk"
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _NAMED = {"\n": "\\n", "\r": "\\r"}
 _CONTROLS = [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
@@ -66,7 +67,8 @@ def _private_file(path: Path) -> None:
 
 
 def configure_logging(settings: LoggingSettings | None, *, verbose: bool = False) -> None:
-    """Send postdesk's log lines to the configured file or standard error."""
+    """Send postdesk's log lines to the configured file or standard error; called again
+    (SIGHUP), it opens the file again, so a file renamed by log rotation is left alone."""
     handler: logging.Handler
     if settings is not None and settings.file is not None:
         _private_file(settings.file)
@@ -77,7 +79,11 @@ def configure_logging(settings: LoggingSettings | None, *, verbose: bool = False
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(PlainFormatter())
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
+    for old in root.handlers:  # configured before (a reload): closed, so a rotated file goes
+        if old.get_name() == HANDLER_NAME:
+            old.close()
     root.handlers[:] = [handler]
     level = settings.level if settings is not None else "WARNING"
     root.setLevel("DEBUG" if verbose else level)

@@ -35,6 +35,8 @@ class NotifyProcesses:
 
     wake_outbox: Callable[[], None]
     closers: list[Callable[[], None]]
+    # A reload: the outbox worker started again on new settings (templates read afresh).
+    restart_outbox: Callable[[Settings], None] = lambda _settings: None
 
 
 def outbox_worker_main(
@@ -72,17 +74,23 @@ def start_notify(
     start_thread("held-release", lambda stop: _release_loop(app, stop, outbox.wakeup))
     return NotifyProcesses(
         wake_outbox=outbox.wakeup,
+        restart_outbox=lambda settings: outbox.restart(settings, OUTBOX_STOP_SECONDS),
         closers=[lambda: jobs.shutdown(wait=True), lambda: outbox.shutdown(OUTBOX_STOP_SECONDS)],
     )
 
 
 def _purge_loop(app: App, stop: threading.Event) -> None:
-    """Purge expired quarantine entries at start and then hourly, until `stop`."""
+    """Purge expired quarantine entries, and erase closed tickets past `[desk]
+    retention_days`, at start and then hourly, until `stop`."""
     while not stop.is_set():
         try:
             app.purge_quarantine(app.pipeline.clock())
         except OSError as exc:
             log.warning("quarantine purge failed (%s); will try again", type(exc).__name__)
+        try:
+            app.erase_expired(app.pipeline.clock())
+        except (OSError, StoreError) as exc:
+            log.warning("retention erasure failed (%s); will try again", type(exc).__name__)
         stop.wait(PURGE_INTERVAL_SECONDS)
 
 

@@ -155,6 +155,7 @@ class WorkerProcess:
         self.reports: Any = self._context.Queue()
         self.process: Any = None
         self._stopping = threading.Event()
+        self._lock = threading.Lock()  # one of: starting again after a death, a restart
         self._reader = threading.Thread(target=self._read, name=f"{name}-reports", daemon=True)
 
     def _spawn(self) -> None:
@@ -183,21 +184,31 @@ class WorkerProcess:
             try:
                 item = self.reports.get(timeout=0.5)
             except queue.Empty:
-                if not self.process.is_alive() and not self._stopping.is_set():
-                    log.error(
-                        "%s process exited (%s); starting it again",
-                        self.name,
-                        self.process.exitcode,
-                    )
+                with self._lock:
+                    died = not self.process.is_alive() and not self._stopping.is_set()
+                    exitcode = self.process.exitcode
+                if died:
+                    log.error("%s process exited (%s); starting it again", self.name, exitcode)
                     self._stopping.wait(RESTART_DELAY_SECONDS)
-                    if not self._stopping.is_set():
-                        self._spawn()
+                    with self._lock:
+                        if not self._stopping.is_set() and not self.process.is_alive():
+                            self._spawn()
                 continue
             self.on_report(item)
 
-    def shutdown(self, timeout: float) -> None:
-        """Let the worker finish what it is doing, then stop it."""
-        self._stopping.set()  # first: a stopping worker must not be started again
+    def restart(self, settings: Settings, timeout: float) -> None:
+        """Let the worker finish what it is doing, then start a new one on `settings` (a
+        reload: the new one reads the directory and templates afresh, and reopens the log).
+        Work that arrives meanwhile waits in the spool or the outbox."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self.settings = settings
+            self._stop_child(timeout)
+            self.stop_event = self._context.Event()
+            self._spawn()
+
+    def _stop_child(self, timeout: float) -> None:
         self.stop_event.set()
         self.wakeup()
         self.process.join(timeout)
@@ -205,4 +216,10 @@ class WorkerProcess:
             log.warning("%s did not stop in %.0f s; terminating it", self.name, timeout)
             self.process.terminate()
             self.process.join(5)
+
+    def shutdown(self, timeout: float) -> None:
+        """Let the worker finish what it is doing, then stop it."""
+        self._stopping.set()  # first: a stopping worker must not be started again
+        with self._lock:
+            self._stop_child(timeout)
         self._reader.join(2)

@@ -32,3 +32,10 @@ def test_changed_ids_expiries_keys_and_garbage_are_refused() -> None:
 def test_a_naive_clock_counts_as_utc() -> None:
     signed = sign(KEY, 7, NOW + timedelta(hours=1))
     assert verify(KEY, signed, NOW.replace(tzinfo=None)) == 7
+
+
+def test_a_link_of_a_previous_key_counts_during_a_rotation() -> None:
+    new_key = "the-new-secret-key-0123456789"
+    old = sign(KEY, 42, NOW + timedelta(days=1))
+    assert verify(new_key, old, NOW) is None
+    assert verify(new_key, old, NOW, [KEY]) == 42

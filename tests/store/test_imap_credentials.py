@@ -61,3 +61,13 @@ def test_login_state_since_the_first_failure(database: Database) -> None:
     store.login_failed("support", "refused", T0 + timedelta(hours=1))
     assert store.problems()[0].since == T0 + timedelta(hours=1)
     database.dispose()
+
+
+def test_credentials_of_a_previous_key_open_during_a_rotation(database: Database) -> None:
+    ImapCredentials(database, KEY).save("support", TOKEN)
+    rotated = ImapCredentials(database, "the-new-secret-key-0123456789", [KEY])
+    assert rotated.load("support") == TOKEN
+    rotated.save("support", TOKEN)  # sealed again, under the new key
+    with pytest.raises(CredentialKeyError, match="previous_secret_keys"):
+        ImapCredentials(database, KEY).load("support")
+    database.dispose()

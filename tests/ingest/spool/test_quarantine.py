@@ -89,7 +89,7 @@ def test_files_and_directory_are_private(tmp_path: Path) -> None:
 def test_wrong_key_is_reported_clearly(tmp_path: Path) -> None:
     item_id = _put(Quarantine(tmp_path / "q", SECRET_KEY))
     other = Quarantine(tmp_path / "q", "another-secret-key")
-    with pytest.raises(QuarantineKeyError, match=r"another secret_key.*restore the previous"):
+    with pytest.raises(QuarantineKeyError, match=r"another secret_key.*previous_secret_keys"):
         other.read(item_id)
 
 
@@ -148,3 +148,13 @@ def test_purge_removes_only_old_items(tmp_path: Path) -> None:
 def test_empty_secret_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="secret_key"):
         Quarantine(tmp_path / "q", "")
+
+
+def test_items_of_a_previous_key_are_read_during_a_rotation(tmp_path: Path) -> None:
+    old_id = _put(Quarantine(tmp_path / "q", SECRET_KEY))
+    rotated = Quarantine(tmp_path / "q", "the-new-secret-key-abcdef", previous_keys=[SECRET_KEY])
+    assert rotated.read(old_id) == RAW
+    new_id = _put(rotated)
+    assert rotated.get(new_id).key_id == rotated.key_id != rotated.get(old_id).key_id
+    with pytest.raises(QuarantineKeyError):  # the old key alone cannot read the new item
+        Quarantine(tmp_path / "q", SECRET_KEY).read(new_id)
