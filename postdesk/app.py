@@ -164,8 +164,8 @@ class App:
             )
         self._remove_blobs(erased)
         wanted = address.strip().lower()
-        for item in self.quarantine.list():
-            if item.mail_from.lower() == wanted:
+        for item in self.quarantine.list():  # by the envelope's sender or the held From
+            if wanted in (item.mail_from.lower(), item.sender.lower()):
                 self.quarantine.remove(item.id)
         return erased
 
