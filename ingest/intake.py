@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ingest.analyse import Analysis, analyse
+from ingest.analyse import Analysis
+from ingest.budget import analyse_within
 from ingest.model import Hold, IngestResult, Outcome, RawMessage
 from ingest.pipeline import KEPT_FOR_RETRY, Pipeline, quick_message_id
 from ingest.spool.quarantine import Quarantine
@@ -56,8 +57,11 @@ class Intake:
         quarantine: Quarantine,
         *,
         after_commit: Callable[[], None] | None = None,
+        budget: float | None = None,
     ) -> None:
         self.db = db
+        # seconds an analysis made here (not in the pre-stage's pool) may take (ingest.budget)
+        self.budget = budget
         self.pipeline = pipeline
         self.blobs = blobs
         self.quarantine = quarantine
@@ -76,7 +80,7 @@ class Intake:
             pipeline = Pipeline(pipeline.options, None, pipeline.clock)
         try:
             if analysis is None:
-                analysis = analyse(raw, pipeline.analysis_options)
+                analysis = analyse_within(raw, pipeline.analysis_options, self.budget)
             result = self._process(pipeline, raw, analysis, dry_run=dry_run)
         except DryRun as stop:
             return stop.result
@@ -95,6 +99,14 @@ class Intake:
         self._finish(raw, result)
         return result
 
+    def _analysed(self, raw: RawMessage) -> Analysis | None:
+        """The analysis of `raw` within the budget; None when it raised (the pipeline
+        analyses it again in its savepoint, where the failure quarantines it alone)."""
+        try:
+            return analyse_within(raw, self.pipeline.analysis_options, self.budget)
+        except Exception:
+            return None
+
     def ingest_batch(
         self, raws: list[RawMessage], analyses: Sequence[Analysis | None] = ()
     ) -> list[IngestResult]:
@@ -105,7 +117,13 @@ class Intake:
         savepoint per message: the failing one is quarantined alone, and one that lost a
         dedupe race with another daemon is run again on its own afterwards.
         """
-        prepared = [*analyses[: len(raws)], *[None] * (len(raws) - len(analyses))]
+        given = [*analyses[: len(raws)], *[None] * (len(raws) - len(analyses))]
+        # analysed here first when the pre-stage had none: outside the transaction, within
+        # the budget
+        prepared = [
+            self._analysed(raw) if analysis is None else analysis
+            for raw, analysis in zip(raws, given, strict=True)
+        ]
         try:
             with self.db.transaction() as session:
                 writebehind.enable(session)  # audit and outbox rows: one INSERT each, at commit

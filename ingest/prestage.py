@@ -36,6 +36,7 @@ from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
 
 from ingest.analyse import Analysis, AnalysisOptions, analyse
+from ingest.budget import over_budget
 from ingest.model import RawMessage
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,6 @@ Work = list[tuple[list[RawMessage], Future[list[Analysis | None]]]]
 def analysis_failed(exc: BaseException) -> str:
     """The quarantine reason of a message whose analysis raised `exc`."""
     return f"analysis failed: {type(exc).__name__}"
-
-
-def over_budget(budget: float) -> str:
-    """The quarantine reason of a message whose analysis took longer than `budget`."""
-    return f"processing took longer than {budget:g} s"
 
 
 def die_with_parent() -> None:

@@ -126,7 +126,14 @@ class App:
             blobs=blobs,
             quarantine=quarantine,
             spool=Spool(data / "spool", on_put=on_spooled),
-            intake=Intake(db, pipeline, blobs, quarantine, after_commit=after_commit),
+            intake=Intake(
+                db,
+                pipeline,
+                blobs,
+                quarantine,
+                after_commit=after_commit,
+                budget=settings.ingest.max_processing_seconds,
+            ),
         )
 
     def sync_directory(self) -> None:

@@ -34,7 +34,8 @@ INGEST_DIRECTIONS = {
     "ingest.redact": {"ingest.parse", "ingest.quotes"},
     "ingest.prepare": {"ingest.redact", "ingest.quotes", "ingest.parse"},
     "ingest.analyse": {"ingest.parse", "ingest.classify", "ingest.prepare"},
-    "ingest.prestage": {"ingest.analyse"},
+    "ingest.budget": {"ingest.analyse"},
+    "ingest.prestage": {"ingest.analyse", "ingest.budget"},
     "ingest.decide": {"ingest.redact", "ingest.prepare", "ingest.quotes", "ingest.parse"},
     "ingest.pipeline": {
         "ingest.analyse",
@@ -43,7 +44,7 @@ INGEST_DIRECTIONS = {
         "ingest.parse",
         "ingest.prepare",
     },
-    "ingest.intake": {"ingest.analyse", "ingest.pipeline", "ingest.spool"},
+    "ingest.intake": {"ingest.analyse", "ingest.budget", "ingest.pipeline", "ingest.spool"},
     "ingest.worker": {"ingest.analyse", "ingest.prestage", "ingest.spool"},
 }
 
