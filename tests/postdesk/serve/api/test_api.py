@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,11 +16,13 @@ import httpx
 import pytest
 
 from postdesk.notify_build import outbox_worker
+from postdesk.serve.api.calls import ApiContext
 from postdesk.serve.api.routes import api_context, api_routes
 from postdesk.serve.http import HttpEndpoint
 from postdesk.serve.metrics import Metrics
 from store import api_tokens, directory
 from store.reply_tokens import reply_address
+from store.webhooks import WebhookTarget
 from tests.ingest.desk import Desk
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -292,3 +294,41 @@ def test_the_openapi_document_describes_every_route_and_parameter(served: Served
     assert "Problem" in document["components"]["schemas"]
     unknown = served.get("/api/v1/nothing")
     assert unknown.status_code == 404 and unknown.json()["status"] == 404
+
+
+def test_api_changes_emit_webhook_events_and_tell_the_new_assignee(
+    tmp_path: Path, db_url: str
+) -> None:
+    """PATCH and POST comments through the API queue `ticket.updated` and `comment.created`
+    (the same outbox rows as mail's changes), and an assignment notices the assignee."""
+    desk = Desk(tmp_path, db_url)
+    events = frozenset({"ticket.updated", "comment.created"})
+    options = replace(desk.app.pipeline.options, webhooks=(WebhookTarget("hooks", events),))
+    token = _token(desk, "jira", "write")
+    endpoint = HttpEndpoint(
+        "127.0.0.1",
+        0,
+        lambda: (True, {}),
+        Metrics().registry,
+        api_routes(ApiContext(desk.app.db, desk.app.blobs, options, desk.app.pipeline.clock)),
+    )
+    endpoint.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{endpoint.port}", timeout=10) as client:
+            served = Served(desk, client, {"write": token})
+            number = _open(served, "carol@acme.example", "Export stuck")
+            before = {r.id for r in desk.outbox("webhook")}
+            path = f"/api/v1/tickets/{number}"
+            changed = served.send("PATCH", path, "write", {"status": "open", "assignee": "bob"})
+            assert changed.status_code == 200, changed.text
+            nothing = served.send("PATCH", path, "write", {"status": "open"})
+            assert nothing.status_code == 200  # no change: no event
+            note = {"body": "Looked at it.", "public": False}
+            assert served.send("POST", f"{path}/comments", "write", note).status_code == 201
+    finally:
+        endpoint.stop()
+    rows = [r for r in desk.outbox("webhook") if r.id not in before]
+    kinds = [r.context.get("type") or r.context.get("event", {}).get("type") for r in rows]
+    assert kinds == ["ticket.updated", "comment.created"], kinds
+    assert [r.recipient for r in desk.outbox("assignment_notice")] == ["bob@desk.example"]
+    desk.close()
