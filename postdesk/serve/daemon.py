@@ -225,7 +225,7 @@ class Daemon:
         if settings.http.enabled:
             assert self.spool_process is not None
             routes = [
-                *api_routes(api_context(app)),
+                *api_routes(api_context(app, self.wake_outbox)),
                 *attachment_routes(
                     app.db,
                     app.blobs,

@@ -43,6 +43,8 @@ class ApiContext:
     blobs: BlobStore
     options: PipelineOptions
     clock: Callable[[], datetime]
+    # After a write's commit: wake the outbox, so relayed replies and notices go out at once.
+    after_write: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,8 @@ async def run(
     try:
         body = await _body(request) if request.method in ("POST", "PATCH") else {}
         response, token = await run_in_threadpool(_work, api, request, body, work, write)
+        if write and api.after_write is not None and response.status_code < 300:
+            api.after_write()
         if token is not None and _stale(api, token):
             await run_in_threadpool(_mark_used, api, token)
         return response

@@ -18,9 +18,10 @@ __all__ = ["api_context", "api_routes"]
 PREFIX = "/api/v1"
 
 
-def api_context(app: App) -> ApiContext:
-    """The API's view of the application: its database, files, desk options and clock."""
-    return ApiContext(app.db, app.blobs, app.pipeline.options, app.pipeline.clock)
+def api_context(app: App, after_write: Callable[[], None] | None = None) -> ApiContext:
+    """The API's view of the application: its database, files, desk options and clock, and
+    what to call after a write (`serve` wakes its outbox)."""
+    return ApiContext(app.db, app.blobs, app.pipeline.options, app.pipeline.clock, after_write)
 
 
 def api_routes(api: ApiContext) -> list[BaseRoute]:
