@@ -18,10 +18,12 @@ _CLAUSE = (
 )
 _AFTER_SECRET = re.compile(
     r"(?P<tail>[a-z0-9_\-.]{0,40}?)"
-    r"(?:[ \t\u00a0]+(?:id|key|token|secret|value|string|api|d'api|de\s+api))?"
+    r"(?:[ \t\u00a0]+(?:id|key|token|secret|value|string|api|d'api|de\s+api|d[ao]\s+api|"
+    r"della\s+api|dell'api|van\s+de\s+api|till\s+api:?et|do\s+api|til\s+api'?en))?"
     r"(?:[ \t\u00a0]*\([^)\n]{0,30}\))?"
     rf"(?:(?P<sep>{_CLAUSE}\s*[\"'`]?\s*(?::=|=>|[:=]|：)\s*)"
-    rf"|(?P<verb>{_CLAUSE}\s+(?:is|was|ist|war|lautet|est|es|era|would\s+be)(?:\s*:)?\s+)"
+    rf"|(?P<verb>{_CLAUSE}\s+(?:is|was|ist|war|lautet|est|es|era|é|è|är|jest|er|wordt|"
+    r"would\s+be)(?:\s*:)?\s+)"
     r"|(?P<bare>[ \t\u00a0]+))"
 )
 _API = re.compile(r"api[\s_\-]?(?:key|token|secret)|apikey")
@@ -273,6 +275,17 @@ SECRET_WORDS: tuple[str, ...] = (
     "llave",
     "jeton",
     "geheimnis",
+    # "key" in Portuguese, Italian, Dutch, Swedish, Polish, Danish and Norwegian
+    "chave",
+    "chiave",
+    "sleutel",
+    "nyckel",
+    "nyckeln",
+    "klucz",
+    "nøgle",
+    "nøglen",
+    "nøkkel",
+    "nøkkelen",
 )
 """Keywords after which a random-looking value is a key or token."""
 

@@ -526,3 +526,31 @@ def test_new_shapes_scale_linearly() -> None:
         redact_text(large)
         t2 = time.process_time()
         assert (t2 - t1) < max(10 * (t1 - t0), 2.0), name
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "a chave da API é {v}",
+        "la chiave API è {v}",
+        "de API-sleutel is {v}",
+        "API-nyckeln är {v}",
+        "klucz API: {v}",
+    ],
+)
+def test_api_keys_named_in_other_languages(sentence: str) -> None:
+    value = "50f084cd37ced69b4a4a06340375fcab"
+    result = redact_text(sentence.format(v=value))
+    assert value not in result.text and result.counts() == {"api_key": 1}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "a chave do carro está na mesa 1234",
+        "la chiave è sotto il tappeto",
+        "de sleutel ligt bij de receptie, kamer 1234",
+    ],
+)
+def test_keys_of_doors_and_cars_stay(sentence: str) -> None:
+    assert redact_text(sentence).text == sentence
