@@ -63,6 +63,7 @@ class Analysis:
     verdict: Classification | None
     content: Redacted | None
     language: str | None = None  # of the content's text, when the detector is sure
+    language_checked: bool = False  # the detector ran (else decide runs it when it must)
 
 
 def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
@@ -79,10 +80,22 @@ def analyse(raw: RawMessage, options: AnalysisOptions) -> Analysis:
         envelope_from=raw.mail_from if raw.source in ENVELOPE_SOURCES else None,
     )
     content = None
-    language = None
+    language, checked = None, False
     if verdict.kind in TICKET_KINDS and parsed.sender is not None and parsed.sender.email:
         content = prepare(parsed, options)
-        if verdict.kind is not MessageKind.AUTOMATED:  # alerts are never answered
-            language = detect_language(f"{content.subject}\n{content.visible}")
+        if _may_open_a_ticket(parsed, verdict):  # a reply's ticket has its language already
+            language, checked = detect_language(f"{content.subject}\n{content.visible}"), True
     safe = with_safe_ids(dataclasses.replace(parsed, message=None), options.id_key)
-    return Analysis(safe, "", verdict, content, language)
+    return Analysis(safe, "", verdict, content, language, checked)
+
+
+def _may_open_a_ticket(parsed: ParsedMessage, verdict: Classification) -> bool:
+    """Whether the mail's language may be asked for: it is a person's (alerts are never
+    answered), says none itself (Content-Language), and answers nothing (a reply joins a
+    ticket that has its language; should it open one after all, decide detects then)."""
+    return (
+        verdict.kind is not MessageKind.AUTOMATED
+        and not parsed.content_language
+        and not parsed.in_reply_to
+        and not parsed.references
+    )

@@ -192,6 +192,7 @@ class Pipeline:
             notices=notices,
             automated=automated,
             language=analysis.language,
+            language_checked=analysis.language_checked,
             holds=mode.holds,
         )
         decision = Actions(context).decide()

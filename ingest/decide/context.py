@@ -47,6 +47,7 @@ class Context:
     notices: Notices
     automated: bool = False  # alerts and notifications: may open a ticket, never answered
     language: str | None = None  # of the mail's text, when the analysis' detector was sure
+    language_checked: bool = False  # the analysis ran the detector (see decide.language)
     holds: bool = True  # False: released by an operator, `unknown_senders = "hold"` passed
 
     def message_ids(self) -> list[str]:

@@ -8,6 +8,7 @@ language of the (redacted) text when the analysis' detector was sure of it
 
 from __future__ import annotations
 
+from ingest.classify.language import detect_language
 from ingest.decide.context import Context
 from store import directory
 from store.languages import language_code
@@ -37,9 +38,14 @@ def language_of_mail(ctx: Context, organisation_id: int | None) -> str:
     if organisation_id is not None and options.organisation_languages:
         name = directory.organisation_name(ctx.session, organisation_id)
         organisation_language = options.organisation_languages.get(name or "")
+    detected = ctx.language
+    said = language_code(organisation_language) or language_code(ctx.parsed.content_language)
+    if detected is None and not said and not ctx.language_checked and not ctx.automated:
+        # the analysis skipped it (a reply, which turned out to open a ticket): detect now
+        detected = detect_language(f"{ctx.content.subject}\n{ctx.content.visible}")
     return choose_language(
         organisation_language=organisation_language,
         content_language=ctx.parsed.content_language,
-        detected=ctx.language,
+        detected=detected,
         default=options.language,
     )

@@ -36,7 +36,13 @@ INGEST_DIRECTIONS = {
     "ingest.analyse": {"ingest.parse", "ingest.classify", "ingest.prepare"},
     "ingest.budget": {"ingest.analyse"},
     "ingest.prestage": {"ingest.analyse", "ingest.budget"},
-    "ingest.decide": {"ingest.redact", "ingest.prepare", "ingest.quotes", "ingest.parse"},
+    "ingest.decide": {
+        "ingest.classify",
+        "ingest.redact",
+        "ingest.prepare",
+        "ingest.quotes",
+        "ingest.parse",
+    },
     "ingest.pipeline": {
         "ingest.analyse",
         "ingest.classify",

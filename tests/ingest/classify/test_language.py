@@ -146,3 +146,23 @@ def test_the_order_of_the_clues() -> None:
     assert choose(None, "it", FRENCH) == "fr"  # a header the desk cannot write is skipped
     assert choose(None, None, FRENCH) == "fr"
     assert choose(None, None, "ok") == "nl"
+
+
+def test_plain_function_words_decide_without_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mail that names its language plainly by its function words is judged in
+    microseconds; the detector is asked only where they do not (and never overrules a
+    language the desk does not write)."""
+    from ingest.classify import language
+
+    def no_detector() -> object:
+        raise AssertionError("the detector was asked")
+
+    monkeypatch.setattr(language, "_detector", no_detector)
+    assert detect_language(GERMAN) == "de"
+    english = (
+        "Hello, since this morning the call recordings are not exported anymore and the "
+        "export job stays pending. Could you please check this for us? Thanks, Carol"
+    )
+    assert detect_language(english) == "en"
+    italian = "Buongiorno, non riesco più ad accedere al portale della azienda, grazie per questo"
+    assert language._by_function_words(italian) is None  # Italian leads: left to the detector
