@@ -25,7 +25,7 @@ def desk(tmp_path: Path, sqlite_url: str) -> Iterator[Desk]:
 
 
 class ConcurrentWriter:
-    """Stands in for `analyse`: while "analysing", another connection writes to the file
+    """Stands in for `analyse_within`: while "analysing", another connection writes to the file
     without waiting (timeout 0), which fails at once if the intake holds the write lock."""
 
     def __init__(self, path: str, *, fail: bool = False) -> None:
@@ -33,7 +33,9 @@ class ConcurrentWriter:
         self.fail = fail
         self.writes = 0
 
-    def __call__(self, raw: RawMessage, options: AnalysisOptions) -> Analysis:
+    def __call__(
+        self, raw: RawMessage, options: AnalysisOptions, budget: float | None = None
+    ) -> Analysis:
         other = sqlite3.connect(self.path, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # "database is locked" if the intake holds it
@@ -68,7 +70,7 @@ def test_the_analysis_runs_before_the_write_transaction(
     outcome: Outcome,
 ) -> None:
     writer = ConcurrentWriter(sqlite_url.removeprefix("sqlite:///"), fail=fail)
-    monkeypatch.setattr(ingest.intake, "analyse", writer)
+    monkeypatch.setattr(ingest.intake, "analyse_within", writer)
     monkeypatch.setattr(ingest.pipeline, "analyse", _no_analysis_in_the_transaction)
     result = desk.ingest(data)
     assert writer.writes == 1
@@ -79,7 +81,7 @@ def test_a_dry_run_also_analyses_outside_the_transaction(
     desk: Desk, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer = ConcurrentWriter(sqlite_url.removeprefix("sqlite:///"))
-    monkeypatch.setattr(ingest.intake, "analyse", writer)
+    monkeypatch.setattr(ingest.intake, "analyse_within", writer)
     monkeypatch.setattr(ingest.pipeline, "analyse", _no_analysis_in_the_transaction)
     assert desk.ingest(mail(), dry_run=True).outcome is Outcome.CREATED
     assert writer.writes == 1
