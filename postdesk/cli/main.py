@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative,
         default=None,
         help="processes that parse and redact ahead of the database "
-        "(default for large mailboxes: one per CPU but one; 0: all in this process)",
+        "(default for large mailboxes: one per CPU; 0: all in this process)",
     )
     imp.add_argument(
         "--notify",
