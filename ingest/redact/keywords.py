@@ -407,13 +407,8 @@ def _keyword_hits_from(
             if exact.end() != end:  # a shorter keyword ("api" in "api.key") or "key-"
                 end = resume = exact.end()
                 keyword = low[start:end]
-        # HitBudget.take, inlined (a method call a hit costs a tenth of the loop)
-        credit = budget.hits + (start - budget.at) / PACE
-        budget.at = start
-        cost = _COST.get(keyword, 1)
-        if credit < cost:  # past the rate: read lightly, or not at all (see BURST)
-            budget.hits = credit
-            if not light.take(start, 1):
+        if not budget.take(start, _COST.get(keyword, 1)):  # past the rate (see BURST):
+            if not light.take(start, 1):  # read lightly, or not at all
                 last = _dense_until(words, start, light)
                 yield start, [_dense_span(start, min(size, last + DENSE_REACH))]
                 return last + 1
@@ -422,7 +417,6 @@ def _keyword_hits_from(
             if resume >= 0:
                 return resume + 1
             continue
-        budget.hits = min(BURST, credit) - cost
         prefix = _PREFIXES.get(keyword)
         if prefix is not None and (found := prefix(text, low, start, end)):
             yield start, found
