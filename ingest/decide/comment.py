@@ -42,7 +42,7 @@ def customer_comment(ctx: Context, match: ThreadMatch) -> Decision:
         ],
         "defects": list(ctx.content.defects),
     }
-    comment, files = record.add_comment_with_files(
+    comment, files = record.add_comment(
         ctx, ticket.id, role="customer", public=True, body=strip(text), notes=notes
     )
     escalation = read_escalation(text)

@@ -84,7 +84,7 @@ def create_ticket(ctx: Context, *, related: TicketRecord | None = None) -> Decis
     notes = _notes(ctx, ignored, fields.custom)
     if lowered is not None:
         notes["priority_lowered"] = {"requested": lowered, "applied": priority}
-    comment, files = record.add_comment_with_files(
+    comment, files = record.add_comment(
         ctx, ticket.id, role="customer", public=True, body=body, notes=notes
     )
     watchers = add_watchers(ctx, ticket)

@@ -27,33 +27,9 @@ def add_comment(
     notes: dict[str, Any],
     keep_html: bool = True,
     keep_attachments: bool = True,
-) -> CommentRecord:
-    """The message as a comment on the ticket, with its (redacted) attachments."""
-    comment, _ = add_comment_with_files(
-        ctx,
-        ticket_id,
-        role=role,
-        public=public,
-        body=body,
-        notes=notes,
-        keep_html=keep_html,
-        keep_attachments=keep_attachments,
-    )
-    return comment
-
-
-def add_comment_with_files(
-    ctx: Context,
-    ticket_id: int,
-    *,
-    role: str,
-    public: bool,
-    body: RedactedText,
-    notes: dict[str, Any],
-    keep_html: bool = True,
-    keep_attachments: bool = True,
 ) -> tuple[CommentRecord, list[AttachmentRecord]]:
-    """`add_comment`, and the attachment rows it wrote (for the mails that carry them)."""
+    """The message as a comment on the ticket, with its (redacted) attachments; returns the
+    comment and the attachment rows it wrote (for the mails that carry them)."""
     comment = comments.add_comment(
         ctx.session,
         ticket_id,

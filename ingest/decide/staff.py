@@ -62,7 +62,7 @@ def _unverified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decis
     """An internal note that changes nothing; ops and the staff member's own mailbox are told."""
     staff = ctx.sender.staff
     assert staff is not None
-    note = record.add_comment(
+    note, _ = record.add_comment(
         ctx,
         ticket.id,
         role="staff",
@@ -110,7 +110,7 @@ def _verified(ctx: Context, ticket: TicketRecord, via: str, why: str) -> Decisio
     files: list[AttachmentRecord] = []
     comment: CommentRecord | None = None
     if body or ctx.content.attachments or not commands.any:
-        comment, files = record.add_comment_with_files(
+        comment, files = record.add_comment(
             ctx, ticket.id, role="staff", public=public, body=body, notes=notes
         )
     relayed = public and bool(body or files)

@@ -241,24 +241,24 @@ def _quarantine_parser(sub: Any) -> None:
         "`release`); quarantined mail could not be used (`retry`). Both are kept encrypted.",
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = quarantine.add_parser("list", help="every held and quarantined mail, oldest first")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     show = quarantine.add_parser("show", help="one item: reason, attempts, headers (no body)")
     show.add_argument("id", help="the item's id (from `quarantine list`)")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     release = quarantine.add_parser(
         "release", help="decide held mail now, bypassing the hold (one item, or one sender's)"
     )
     release.add_argument("id", nargs="?", help="the item's id (from `quarantine list`)")
     release.add_argument("--sender", metavar="ADDRESS", help="every held mail from ADDRESS")
-    release.add_argument("--json", action="store_true", help="print JSON")
+    release.add_argument("--json", action="store_true", help=JSON_HELP)
     drop = quarantine.add_parser("drop", help="delete one item for good")
     drop.add_argument("id", help="the item's id (from `quarantine list`)")
-    drop.add_argument("--json", action="store_true", help="print JSON")
+    drop.add_argument("--json", action="store_true", help=JSON_HELP)
     retry = quarantine.add_parser(
         "retry", help="run one item (or every item) through the pipeline again; holds bypassed"
     )
     retry.add_argument("id", nargs="?", help="the item's id (default: every item)")
-    retry.add_argument("--json", action="store_true", help="print JSON")
+    retry.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _messages_parser(sub: Any) -> None:
@@ -281,10 +281,10 @@ def _messages_parser(sub: Any) -> None:
         "--since", metavar="T", help="only mail received at or after T (2026-01-31 or ISO-8601)"
     )
     listing.add_argument("--limit", type=int, metavar="N", help="at most N records")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     show = messages.add_parser("show", help="the decision record of one mail")
     show.add_argument("message_id", metavar="MESSAGE-ID", help="its Message-ID (<> optional)")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:
